@@ -1,0 +1,967 @@
+//! The typed, immutable configuration model.
+//!
+//! `config::load` turns config text into one [`Config`]; everything after that (master, workers, balancers,
+//! checks, loggers) reads only these types. No stringly-typed lookups after parsing: every keyword the user wrote
+//! has been validated and mapped here, legacy 1.4 spellings included (`contimeout` is `timeouts.connect`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a keyword was written: used in every error and warning (`file:line`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// The config file's path as given on the command line.
+    pub file: Arc<str>,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// The whole configuration: one `global`, the proxies in declaration order, the userlists.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub global: Global,
+    /// Frontends, backends and listens, in the order they were declared.
+    pub proxies: Vec<Proxy>,
+    pub userlists: Vec<Userlist>,
+}
+
+impl Config {
+    /// The proxy with this name that can act as a backend (a `backend` or a `listen`).
+    pub fn backend(&self, name: &str) -> Option<&Proxy> {
+        self.proxies.iter().find(|p| p.kind.has_backend() && p.name == name)
+    }
+    /// Index into `proxies` of the backend named `name`.
+    pub fn backend_index(&self, name: &str) -> Option<usize> {
+        self.proxies.iter().position(|p| p.kind.has_backend() && p.name == name)
+    }
+}
+
+/// The `global` section.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub daemon: bool,
+    /// Number of worker processes (`nbproc`, default 1).
+    pub nbproc: usize,
+    pub pidfile: Option<PathBuf>,
+    pub chroot: Option<PathBuf>,
+    /// `user NAME` (resolved to a uid by the master) or `uid N`.
+    pub user: Option<UserSpec>,
+    /// `group NAME` or `gid N`.
+    pub group: Option<UserSpec>,
+    /// Global `maxconn`; `None` means derived from the fd limit as 2.x does.
+    pub maxconn: Option<u32>,
+    pub ulimit_n: Option<u64>,
+    /// `spread-checks` percent (0..=50).
+    pub spread_checks: u32,
+    pub logs: Vec<LogTarget>,
+    /// `log-tag` (default: "nbproxy"... HAProxy uses argv[0]'s basename; we use the binary name).
+    pub log_tag: Option<String>,
+    /// `log-send-hostname [NAME]`: `Some("")` means the system host name.
+    pub log_send_hostname: Option<String>,
+    pub quiet: bool,
+    pub debug: bool,
+    pub node: Option<String>,
+    pub description: Option<String>,
+    pub hard_stop_after: Option<Duration>,
+    /// `tune.bufsize` (16384).
+    pub bufsize: usize,
+    /// `tune.maxrewrite` (1024).
+    pub maxrewrite: usize,
+    /// `tune.maxaccept` (-1 = unlimited); default 64.
+    pub maxaccept: i32,
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout` (10s).
+    pub stats_timeout: Duration,
+    /// `stats maxconn` (10).
+    pub stats_maxconn: u32,
+    /// `maxpipes` (splice pipes); `None` = maxconn/4.
+    pub maxpipes: Option<u32>,
+    /// `nosplice`.
+    pub nosplice: bool,
+    /// Where `global` was declared (first line), for messages.
+    pub pos: Pos,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            daemon: false,
+            nbproc: 1,
+            pidfile: None,
+            chroot: None,
+            user: None,
+            group: None,
+            maxconn: None,
+            ulimit_n: None,
+            spread_checks: 0,
+            logs: Vec::new(),
+            log_tag: None,
+            log_send_hostname: None,
+            quiet: false,
+            debug: false,
+            node: None,
+            description: None,
+            hard_stop_after: None,
+            bufsize: 16384,
+            maxrewrite: 1024,
+            maxaccept: 64,
+            stats_sockets: Vec::new(),
+            stats_timeout: Duration::from_secs(10),
+            stats_maxconn: 10,
+            maxpipes: None,
+            nosplice: false,
+            pos: Pos::default(),
+        }
+    }
+}
+
+/// A user or group given by name or by number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSpec {
+    Name(String),
+    Id(u32),
+}
+
+/// `stats socket PATH [mode M] [level L] [user U] [group G]`.
+#[derive(Debug, Clone)]
+pub struct StatsSocket {
+    pub pos: Pos,
+    pub path: PathBuf,
+    /// File mode, e.g. 0o600.
+    pub mode: Option<u32>,
+    pub level: StatsLevel,
+    pub user: Option<UserSpec>,
+    pub group: Option<UserSpec>,
+}
+
+/// Privilege level of a stats socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatsLevel {
+    User,
+    Operator,
+    Admin,
+}
+
+/// Syslog severities, numbered as RFC3164.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+/// One `log` line: where to send, as which facility, which levels.
+#[derive(Debug, Clone)]
+pub struct LogTarget {
+    pub pos: Pos,
+    pub dest: LogDest,
+    /// Facility number (local0 = 16).
+    pub facility: u8,
+    /// Only messages at this level or more severe are sent.
+    pub max_level: Level,
+    /// Messages less severe than this are raised to it.
+    pub min_level: Level,
+    /// `format rfc3164|raw|short|…`.
+    pub format: LogWire,
+    /// `len N`: truncate datagrams to N bytes (default 1024).
+    pub len: usize,
+}
+
+/// Where a log target writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogDest {
+    /// `HOST[:PORT]` or `udp@HOST:PORT` (default port 514).
+    Udp(SocketAddr),
+    /// `/dev/log`, `unix@PATH` (a unix datagram socket).
+    Unix(PathBuf),
+    Stdout,
+    Stderr,
+    /// ★ `file@PATH`: a plain file written by the master, reopened on SIGHUP.
+    File(PathBuf),
+}
+
+/// Wire format of a log target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogWire {
+    /// `<PRI>Mmm dd hh:mm:ss [host ]tag[pid]: msg`.
+    Rfc3164,
+    /// `<PRI>1 ISO-TIME host tag pid - - msg`.
+    Rfc5424,
+    /// `<PRI>msg`.
+    Short,
+    /// `msg` only.
+    Raw,
+}
+
+/// `frontend`, `backend` or `listen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl ProxyKind {
+    /// Accepts connections (has `bind` lines).
+    pub fn has_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+    /// Has servers and a balancer.
+    pub fn has_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+    /// The word used in config files and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "listen",
+        }
+    }
+}
+
+/// `mode tcp|http|health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Tcp,
+    Http,
+    Health,
+}
+
+impl Mode {
+    /// As HAProxy prints it in the default log format (`TCP`, `HTTP`, `HEALTH`).
+    pub fn as_upper(self) -> &'static str {
+        match self {
+            Mode::Tcp => "TCP",
+            Mode::Http => "HTTP",
+            Mode::Health => "HEALTH",
+        }
+    }
+}
+
+/// One address to listen on, after `bind` lists and port ranges are expanded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ListenAddr {
+    Inet(SocketAddr),
+    /// `fd@N`: an inherited, already-listening descriptor.
+    Fd(i32),
+    /// `unix@PATH` or a plain `/path`.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenAddr::Inet(a) => write!(f, "{a}"),
+            ListenAddr::Fd(n) => write!(f, "fd@{n}"),
+            ListenAddr::Unix(p) => write!(f, "unix@{}", p.display()),
+        }
+    }
+}
+
+/// One `bind` line (or a 1.4 `listen NAME ADDR` section-line address).
+#[derive(Debug, Clone)]
+pub struct Bind {
+    pub pos: Pos,
+    /// Every address the line names (comma lists and port ranges expanded).
+    pub addrs: Vec<ListenAddr>,
+    pub name: Option<String>,
+    /// `backlog N`; default is the frontend's maxconn.
+    pub backlog: Option<u32>,
+    pub maxconn: Option<u32>,
+    pub defer_accept: bool,
+    pub transparent: bool,
+    pub v4v6: bool,
+    pub v6only: bool,
+    pub interface: Option<String>,
+    pub mss: Option<u32>,
+    pub id: Option<u32>,
+    /// `accept-proxy`.
+    pub accept_proxy: bool,
+}
+
+/// Load-balancing algorithm (`balance`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    Random,
+    Uri {
+        whole: bool,
+        len: Option<usize>,
+        depth: Option<usize>,
+    },
+    UrlParam {
+        name: String,
+        check_post: Option<usize>,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    RdpCookie(Option<String>),
+}
+
+/// `hash-type map-based|consistent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashType {
+    #[default]
+    MapBased,
+    Consistent,
+}
+
+/// All proxy timeouts; `None` = not set (infinite, or the documented fallback).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    /// Defaults to `connect` when unset (see [`Timeouts::queue_or_connect`]).
+    pub queue: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub check: Option<Duration>,
+    pub tarpit: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+}
+
+impl Timeouts {
+    /// `timeout queue`, falling back to `timeout connect` as HAProxy does.
+    pub fn queue_or_connect(&self) -> Option<Duration> {
+        self.queue.or(self.connect)
+    }
+}
+
+/// HTTP connection handling mode selected by options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpConnMode {
+    /// 2.x default: keep-alive on both sides.
+    #[default]
+    KeepAlive,
+    /// `option http-server-close`.
+    ServerClose,
+    /// `option httpclose` / `forceclose`.
+    Close,
+    /// `option http-tunnel` (1.x).
+    Tunnel,
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]` and `option originalto`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardFor {
+    pub except: Option<IpNet>,
+    pub header: String,
+    pub if_none: bool,
+}
+
+/// An IPv4/IPv6 network (`10.0.0.0/8`, or an address alone = /32 or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    /// Does this network contain `ip`? (IPv4-mapped IPv6 addresses match IPv4 networks.)
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let bits = self.prefix.min(32) as u32;
+                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                (u32::from(n) & mask) == (u32::from(a) & mask)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let bits = self.prefix.min(128) as u32;
+                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                (u128::from(n) & mask) == (u128::from(a) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Boolean `option` flags of a proxy (after `defaults` inheritance and `no option`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyOptions {
+    pub redispatch: bool,
+    pub allbackups: bool,
+    pub persist: bool,
+    pub abortonclose: bool,
+    pub dontlognull: bool,
+    pub dontlog_normal: bool,
+    pub log_separate_errors: bool,
+    pub logasap: bool,
+    pub log_health_checks: bool,
+    pub tcpka: bool,
+    pub clitcpka: bool,
+    pub srvtcpka: bool,
+    pub nolinger: bool,
+    pub splice_auto: bool,
+    pub splice_request: bool,
+    pub splice_response: bool,
+    pub http_conn_mode: HttpConnMode,
+    pub http_pretend_keepalive: bool,
+    pub forwardfor: Option<ForwardFor>,
+    pub originalto: Option<ForwardFor>,
+    pub checkcache: bool,
+    pub accept_invalid_http_request: bool,
+    pub accept_invalid_http_response: bool,
+    pub http_use_proxy_header: bool,
+    pub http_no_delay: bool,
+    pub independent_streams: bool,
+    pub transparent: bool,
+    pub contstats: bool,
+    pub socket_stats: bool,
+    pub tcp_smart_accept: bool,
+    pub tcp_smart_connect: bool,
+}
+
+/// Which log line a proxy writes per session.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// No option: `Connect from IP:PORT to IP:PORT (FE/MODE)` at accept.
+    #[default]
+    Default,
+    Tcp,
+    Http {
+        clf: bool,
+    },
+    /// `log-format STRING` (the raw format string).
+    Custom(String),
+}
+
+/// One server line (or `server-template` expansion), after `default-server` is applied.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub pos: Pos,
+    pub name: String,
+    /// Resolved address; port 0 means "the port the client connected to".
+    pub addr: SocketAddr,
+    /// The address as written (host name kept for messages).
+    pub addr_text: String,
+    /// `weight` 0..=256, default 1.
+    pub weight: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: bool,
+    pub check_port: Option<u16>,
+    pub check_addr: Option<IpAddr>,
+    /// `inter`, default 2s.
+    pub inter: Duration,
+    pub fastinter: Option<Duration>,
+    pub downinter: Option<Duration>,
+    /// `rise`, default 2.
+    pub rise: u32,
+    /// `fall`, default 3.
+    pub fall: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    /// 0 = unlimited.
+    pub maxqueue: u32,
+    pub minconn: u32,
+    pub slowstart: Option<Duration>,
+    pub cookie: Option<String>,
+    pub send_proxy: bool,
+    pub id: Option<u32>,
+    /// `track [BACKEND/]SERVER`.
+    pub track: Option<String>,
+    /// `redir PREFIX`.
+    pub redir: Option<String>,
+    /// `observe layer4|layer7`.
+    pub observe: Option<String>,
+    pub error_limit: u32,
+    pub on_error: Option<String>,
+    /// `agent-check` and friends are parsed but not used.
+    pub agent_port: Option<u16>,
+}
+
+/// `cookie NAME insert|rewrite|prefix …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieConf {
+    pub name: String,
+    pub mode: CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub postonly: bool,
+    pub preserve: bool,
+    pub httponly: bool,
+    pub secure: bool,
+    pub domains: Vec<String>,
+    pub maxidle: Option<Duration>,
+    pub maxlife: Option<Duration>,
+    pub dynamic: bool,
+    pub attrs: Vec<String>,
+}
+
+/// How the persistence cookie is managed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieMode {
+    Insert,
+    Rewrite,
+    Prefix,
+    /// Neither keyword given: the server's value is only read from the request.
+    Passive,
+}
+
+/// The health-check protocol of a backend (the last check-type option wins).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CheckKind {
+    /// Plain TCP connect.
+    #[default]
+    Tcp,
+    /// `option httpchk [METH] [URI] [VER]` and/or `http-check send`.
+    Http(HttpCheck),
+    SslHello,
+    /// `option smtpchk [HELO|EHLO domain]`.
+    Smtp {
+        verb: String,
+        domain: String,
+    },
+    /// `option mysql-check [user U [post-41]]`.
+    Mysql {
+        user: Option<String>,
+    },
+    Redis,
+    Ldap,
+    Pgsql {
+        user: Option<String>,
+    },
+    /// `option tcp-check` with its `tcp-check` rules.
+    TcpCheck(Vec<TcpCheckRule>),
+}
+
+/// The request an HTTP check sends and what it expects back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    /// As written, may carry the 1.4 `\r\nHost: x` trick (already unescaped).
+    pub version: String,
+    /// Headers from `http-check send hdr NAME VALUE`.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub expect: Option<HttpCheckExpect>,
+    pub send_state: bool,
+    pub disable_on_404: bool,
+}
+
+impl Default for HttpCheck {
+    fn default() -> Self {
+        HttpCheck {
+            method: "OPTIONS".into(),
+            uri: "/".into(),
+            version: "HTTP/1.0".into(),
+            headers: Vec::new(),
+            body: None,
+            expect: None,
+            send_state: false,
+            disable_on_404: false,
+        }
+    }
+}
+
+/// `http-check expect [!] status|rstatus|string|rstring PATTERN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheckExpect {
+    pub negate: bool,
+    pub kind: ExpectKind,
+    pub pattern: String,
+}
+
+/// What an expect rule compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectKind {
+    Status,
+    Rstatus,
+    String,
+    Rstring,
+    Binary,
+    Rbinary,
+}
+
+/// One `tcp-check` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpCheckRule {
+    Connect {
+        port: Option<u16>,
+        ssl: bool,
+    },
+    Send(Vec<u8>),
+    SendBinary(Vec<u8>),
+    Expect {
+        negate: bool,
+        kind: ExpectKind,
+        pattern: String,
+    },
+    Comment(String),
+}
+
+/// A proxy section: `frontend`, `backend` or `listen`.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub pos: Pos,
+    pub name: String,
+    pub kind: ProxyKind,
+    /// `id N` or the automatic one (1-based, in declaration order, as HAProxy numbers them).
+    pub id: u32,
+    pub mode: Mode,
+    pub disabled: bool,
+    pub description: Option<String>,
+    pub binds: Vec<Bind>,
+    /// Frontend `maxconn`; `None` = global maxconn.
+    pub maxconn: Option<u32>,
+    pub backlog: Option<u32>,
+    pub fullconn: Option<u32>,
+    pub rate_limit_sessions: Option<u32>,
+    pub servers: Vec<Server>,
+    /// `dispatch ADDR:PORT` (a single fixed server).
+    pub dispatch: Option<SocketAddr>,
+    pub balance: Balance,
+    pub hash_type: HashType,
+    pub timeouts: Timeouts,
+    /// `retries`, default 3.
+    pub retries: u32,
+    pub options: ProxyOptions,
+    /// Resolved log targets (`log global` expanded, `no log` = empty).
+    pub logs: Vec<LogTarget>,
+    pub log_format: LogFormat,
+    pub log_tag: Option<String>,
+    pub check: CheckKind,
+    pub default_backend: Option<String>,
+    pub use_backends: Vec<UseBackend>,
+    pub acls: Vec<Acl>,
+    pub http_request: Vec<HttpRule>,
+    pub http_response: Vec<HttpRule>,
+    pub tcp_request: Vec<TcpRequestRule>,
+    pub tcp_inspect_delay: Option<Duration>,
+    /// 1.4 header manipulation lines (`reqadd`, `rsprep`, `block`, …) in order.
+    pub legacy_rules: Vec<LegacyRule>,
+    pub redirects: Vec<Redirect>,
+    pub cookie: Option<CookieConf>,
+    pub stick: Option<StickConf>,
+    pub stats: Option<StatsConf>,
+    pub errorfiles: Vec<ErrorFile>,
+    pub monitor_uri: Option<String>,
+    pub monitor_fail: Vec<Cond>,
+    pub captures: Vec<Capture>,
+    pub unique_id_format: Option<String>,
+    pub unique_id_header: Option<String>,
+    pub use_servers: Vec<UseServer>,
+}
+
+/// `use_backend NAME [if|unless COND]`.
+#[derive(Debug, Clone)]
+pub struct UseBackend {
+    pub pos: Pos,
+    /// A backend name, or a `%[...]` log-format expression kept as written.
+    pub backend: String,
+    pub cond: Option<Cond>,
+}
+
+/// `use-server NAME [if|unless COND]`.
+#[derive(Debug, Clone)]
+pub struct UseServer {
+    pub pos: Pos,
+    pub server: String,
+    pub cond: Option<Cond>,
+}
+
+/// `acl NAME CRITERION [FLAGS] [OPERATOR] VALUE…`.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    pub pos: Pos,
+    pub name: String,
+    pub term: AclTerm,
+}
+
+/// The body of an ACL: a fetch, its matching method and the patterns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AclTerm {
+    /// The sample fetch as written without arguments: `hdr`, `path_beg`, `req.hdr`, `src`, …
+    pub fetch: String,
+    /// Arguments inside parentheses, split on commas: `hdr(host)` → `["host"]`.
+    pub args: Vec<String>,
+    /// Converters applied after the fetch (`,lower`), as written.
+    pub converters: Vec<String>,
+    /// `-m METHOD` or the method implied by the fetch name's suffix.
+    pub method: MatchMethod,
+    pub ignore_case: bool,
+    /// Values given inline, then those loaded from `-f FILE`s.
+    pub patterns: Vec<String>,
+    /// `-f FILE` paths (their lines are already in `patterns`).
+    pub files: Vec<PathBuf>,
+}
+
+/// ACL matching methods (`-m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMethod {
+    /// Boolean fetch (`always_true`, a fetch with no pattern).
+    Found,
+    Bool,
+    Int,
+    Ip,
+    Str,
+    Beg,
+    End,
+    Sub,
+    Reg,
+    Dir,
+    Dom,
+    Len,
+}
+
+/// A condition `if|unless` followed by an OR of AND-ed terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cond {
+    /// `unless` flips the result.
+    pub negate: bool,
+    /// OR of ANDs.
+    pub alternatives: Vec<Vec<CondTerm>>,
+}
+
+/// One operand of a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CondTerm {
+    /// `!` before the operand.
+    pub negate: bool,
+    pub kind: CondTermKind,
+}
+
+/// A named ACL or an anonymous `{ … }` one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CondTermKind {
+    Named(String),
+    Anonymous(AclTerm),
+}
+
+/// An `http-request` or `http-response` rule.
+#[derive(Debug, Clone)]
+pub struct HttpRule {
+    pub pos: Pos,
+    pub action: HttpAction,
+    pub cond: Option<Cond>,
+}
+
+/// What an `http-request` / `http-response` rule does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpAction {
+    Allow,
+    Deny {
+        status: u16,
+    },
+    Tarpit {
+        status: u16,
+    },
+    Auth {
+        realm: Option<String>,
+    },
+    Redirect(Redirect),
+    AddHeader {
+        name: String,
+        value: String,
+    },
+    SetHeader {
+        name: String,
+        value: String,
+    },
+    DelHeader {
+        name: String,
+    },
+    ReplaceHeader {
+        name: String,
+        regex: String,
+        replacement: String,
+    },
+    ReplaceValue {
+        name: String,
+        regex: String,
+        replacement: String,
+    },
+    SetPath(String),
+    SetUri(String),
+    SetQuery(String),
+    SetMethod(String),
+    ReplacePath {
+        regex: String,
+        replacement: String,
+    },
+    ReplaceUri {
+        regex: String,
+        replacement: String,
+    },
+    SetVar {
+        name: String,
+        expr: String,
+    },
+    Return {
+        status: u16,
+        content_type: Option<String>,
+        body: Option<String>,
+        headers: Vec<(String, String)>,
+    },
+    SetStatus(u16),
+    /// `use-service prometheus-exporter`.
+    UseService(String),
+    /// Any other 2.x action we parse but treat as a no-op, kept for `-c` acceptance and warnings.
+    Other(String),
+}
+
+/// `tcp-request connection|content accept|reject [if COND]`.
+#[derive(Debug, Clone)]
+pub struct TcpRequestRule {
+    pub pos: Pos,
+    /// `connection` or `content` (or `session`).
+    pub layer: String,
+    /// `accept`, `reject`, or another action kept as written.
+    pub action: String,
+    pub cond: Option<Cond>,
+}
+
+/// A 1.4 header-manipulation line: `reqadd`, `reqrep`, `rspdel`, `block`, …
+#[derive(Debug, Clone)]
+pub struct LegacyRule {
+    pub pos: Pos,
+    /// The keyword: `reqadd`, `reqirep`, `block`, …
+    pub keyword: String,
+    /// Regex or header line (unescaped).
+    pub arg: String,
+    /// Replacement (for `*rep`) or backend (for `reqsetbe`).
+    pub arg2: Option<String>,
+    pub cond: Option<Cond>,
+}
+
+/// `redirect location|prefix|scheme TARGET [code N] [drop-query] [append-slash] [set-cookie X] [clear-cookie X]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    pub target: String,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+    pub set_cookie: Option<String>,
+    pub clear_cookie: Option<String>,
+    pub cond: Option<Cond>,
+}
+
+/// What a redirect replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+/// `stick-table` + `stick on|match|store-request`.
+#[derive(Debug, Clone)]
+pub struct StickConf {
+    pub pos: Pos,
+    /// `type ip|ipv6|integer|string|binary`.
+    pub table_type: String,
+    pub len: Option<usize>,
+    pub size: u64,
+    pub expire: Option<Duration>,
+    pub nopurge: bool,
+    /// `stick on|match|store-request EXPR [table T] [if COND]` lines.
+    pub rules: Vec<StickRule>,
+}
+
+/// One `stick …` line.
+#[derive(Debug, Clone)]
+pub struct StickRule {
+    pub pos: Pos,
+    /// `on`, `match`, `store-request`, `store-response`.
+    pub kind: String,
+    /// The sample expression as written (`src`, `req.cook(JSESSIONID)`).
+    pub expr: String,
+    pub table: Option<String>,
+    pub cond: Option<Cond>,
+}
+
+/// `stats …` keywords of a proxy.
+#[derive(Debug, Clone, Default)]
+pub struct StatsConf {
+    pub enabled: bool,
+    /// Default `/haproxy?stats`.
+    pub uri: String,
+    /// Default `HAProxy Statistics`.
+    pub realm: String,
+    /// `user:password` pairs.
+    pub auth: Vec<(String, String)>,
+    pub refresh: Option<Duration>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    pub show_node: Option<String>,
+    pub show_desc: Option<String>,
+    pub scope: Vec<String>,
+    /// `stats admin if COND`.
+    pub admin: Option<Cond>,
+    pub http_request: Vec<HttpRule>,
+}
+
+/// `errorfile CODE FILE` (the file is read at start-up, before chroot).
+#[derive(Debug, Clone)]
+pub struct ErrorFile {
+    pub pos: Pos,
+    pub code: u16,
+    /// The raw HTTP response bytes.
+    pub content: Vec<u8>,
+}
+
+/// `capture request|response header NAME len N` / `capture cookie NAME len N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// `request`, `response` or `cookie`.
+    pub kind: CaptureKind,
+    pub name: String,
+    pub len: usize,
+}
+
+/// What a capture records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureKind {
+    RequestHeader,
+    ResponseHeader,
+    Cookie,
+}
+
+/// A `userlist` section.
+#[derive(Debug, Clone, Default)]
+pub struct Userlist {
+    pub pos: Pos,
+    pub name: String,
+    pub groups: Vec<(String, Vec<String>)>,
+    /// (user, password or crypt hash, insecure?, groups)
+    pub users: Vec<UserEntry>,
+}
+
+/// One `user NAME password|insecure-password X [groups a,b]`.
+#[derive(Debug, Clone, Default)]
+pub struct UserEntry {
+    pub name: String,
+    pub password: String,
+    pub insecure: bool,
+    pub groups: Vec<String>,
+}

@@ -1,0 +1,1 @@
+//! Time and size units of HAProxy's config language.
