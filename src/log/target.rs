@@ -3,12 +3,13 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::MsgFlags;
 
 use super::file::{encode_forward, AppendFile};
@@ -236,14 +237,20 @@ impl Target {
 }
 
 /// One best-effort write of `line` on fd 1 or 2: `send(MSG_DONTWAIT)` when the fd is a socket (journald),
-/// else a single `write(2)` (partial writes are not retried).
+/// else a zero-timeout `poll` then a single `write(2)` (partial writes are not retried). The fd's own
+/// blocking flag is left alone (it is shared with the parent shell).
 fn write_stdio(stderr: bool, is_socket: &Cell<Option<bool>>, line: &[u8]) -> io::Result<()> {
     let out = io::stdout();
     let err = io::stderr();
     let fd = if stderr { err.as_fd() } else { out.as_fd() };
+    write_fd(fd, is_socket, line)
+}
+
+/// The body of [`write_stdio`] for any descriptor.
+fn write_fd(fd: BorrowedFd<'_>, is_socket: &Cell<Option<bool>>, line: &[u8]) -> io::Result<()> {
     if is_socket.get() != Some(false) {
         match nix::sys::socket::send(
-            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            fd.as_raw_fd(),
             line,
             MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
         ) {
@@ -255,7 +262,55 @@ fn write_stdio(stderr: bool, is_socket: &Cell<Option<bool>>, line: &[u8]) -> io:
             Err(e) => return Err(io::Error::from(e)),
         }
     }
+    // Pipes and terminals: write only if poll says there is room now, so a stalled reader drops lines
+    // instead of blocking the event loop (a pipe that polls writable takes a line of up to a page whole).
+    let mut pfd = [PollFd::new(fd, PollFlags::POLLOUT)];
+    nix::poll::poll(&mut pfd, PollTimeout::ZERO).map_err(io::Error::from)?;
+    let ready = pfd[0].revents().unwrap_or(PollFlags::empty());
+    if ready.intersects(PollFlags::POLLERR | PollFlags::POLLHUP | PollFlags::POLLNVAL) {
+        // No reader left (or a bad fd): writing would only raise EPIPE/SIGPIPE.
+        return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+    }
+    if !ready.contains(PollFlags::POLLOUT) {
+        return Err(io::Error::from(io::ErrorKind::WouldBlock));
+    }
     nix::unistd::write(fd, line)
         .map(|_| ())
         .map_err(io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+
+    #[test]
+    fn write_fd_on_socket_and_full_pipe_never_blocks() {
+        // Datagram socket: send(MSG_DONTWAIT) path.
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let is_socket = Cell::new(None);
+        write_fd(a.as_fd(), &is_socket, b"x\n").unwrap();
+        assert_eq!(is_socket.get(), Some(true));
+        let mut buf = [0u8; 8];
+        assert_eq!(b.recv(&mut buf).unwrap(), 2);
+        // Pipe: poll + write; once full, lines are dropped instead of blocking.
+        let (r, w): (OwnedFd, OwnedFd) = nix::unistd::pipe().unwrap();
+        let is_socket = Cell::new(None);
+        write_fd(w.as_fd(), &is_socket, b"hello\n").unwrap();
+        assert_eq!(is_socket.get(), Some(false));
+        let line = [b'z'; 4096];
+        let mut dropped = 0;
+        for _ in 0..64 {
+            if let Err(e) = write_fd(w.as_fd(), &is_socket, &line) {
+                assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+                dropped += 1;
+            }
+        }
+        assert!(dropped > 0, "a 64 KiB pipe must fill up");
+        let mut f = std::fs::File::from(r);
+        let mut first = [0u8; 6];
+        f.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"hello\n");
+    }
 }
