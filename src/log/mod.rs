@@ -194,7 +194,7 @@ impl Logger {
             if let Err(e) = t.send(&line, self.forward.as_ref(), &mut scratch) {
                 self.errors.set(self.errors.get() + 1);
                 if !t.warned.replace(true) {
-                    ::log::warn!("cannot send log line ({:?}): {e}", t.sink);
+                    ::log::warn!("cannot send log line to {}: {e}", t.describe());
                 }
             }
         }
@@ -264,6 +264,11 @@ impl Logger {
         for t in &self.targets {
             t.reopen();
         }
+    }
+
+    /// Re-reads this process's pid for the headers: call in a forked worker that inherited the master's logger.
+    pub fn refresh_pid(&mut self) {
+        self.pid = std::process::id();
     }
 
     /// Number of lines that could not be sent since creation (all targets).

@@ -226,6 +226,22 @@ impl Target {
         }
     }
 
+    /// Short human description for error reports (`udp 127.0.0.1:514`, `unix /dev/log`, `file /x.log`, …).
+    pub(crate) fn describe(&self) -> String {
+        match &self.sink {
+            Sink::Udp { addr, .. } => format!("udp {addr}"),
+            Sink::Unix(u) => match u.try_borrow() {
+                Ok(u) => format!("unix {}", u.path.display()),
+                Err(_) => "unix".to_string(),
+            },
+            Sink::Stdio { stderr: false, .. } => "stdout".to_string(),
+            Sink::Stdio { stderr: true, .. } => "stderr".to_string(),
+            Sink::File(_) => "file".to_string(),
+            Sink::Forward(p) => format!("file {} (via master)", p.display()),
+            Sink::Discard => "discard".to_string(),
+        }
+    }
+
     /// Reopens a master-side `file@` target (SIGHUP).
     pub(crate) fn reopen(&self) {
         if let Sink::File(f) = &self.sink {
