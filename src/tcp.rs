@@ -63,7 +63,13 @@ pub enum Pumped {
 }
 
 /// Moves bytes from `src` through `buf` to `dst` until nothing more can move. Returns bytes delivered to `dst`.
-fn forward(src: &mut Side, buf: &mut Buf, dst: Option<&mut Side>, pool: &mut Pool, now: Instant) -> Result<u64, (End, io::Error)> {
+fn forward(
+    src: &mut Side,
+    buf: &mut Buf,
+    dst: Option<&mut Side>,
+    pool: &mut Pool,
+    now: Instant,
+) -> Result<u64, (End, io::Error)> {
     forward_dir(src, buf, dst, pool, now, End::Client, End::Server)
 }
 

@@ -112,13 +112,13 @@ impl Balancer {
 
     /// Usable active servers with weight; else the first usable backup (or all with `allbackups`).
     fn eligible(&self, servers: &[Candidate]) -> Vec<usize> {
-        let active: Vec<usize> = (0..servers.len())
-            .filter(|&i| servers[i].usable && !servers[i].backup && servers[i].weight > 0)
-            .collect();
+        let active: Vec<usize> =
+            (0..servers.len()).filter(|&i| servers[i].usable && !servers[i].backup && servers[i].weight > 0).collect();
         if !active.is_empty() {
             return active;
         }
-        let mut backups = (0..servers.len()).filter(|&i| servers[i].usable && servers[i].backup && servers[i].weight > 0);
+        let mut backups =
+            (0..servers.len()).filter(|&i| servers[i].usable && servers[i].backup && servers[i].weight > 0);
         if self.allbackups {
             backups.collect()
         } else {
@@ -229,7 +229,8 @@ mod tests {
             }
             let mut seen = std::collections::HashSet::new();
             for n in 0..64u32 {
-                if let Pick::Server(i) = b.pick(&s, Some(source_hash(std::net::Ipv4Addr::from(0x0a00_0000 + n).into()))) {
+                if let Pick::Server(i) = b.pick(&s, Some(source_hash(std::net::Ipv4Addr::from(0x0a00_0000 + n).into())))
+                {
                     seen.insert(i);
                 }
             }

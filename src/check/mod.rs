@@ -52,10 +52,27 @@ pub struct CheckState {
 
 impl CheckState {
     /// A checked server at start: UP with `health = rise` (HAProxy: "up, but will fall down at first failure").
-    pub fn new(rise: u32, fall: u32, inter: Duration, fastinter: Option<Duration>, downinter: Option<Duration>) -> Self {
+    pub fn new(
+        rise: u32,
+        fall: u32,
+        inter: Duration,
+        fastinter: Option<Duration>,
+        downinter: Option<Duration>,
+    ) -> Self {
         let rise = rise.max(1);
         let fall = fall.max(1);
-        CheckState { rise, fall, inter, fastinter, downinter, health: rise, up: true, last: None, down_transitions: 0, failures: 0 }
+        CheckState {
+            rise,
+            fall,
+            inter,
+            fastinter,
+            downinter,
+            health: rise,
+            up: true,
+            last: None,
+            down_transitions: 0,
+            failures: 0,
+        }
     }
 
     fn max_health(&self) -> u32 {
@@ -153,7 +170,14 @@ mod tests {
     use super::*;
 
     fn res(ok: bool) -> Outcome {
-        Outcome { ok, status: if ok { "L4OK" } else { "L4CON" }, reason: "", info: None, code: None, duration: Duration::ZERO }
+        Outcome {
+            ok,
+            status: if ok { "L4OK" } else { "L4CON" },
+            reason: "",
+            info: None,
+            code: None,
+            duration: Duration::ZERO,
+        }
     }
 
     #[test]
@@ -187,7 +211,13 @@ mod tests {
 
     #[test]
     fn intervals_follow_state() {
-        let mut c = CheckState::new(2, 2, Duration::from_secs(2), Some(Duration::from_millis(500)), Some(Duration::from_secs(5)));
+        let mut c = CheckState::new(
+            2,
+            2,
+            Duration::from_secs(2),
+            Some(Duration::from_millis(500)),
+            Some(Duration::from_secs(5)),
+        );
         c.record(res(true));
         assert_eq!(c.interval(), Duration::from_secs(2));
         c.record(res(false));

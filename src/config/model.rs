@@ -605,17 +605,10 @@ pub enum ExpectKind {
 /// One `tcp-check` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpCheckRule {
-    Connect {
-        port: Option<u16>,
-        ssl: bool,
-    },
+    Connect { port: Option<u16>, ssl: bool },
     Send(Vec<u8>),
     SendBinary(Vec<u8>),
-    Expect {
-        negate: bool,
-        kind: ExpectKind,
-        pattern: String,
-    },
+    Expect { negate: bool, kind: ExpectKind, pattern: String },
     Comment(String),
 }
 
@@ -964,4 +957,11 @@ pub struct UserEntry {
     pub password: String,
     pub insecure: bool,
     pub groups: Vec<String>,
+}
+
+impl Config {
+    /// True if at least one enabled frontend or listen has a `bind`.
+    pub fn has_listeners(&self) -> bool {
+        self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+    }
 }

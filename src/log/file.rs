@@ -51,21 +51,12 @@ pub(crate) struct AppendFile {
 
 impl AppendFile {
     pub(crate) fn new(path: PathBuf) -> AppendFile {
-        AppendFile {
-            path,
-            file: None,
-            warned: false,
-            scratch: Vec::new(),
-        }
+        AppendFile { path, file: None, warned: false, scratch: Vec::new() }
     }
 
     fn open(&mut self) -> std::io::Result<&mut File> {
         if self.file.is_none() {
-            let f = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(FILE_MODE)
-                .open(&self.path)?;
+            let f = OpenOptions::new().append(true).create(true).mode(FILE_MODE).open(&self.path)?;
             self.file = Some(f);
         }
         match self.file.as_mut() {
@@ -141,10 +132,7 @@ impl FileWriter {
     /// A writer that accepts only the given paths (the `file@` targets of the configuration); lines for any
     /// other path are dropped. [`FileWriter::default`] accepts every path.
     pub fn with_allowed<I: IntoIterator<Item = PathBuf>>(paths: I) -> FileWriter {
-        FileWriter {
-            allowed: Some(paths.into_iter().collect()),
-            ..FileWriter::default()
-        }
+        FileWriter { allowed: Some(paths.into_iter().collect()), ..FileWriter::default() }
     }
 
     /// A forwarded datagram from a worker (the format [`super::FileSink::Forward`] sends: `PATH\0LINE`).
@@ -155,10 +143,7 @@ impl FileWriter {
             None => {
                 if !self.rejected_warned {
                     self.rejected_warned = true;
-                    ::log::warn!(
-                        "dropping malformed forwarded log datagram ({} bytes)",
-                        data.len()
-                    );
+                    ::log::warn!("dropping malformed forwarded log datagram ({} bytes)", data.len());
                 }
             }
         }
@@ -208,11 +193,7 @@ mod tests {
     #[test]
     fn forward_roundtrip() {
         let mut buf = Vec::new();
-        assert!(encode_forward(
-            &mut buf,
-            Path::new("/var/log/x.log"),
-            b"Nov 25 a b[1]: m\n"
-        ));
+        assert!(encode_forward(&mut buf, Path::new("/var/log/x.log"), b"Nov 25 a b[1]: m\n"));
         let (p, l) = decode_forward(&buf).unwrap();
         assert_eq!(p, Path::new("/var/log/x.log"));
         assert_eq!(l, b"Nov 25 a b[1]: m\n");

@@ -141,10 +141,7 @@ fn push_code(out: &mut String, code: &[u8]) {
 fn push_escaped(out: &mut String, bytes: &[u8], header: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
-        let esc = !(32..127).contains(&b)
-            || b == b'"'
-            || b == b'#'
-            || (header && matches!(b, b'{' | b'|' | b'}'));
+        let esc = !(32..127).contains(&b) || b == b'"' || b == b'#' || (header && matches!(b, b'{' | b'|' | b'}'));
         if esc {
             out.push('#');
             out.push(HEX[usize::from(b >> 4)] as char);
@@ -177,11 +174,7 @@ pub fn tcplog(f: &TcpLogFields<'_>) -> String {
     write_addr(&mut s, f.client);
     s.push_str(" [");
     local_time(f.accept_time).write_accept_date(&mut s);
-    let _ = write!(
-        s,
-        "] {} {}/{} {}/{}/{} {} ",
-        f.frontend, f.backend, f.server, f.tw, f.tc, f.tt, f.bytes_read
-    );
+    let _ = write!(s, "] {} {}/{} {}/{}/{} {} ", f.frontend, f.backend, f.server, f.tw, f.tc, f.tt, f.bytes_read);
     push_code(&mut s, &f.term);
     s.push(' ');
     write_counters(
@@ -202,11 +195,7 @@ pub fn httplog(f: &HttpLogFields<'_>) -> String {
     write_addr(&mut s, f.client);
     s.push_str(" [");
     local_time(f.accept_time).write_accept_date(&mut s);
-    let _ = write!(
-        s,
-        "] {} {}/{} {}/{}/{}/{}/",
-        f.frontend, f.backend, f.server, f.tq, f.tw, f.tc, f.tr
-    );
+    let _ = write!(s, "] {} {}/{} {}/{}/{}/{}/", f.frontend, f.backend, f.server, f.tq, f.tw, f.tc, f.tr);
     write_timer(&mut s, f.tt, f.logasap);
     let _ = write!(s, " {} ", f.status);
     if f.logasap {
@@ -298,10 +287,7 @@ mod tests {
         f.redispatched = true;
         f.srv_queue = 2;
         f.backend_queue = 7;
-        assert_eq!(
-            tcplog(&f),
-            "::1:4000 [25/Nov/2026:15:26:00.636] tfe tbe/<NOSRV> -1/-1/2003 53 SC 1/1/0/0/+3 2/7"
-        );
+        assert_eq!(tcplog(&f), "::1:4000 [25/Nov/2026:15:26:00.636] tfe tbe/<NOSRV> -1/-1/2003 53 SC 1/1/0/0/+3 2/7");
     }
 
     fn http_sample() -> HttpLogFields<'static> {
@@ -372,21 +358,11 @@ mod tests {
     #[test]
     fn connect_line_formats() {
         assert_eq!(
-            connect_line(
-                "10.0.1.2:33312".parse().unwrap(),
-                "10.0.3.31:8012".parse().unwrap(),
-                "www",
-                "HTTP"
-            ),
+            connect_line("10.0.1.2:33312".parse().unwrap(), "10.0.3.31:8012".parse().unwrap(), "www", "HTTP"),
             "Connect from 10.0.1.2:33312 to 10.0.3.31:8012 (www/HTTP)"
         );
         assert_eq!(
-            connect_line(
-                "[::1]:5".parse().unwrap(),
-                "[::ffff:127.0.0.1]:80".parse().unwrap(),
-                "f",
-                "TCP"
-            ),
+            connect_line("[::1]:5".parse().unwrap(), "[::ffff:127.0.0.1]:80".parse().unwrap(), "f", "TCP"),
             "Connect from ::1:5 to ::ffff:127.0.0.1:80 (f/TCP)"
         );
     }

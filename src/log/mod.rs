@@ -50,9 +50,8 @@ pub enum FileSink {
 
 /// Syslog facility names, by number (local0 = 16).
 const FACILITIES: [&str; 24] = [
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
-    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
-    "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
+    "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 ];
 
 /// The configuration name of facility number `f` (`16` → `"local0"`); `"unknown"` past `local7`.
@@ -107,12 +106,7 @@ impl Logger {
     /// Opens the targets. `tag` is the syslog tag (`log-tag`, default "nbproxy"); `hostname` is `Some` when
     /// `log-send-hostname` is set (`Some("")` = the system host name). The pid written in headers is this
     /// process's pid at creation time. Also reads the time zone ([`init_timezone`]): call before chroot.
-    pub fn new(
-        targets: &[LogTarget],
-        tag: &str,
-        hostname: Option<&str>,
-        files: FileSink,
-    ) -> Logger {
+    pub fn new(targets: &[LogTarget], tag: &str, hostname: Option<&str>, files: FileSink) -> Logger {
         init_timezone();
         let (mode, forward) = match files {
             FileSink::Master => (FileMode::Master, None),
@@ -124,16 +118,8 @@ impl Logger {
             }
             FileSink::Discard => (FileMode::Discard, None),
         };
-        let send_hostname = hostname.map(|h| {
-            if h.is_empty() {
-                self::hostname()
-            } else {
-                h.to_string()
-            }
-        });
-        let needs_file_host = targets
-            .iter()
-            .any(|t| matches!(t.dest, crate::config::model::LogDest::File(_)));
+        let send_hostname = hostname.map(|h| if h.is_empty() { self::hostname() } else { h.to_string() });
+        let needs_file_host = targets.iter().any(|t| matches!(t.dest, crate::config::model::LogDest::File(_)));
         let file_hostname = match (&send_hostname, needs_file_host) {
             (Some(h), _) => h.clone(),
             (None, true) => self::hostname(),
@@ -178,11 +164,7 @@ impl Logger {
         let mut clock = self.clock.borrow_mut();
         if clock.as_ref().is_none_or(|c| c.secs != secs) {
             let local = time::local_time_secs(secs, 0);
-            *clock = Some(ClockCache {
-                secs,
-                local,
-                rfc3164: local.rfc3164(),
-            });
+            *clock = Some(ClockCache { secs, local, rfc3164: local.rfc3164() });
         }
         let Some(clock) = clock.as_ref() else {
             return;
@@ -201,25 +183,13 @@ impl Logger {
     }
 
     /// Builds the framed line for target `t` into `out`.
-    fn frame(
-        &self,
-        out: &mut Vec<u8>,
-        t: &Target,
-        level: Level,
-        clock: &ClockCache,
-        millis: u16,
-        msg: &str,
-    ) {
+    fn frame(&self, out: &mut Vec<u8>, t: &Target, level: Level, clock: &ClockCache, millis: u16, msg: &str) {
         use std::io::Write as _;
         out.clear();
         let pri = t.pri(level);
         if t.is_file() {
             if matches!(t.wire, LogWire::Rfc3164 | LogWire::Rfc5424) {
-                let _ = write!(
-                    out,
-                    "{} {} {}[{}]: ",
-                    clock.rfc3164, self.file_hostname, self.tag, self.pid
-                );
+                let _ = write!(out, "{} {} {}[{}]: ", clock.rfc3164, self.file_hostname, self.tag, self.pid);
             }
         } else {
             match t.wire {
@@ -234,13 +204,7 @@ impl Logger {
                     let mut local = clock.local;
                     local.millis = millis;
                     let host = self.send_hostname.as_deref().unwrap_or("-");
-                    let _ = write!(
-                        out,
-                        "<{pri}>1 {} {host} {} {} - - ",
-                        local.rfc5424(),
-                        self.tag,
-                        self.pid
-                    );
+                    let _ = write!(out, "<{pri}>1 {} {host} {} {} - - ", local.rfc5424(), self.tag, self.pid);
                 }
                 LogWire::Short => {
                     let _ = write!(out, "<{pri}>");

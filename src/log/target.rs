@@ -26,12 +26,7 @@ pub(crate) struct UnixSink {
 
 impl UnixSink {
     fn new(path: PathBuf) -> UnixSink {
-        let mut s = UnixSink {
-            path,
-            sock: None,
-            connected: false,
-            last_try: None,
-        };
+        let mut s = UnixSink { path, sock: None, connected: false, last_try: None };
         // Errors here are retried lazily by `send`.
         let _ = s.connect();
         s
@@ -55,9 +50,7 @@ impl UnixSink {
 
     fn send(&mut self, buf: &[u8]) -> io::Result<()> {
         if !self.connected {
-            let due = self
-                .last_try
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            let due = self.last_try.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
             if !due {
                 return Err(io::Error::from(io::ErrorKind::NotConnected));
             }
@@ -71,10 +64,7 @@ impl UnixSink {
         match sock.send(buf) {
             Ok(_) => Ok(()),
             Err(e) => {
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ECONNREFUSED) | Some(libc::ENOTCONN) | Some(libc::ENOENT)
-                ) {
+                if matches!(e.raw_os_error(), Some(libc::ECONNREFUSED) | Some(libc::ENOTCONN) | Some(libc::ENOENT)) {
                     self.connected = false;
                 }
                 Err(e)
@@ -130,11 +120,8 @@ impl Target {
     pub(crate) fn open(t: &LogTarget, files: FileMode) -> Target {
         let sink = match &t.dest {
             LogDest::Udp(addr) => {
-                let bind: SocketAddr = if addr.is_ipv4() {
-                    SocketAddr::from(([0u8; 4], 0))
-                } else {
-                    SocketAddr::from(([0u16; 8], 0))
-                };
+                let bind: SocketAddr =
+                    if addr.is_ipv4() { SocketAddr::from(([0u8; 4], 0)) } else { SocketAddr::from(([0u16; 8], 0)) };
                 let sock = UdpSocket::bind(bind).and_then(|s| {
                     s.set_nonblocking(true)?;
                     Ok(s)
@@ -149,14 +136,8 @@ impl Target {
                 Sink::Udp { sock, addr: *addr }
             }
             LogDest::Unix(path) => Sink::Unix(RefCell::new(UnixSink::new(path.clone()))),
-            LogDest::Stdout => Sink::Stdio {
-                stderr: false,
-                is_socket: Cell::new(None),
-            },
-            LogDest::Stderr => Sink::Stdio {
-                stderr: true,
-                is_socket: Cell::new(None),
-            },
+            LogDest::Stdout => Sink::Stdio { stderr: false, is_socket: Cell::new(None) },
+            LogDest::Stderr => Sink::Stdio { stderr: true, is_socket: Cell::new(None) },
             LogDest::File(path) => match files {
                 FileMode::Master => {
                     let mut f = AppendFile::new(path.clone());
@@ -195,12 +176,7 @@ impl Target {
     }
 
     /// Writes one framed line. `scratch` is a reusable buffer for forwarded datagrams.
-    pub(crate) fn send(
-        &self,
-        line: &[u8],
-        forward: Option<&UnixDatagram>,
-        scratch: &mut Vec<u8>,
-    ) -> io::Result<()> {
+    pub(crate) fn send(&self, line: &[u8], forward: Option<&UnixDatagram>, scratch: &mut Vec<u8>) -> io::Result<()> {
         match &self.sink {
             Sink::Udp { sock, addr } => match sock {
                 Some(s) => s.send_to(line, addr).map(|_| ()),
@@ -265,11 +241,7 @@ fn write_stdio(stderr: bool, is_socket: &Cell<Option<bool>>, line: &[u8]) -> io:
 /// The body of [`write_stdio`] for any descriptor.
 fn write_fd(fd: BorrowedFd<'_>, is_socket: &Cell<Option<bool>>, line: &[u8]) -> io::Result<()> {
     if is_socket.get() != Some(false) {
-        match nix::sys::socket::send(
-            fd.as_raw_fd(),
-            line,
-            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
-        ) {
+        match nix::sys::socket::send(fd.as_raw_fd(), line, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL) {
             Ok(_) => {
                 is_socket.set(Some(true));
                 return Ok(());
@@ -290,9 +262,7 @@ fn write_fd(fd: BorrowedFd<'_>, is_socket: &Cell<Option<bool>>, line: &[u8]) -> 
     if !ready.contains(PollFlags::POLLOUT) {
         return Err(io::Error::from(io::ErrorKind::WouldBlock));
     }
-    nix::unistd::write(fd, line)
-        .map(|_| ())
-        .map_err(io::Error::from)
+    nix::unistd::write(fd, line).map(|_| ()).map_err(io::Error::from)
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Abbreviated month names, January first (C locale).
-pub(crate) const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+pub(crate) const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// A point in time broken down in the local time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,14 +126,7 @@ impl LocalTime {
 
     /// `Nov  5 15:26:13` (day space-padded), as in RFC3164 headers.
     pub(crate) fn rfc3164(&self) -> String {
-        format!(
-            "{} {:2} {:02}:{:02}:{:02}",
-            self.month_name(),
-            self.day,
-            self.hour,
-            self.min,
-            self.sec
-        )
+        format!("{} {:2} {:02}:{:02}:{:02}", self.month_name(), self.day, self.hour, self.min, self.sec)
     }
 
     /// `25/Nov/2026:15:26:00.636`, HAProxy's accept date.
@@ -204,15 +196,9 @@ pub(crate) mod tests {
     fn civil_conversion_matches_known_dates() {
         let t = utc_time_secs(1_795_620_360, 636);
         assert_eq!(t.accept_date(), "25/Nov/2026:15:26:00.636");
-        assert_eq!(
-            utc_time_secs(0, 0).rfc5424(),
-            "1970-01-01T00:00:00.000+00:00"
-        );
+        assert_eq!(utc_time_secs(0, 0).rfc5424(), "1970-01-01T00:00:00.000+00:00");
         assert_eq!(utc_time_secs(951_782_400, 0).rfc3164(), "Feb 29 00:00:00");
-        assert_eq!(
-            utc_time_secs(-1, 0).accept_date(),
-            "31/Dec/1969:23:59:59.000"
-        );
+        assert_eq!(utc_time_secs(-1, 0).accept_date(), "31/Dec/1969:23:59:59.000");
     }
 
     #[test]

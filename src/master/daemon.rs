@@ -61,5 +61,6 @@ pub fn detach() -> Result<StartupReport, String> {
 /// Write the pidfile (one line: the master's pid), as HAProxy: unlink, create 0644.
 pub fn write_pidfile(path: &Path, pid: u32) -> Result<(), String> {
     let _ = std::fs::remove_file(path);
-    std::fs::write(path, format!("{pid}\n")).map_err(|e| format!("[ALERT] cannot create pidfile {}: {e}", path.display()))
+    std::fs::write(path, format!("{pid}\n"))
+        .map_err(|e| format!("[ALERT] cannot create pidfile {}: {e}", path.display()))
 }

@@ -55,7 +55,8 @@ impl ListenerSet {
                 continue;
             }
             for b in &p.binds {
-                let backlog = b.backlog.or(p.backlog).or(p.maxconn).unwrap_or(default_backlog).min(i32::MAX as u32) as i32;
+                let backlog =
+                    b.backlog.or(p.backlog).or(p.maxconn).unwrap_or(default_backlog).min(i32::MAX as u32) as i32;
                 for addr in &b.addrs {
                     let nth = {
                         let c = seen.entry(addr.clone()).or_insert(0);
@@ -70,12 +71,20 @@ impl ListenerSet {
                             continue;
                         }
                         let fd = match addr {
-                            ListenAddr::Inet(sa) => bind_inet(*sa, backlog, b.v6only)
-                                .map(OwnedFd::from)
-                                .map_err(|e| format!("{}: cannot bind socket ({e}) [{sa}] for proxy {}", b.pos, p.name))?,
-                            ListenAddr::Fd(n) => dup_inherited(*n).map_err(|e| format!("{}: cannot use fd@{n}: {e}", b.pos))?,
+                            ListenAddr::Inet(sa) => {
+                                bind_inet(*sa, backlog, b.v6only).map(OwnedFd::from).map_err(|e| {
+                                    format!("{}: cannot bind socket ({e}) [{sa}] for proxy {}", b.pos, p.name)
+                                })?
+                            }
+                            ListenAddr::Fd(n) => {
+                                dup_inherited(*n).map_err(|e| format!("{}: cannot use fd@{n}: {e}", b.pos))?
+                            }
                             ListenAddr::Unix(path) => {
-                                return Err(format!("{}: 'unix@{}' listeners are not supported yet", b.pos, path.display()))
+                                return Err(format!(
+                                    "{}: 'unix@{}' listeners are not supported yet",
+                                    b.pos,
+                                    path.display()
+                                ))
                             }
                         };
                         fresh.insert(key, fd);

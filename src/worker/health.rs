@@ -124,7 +124,10 @@ impl Worker {
                 self.dequeue_soon(be);
             }
             None if b.log_health_checks && (was_up != status.starts_with("UP") || status.contains('/')) => {
-                b.logger.log(Level::Notice, &format!("Health check for server {}/{} {detail}, status: {status}.", b.name, s.name));
+                b.logger.log(
+                    Level::Notice,
+                    &format!("Health check for server {}/{} {detail}, status: {status}.", b.name, s.name),
+                );
             }
             None => {}
         }

@@ -107,7 +107,8 @@ impl Worker {
             },
             None => FileSink::Discard,
         };
-        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1) ^ (std::process::id() as u64) << 32;
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+            ^ (std::process::id() as u64) << 32;
         let rt = Runtime::build(&cfg, &files, seed);
         let mut listeners = Vec::new();
         for (pi, fd) in setup.listeners {
@@ -178,7 +179,9 @@ impl Worker {
                             return code;
                         }
                     }
-                    Token(t) if t >= SESS_BASE => self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev),
+                    Token(t) if t >= SESS_BASE => {
+                        self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev)
+                    }
                     Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
                     _ => {}
@@ -278,7 +281,10 @@ impl Worker {
             };
             be.logger.log(
                 Level::Notice,
-                &format!("SIGHUP: Server {}/{} is {}. Conn: {} act, {} pend, {} tot.", be.name, s.name, state, s.cur, 0, s.total),
+                &format!(
+                    "SIGHUP: Server {}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                    be.name, s.name, state, s.cur, 0, s.total
+                ),
             );
         }
     }

@@ -45,8 +45,6 @@ pub struct Backend {
     pub redispatch: bool,
     pub tcpka: bool,
     pub log_health_checks: bool,
-    /// Whether "has no server available" was already logged for the current outage.
-    pub announced_empty: bool,
 }
 
 /// One server of a backend.
@@ -104,7 +102,8 @@ fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logge
 impl Runtime {
     /// Build the runtime from the config. `files` makes the `file@` sink for each logger.
     pub fn build(cfg: &Config, files: &dyn Fn() -> FileSink, seed: u64) -> Runtime {
-        let mut rt = Runtime { frontends: Vec::new(), backends: Vec::new(), servers: Vec::new(), fe_of_proxy: Vec::new() };
+        let mut rt =
+            Runtime { frontends: Vec::new(), backends: Vec::new(), servers: Vec::new(), fe_of_proxy: Vec::new() };
         let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
         let mut be_of_proxy = vec![None; cfg.proxies.len()];
         for (pi, p) in cfg.proxies.iter().enumerate() {
@@ -115,7 +114,11 @@ impl Runtime {
             let bi = rt.backends.len();
             be_of_proxy[pi] = Some(bi);
             let mut servers = Vec::new();
-            let mut list: Vec<_> = p.servers.iter().map(|s| (s.name.clone(), s.addr, s.weight, s.backup, s.disabled, s.maxconn, s)).collect();
+            let mut list: Vec<_> = p
+                .servers
+                .iter()
+                .map(|s| (s.name.clone(), s.addr, s.weight, s.backup, s.disabled, s.maxconn, s))
+                .collect();
             if list.is_empty() {
                 if let Some(addr) = p.dispatch {
                     // `dispatch ADDR` behaves as one unchecked server.
@@ -157,7 +160,18 @@ impl Runtime {
                     }
                 });
                 servers.push(rt.servers.len());
-                rt.servers.push(ServerRt { backend: bi, name, addr, weight, backup, maint: disabled, maxconn, cur: 0, total: 0, check });
+                rt.servers.push(ServerRt {
+                    backend: bi,
+                    name,
+                    addr,
+                    weight,
+                    backup,
+                    maint: disabled,
+                    maxconn,
+                    cur: 0,
+                    total: 0,
+                    check,
+                });
             }
             rt.backends.push(Backend {
                 name: p.name.clone(),
@@ -172,7 +186,6 @@ impl Runtime {
                 redispatch: p.options.redispatch,
                 tcpka: p.options.tcpka || p.options.srvtcpka,
                 log_health_checks: p.options.log_health_checks,
-                announced_empty: false,
             });
         }
         for (pi, p) in cfg.proxies.iter().enumerate() {

@@ -189,7 +189,11 @@ impl Worker {
                 if self.rt.backends[be].tcpka {
                     let _ = socket2::SockRef::from(&sock).set_keepalive(true);
                 }
-                match self.poll.registry().register(&mut sock, Self::session_token(idx, true), Interest::READABLE | Interest::WRITABLE) {
+                match self.poll.registry().register(
+                    &mut sock,
+                    Self::session_token(idx, true),
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
                     Ok(()) => {
                         sess.connecting = Some(sock);
                         self.store(idx, sess, now);
@@ -342,7 +346,11 @@ impl Worker {
     fn drive(&mut self, idx: usize, mut sess: Session, now: Instant) {
         match sess.stream.pump(&mut self.pool, now) {
             Pumped::Open => {
-                if sess.phase != Phase::Established && sess.stream.client.rd_eof && sess.stream.c2s.is_empty() && sess.stream.bytes_in == 0 {
+                if sess.phase != Phase::Established
+                    && sess.stream.client.rd_eof
+                    && sess.stream.c2s.is_empty()
+                    && sess.stream.bytes_in == 0
+                {
                     // The client left before we reached a server and sent nothing: nobody is waiting.
                     let term = match sess.phase {
                         Phase::Queued => *b"CQ",
@@ -398,7 +406,9 @@ impl Worker {
                 Pick::Full => return,
                 pick => {
                     self.rt.backends[be].queue.pop_front();
-                    let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { continue };
+                    let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else {
+                        continue;
+                    };
                     sess.tw = ms(now - sess.phase_since);
                     match pick {
                         Pick::Server(i) => {
@@ -440,9 +450,9 @@ impl Worker {
         let null = from_client == 0 && term == *b"--";
         let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
         if !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
-            let (beconn, bq) = match sess.be {
-                Some(b) => (self.rt.backends[b].cur, self.rt.backends[b].queue.len() as u32),
-                None => (0, 0),
+            let beconn = match sess.be {
+                Some(b) => self.rt.backends[b].cur,
+                None => 0,
             };
             let line = tcplog(&TcpLogFields {
                 client: sess.client_addr,
@@ -462,7 +472,7 @@ impl Worker {
                 retries: sess.retries,
                 redispatched: sess.redispatched,
                 srv_queue: sess.sq,
-                backend_queue: sess.bq.max(bq.min(0)),
+                backend_queue: sess.bq,
             });
             f.logger.log(Level::Info, &line);
         }
