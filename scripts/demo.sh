@@ -75,7 +75,7 @@ cat <<MSG
 
   Connect:   curl http://127.0.0.1:$FRONT/      (run it a few times: web01 and web02 alternate)
   Logs:      one tcplog line per connection, printed here ("log stdout" in $CFG)
-  Reload:    kill -USR2 $nbproxy_pid           (re-reads $CFG; no connection refused)
+  Reload:    kill -USR2 $nbproxy_pid   (re-reads $CFG; no connection refused)
   Stop:      Ctrl-C (stops nbproxy and both backends)
 
 MSG
