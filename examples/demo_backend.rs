@@ -23,10 +23,7 @@ const MAX_HEAD: usize = 16 * 1024;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 3 {
-        eprintln!(
-            "usage: {} PORT NAME",
-            args.first().map(String::as_str).unwrap_or("demo_backend")
-        );
+        eprintln!("usage: {} PORT NAME", args.first().map(String::as_str).unwrap_or("demo_backend"));
         exit(2);
     }
     let port: u16 = match args[1].parse() {
@@ -80,16 +77,9 @@ fn serve(stream: TcpStream, body: &str) -> io::Result<()> {
         };
         // Discard a request body announced by Content-Length (chunked bodies are not expected here).
         if head.content_length > 0 {
-            io::copy(
-                &mut (&mut reader).take(head.content_length),
-                &mut io::sink(),
-            )?;
+            io::copy(&mut (&mut reader).take(head.content_length), &mut io::sink())?;
         }
-        let connection = if head.keep_alive {
-            "keep-alive"
-        } else {
-            "close"
-        };
+        let connection = if head.keep_alive { "keep-alive" } else { "close" };
         let response = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n{}",
             body.len(),
@@ -122,10 +112,7 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Head>> {
         }
         total += n;
         if total > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too long",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too long"));
         }
         if !line.trim().is_empty() {
             break;
@@ -140,17 +127,11 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Head>> {
         line.clear();
         let n = reader.read_line(&mut line)?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside a request head",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside a request head"));
         }
         total += n;
         if total > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too long",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too long"));
         }
         let l = line.trim_end();
         if l.is_empty() {
@@ -169,9 +150,5 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Head>> {
             }
         }
     }
-    Ok(Some(Head {
-        keep_alive,
-        content_length,
-        is_head: method == "HEAD",
-    }))
+    Ok(Some(Head { keep_alive, content_length, is_head: method == "HEAD" }))
 }

@@ -109,8 +109,7 @@ fn send(target: &str, duration: Duration, conns: usize) {
         .map(|mut s| {
             thread::spawn(move || -> Result<u64, String> {
                 // Short write timeouts so a stalled peer cannot hold us past the deadline for long.
-                s.set_write_timeout(Some(Duration::from_millis(200)))
-                    .map_err(|e| e.to_string())?;
+                s.set_write_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
                 let buf = vec![0x5au8; CHUNK];
                 let mut sent: u64 = 0;
                 while Instant::now() < deadline {
