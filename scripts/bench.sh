@@ -29,9 +29,13 @@ listening() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Wait up to 5 s for 127.0.0.1:$1 to accept connections; give up early if process $2 (optional) has exited.
 wait_port() {
     for _ in $(seq 50); do
         listening "$1" && return 0
+        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+            return 1
+        fi
         sleep 0.1
     done
     return 1
@@ -89,7 +93,7 @@ start() {
     shift 2
     "$@" >"$tmp/$name.log" 2>&1 &
     pids+=("$!")
-    if ! wait_port "$port"; then
+    if ! wait_port "$port" "$!"; then
         echo "bench: $name did not listen on 127.0.0.1:$port; its output:" >&2
         sed 's/^/    /' "$tmp/$name.log" >&2
         return 1

@@ -14,10 +14,13 @@ listening() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Wait up to 5 s for 127.0.0.1:$1 to accept connections.
+# Wait up to 5 s for 127.0.0.1:$1 to accept connections; give up early if process $2 (optional) has exited.
 wait_port() {
     for _ in $(seq 50); do
         listening "$1" && return 0
+        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+            return 1
+        fi
         sleep 0.1
     done
     return 1
@@ -52,7 +55,7 @@ for b in "${BACKENDS[@]}"; do
     read -r port name <<<"$b"
     target/release/examples/demo_backend "$port" "$name" &
     pids+=("$!")
-    if ! wait_port "$port"; then
+    if ! wait_port "$port" "$!"; then
         echo "demo: backend $name did not start on 127.0.0.1:$port" >&2
         exit 1
     fi
@@ -62,7 +65,7 @@ target/release/nbproxy -db -f "$CFG" &
 nbproxy_pid=$!
 pids+=("$nbproxy_pid")
 
-if ! wait_port "$FRONT"; then
+if ! wait_port "$FRONT" "$nbproxy_pid"; then
     echo "demo: nbproxy did not start listening on 127.0.0.1:$FRONT (see its messages above)" >&2
     exit 1
 fi
