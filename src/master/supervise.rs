@@ -253,6 +253,7 @@ impl Master {
             SIGTERM | SIGINT => {
                 log::warn!("Hard stop requested: exiting now.");
                 self.logger.log(Level::Warning, "Hard stop: exiting now.");
+                self.stopping = true;
                 for w in &self.workers {
                     let _ = kill(w.pid, Signal::SIGTERM);
                 }

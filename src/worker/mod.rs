@@ -320,6 +320,8 @@ impl Worker {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted || e.kind() == io::ErrorKind::ConnectionAborted => {}
+                // The master paused the socket (shutdown before our PAUSE message arrived): wait for RESUME.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return,
                 Err(e) => {
                     // EMFILE/ENFILE/ENOBUFS: back off for a moment rather than spin.
                     log::warn!("accept failed on frontend {}: {e}", self.rt.frontends[fe].name);

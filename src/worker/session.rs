@@ -442,6 +442,8 @@ impl Worker {
             Some(si) => (self.rt.servers[si].name.clone(), self.rt.servers[si].cur),
             None => ("<NOSRV>".to_string(), 0),
         };
+        // Counters as HAProxy logs them: including this session.
+        let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
         self.release_server(&mut sess);
         sess.stream.release(&mut self.pool);
         let fe = sess.fe;
@@ -450,10 +452,6 @@ impl Worker {
         let null = from_client == 0 && term == *b"--";
         let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
         if !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
-            let beconn = match sess.be {
-                Some(b) => self.rt.backends[b].cur,
-                None => 0,
-            };
             let line = tcplog(&TcpLogFields {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
