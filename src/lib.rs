@@ -4,6 +4,7 @@
 //! supervision) → [`worker`] (one mio loop per process) → sessions ([`tcp`]) → servers picked by [`balance`] and
 //! kept honest by [`check`]. [`log`] formats and ships log lines for everyone.
 
+pub mod acl;
 pub mod balance;
 pub mod check;
 pub mod cli;

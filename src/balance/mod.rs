@@ -71,6 +71,11 @@ impl Balancer {
         }
     }
 
+    /// The configured algorithm.
+    pub fn algo(&self) -> &Balance {
+        &self.algo
+    }
+
     /// True if the algorithm needs a hash key from the request ([`Balancer::pick`]'s `key`).
     pub fn wants_key(&self) -> bool {
         !matches!(

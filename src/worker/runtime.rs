@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::CheckState;
-use crate::config::model::{Config, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{Acl, Cond, Config, LogFormat, Mode, Proxy, Timeouts};
 use crate::log::{FileSink, Logger};
 
 /// A proxy that accepts connections.
@@ -22,6 +22,9 @@ pub struct Frontend {
     pub total: u64,
     /// Backend used when no rule picks another (index into `Runtime::backends`).
     pub default_backend: Option<usize>,
+    /// `use_backend` rules in order: (condition, backend index).
+    pub use_backends: Vec<(Option<Cond>, usize)>,
+    pub acls: Vec<Acl>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
     pub dontlognull: bool,
@@ -114,12 +117,7 @@ impl Runtime {
             let bi = rt.backends.len();
             be_of_proxy[pi] = Some(bi);
             let mut servers = Vec::new();
-            let mut list: Vec<_> = p
-                .servers
-                .iter()
-                .map(|s| (s.name.clone(), s.addr, s.weight, s.backup, s.disabled, s.maxconn, s))
-                .collect();
-            if list.is_empty() {
+            if p.servers.is_empty() {
                 if let Some(addr) = p.dispatch {
                     // `dispatch ADDR` behaves as one unchecked server.
                     servers.push(rt.servers.len());
@@ -137,7 +135,8 @@ impl Runtime {
                     });
                 }
             }
-            for (name, addr, weight, backup, disabled, maxconn, s) in list.drain(..) {
+            for s in &p.servers {
+                let addr = s.addr;
                 let check = s.check.then(|| {
                     let mut caddr = addr;
                     if let Some(ip) = s.check_addr {
@@ -162,12 +161,12 @@ impl Runtime {
                 servers.push(rt.servers.len());
                 rt.servers.push(ServerRt {
                     backend: bi,
-                    name,
+                    name: s.name.clone(),
                     addr,
-                    weight,
-                    backup,
-                    maint: disabled,
-                    maxconn,
+                    weight: s.weight,
+                    backup: s.backup,
+                    maint: s.disabled,
+                    maxconn: s.maxconn,
                     cur: 0,
                     total: 0,
                     check,
@@ -205,6 +204,15 @@ impl Runtime {
                 cur: 0,
                 total: 0,
                 default_backend,
+                use_backends: p
+                    .use_backends
+                    .iter()
+                    .filter_map(|u| {
+                        let be = cfg.backend_index(&u.backend).and_then(|i| be_of_proxy[i])?;
+                        Some((u.cond.clone(), be))
+                    })
+                    .collect(),
+                acls: p.acls.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
                 dontlognull: p.options.dontlognull,

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::net::TcpStream;
 use mio::Interest;
 
+use super::runtime::Runtime;
 use super::{TimerKey, Worker};
+use crate::acl::{self, Sample};
 use crate::balance::Pick;
-use crate::config::model::{Level, LogFormat, Mode};
+use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::log::{connect_line, tcplog, TcpLogFields};
 use crate::tcp::{End, Pumped, Side, Stream};
 
@@ -126,17 +128,23 @@ impl Worker {
             self.release_frontend(fe);
             return;
         }
-        sess.be = self.choose_backend(fe);
+        sess.be = self.choose_backend(fe, peer, local);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
         }
         self.assign(idx, sess, now);
     }
 
-    /// `use_backend` rules without a condition, then `default_backend` (HTTP-level conditions arrive with HTTP
-    /// mode).
-    fn choose_backend(&self, fe: usize) -> Option<usize> {
-        self.rt.frontends[fe].default_backend
+    /// The first `use_backend` whose condition holds, else `default_backend` (or the listen's own servers).
+    fn choose_backend(&self, fe: usize, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+        let f = &self.rt.frontends[fe];
+        let ctx = L4 { src, dst, rt: &self.rt };
+        for (cond, be) in &f.use_backends {
+            if cond.as_ref().is_none_or(|c| acl::eval_cond(c, &f.acls, &ctx)) {
+                return Some(*be);
+            }
+        }
+        f.default_backend
     }
 
     /// Find a server for the session, queue it, or fail it.
@@ -145,10 +153,11 @@ impl Worker {
             return self.finish(idx, sess, *b"SC", now);
         };
         let cands = self.rt.candidates(be);
-        let key = if self.rt.backends[be].balancer.wants_key() {
-            Some(crate::balance::source_hash(sess.client_addr.ip()))
-        } else {
-            None
+        // Layer-4 hashing needs only the source; HTTP keys (uri, url_param, hdr) come with HTTP mode and fall
+        // back to round robin until then, as HAProxy does when a key is missing.
+        let key = match self.rt.backends[be].balancer.algo() {
+            Balance::Source => Some(crate::balance::source_hash(sess.client_addr.ip())),
+            _ => None,
         };
         match self.rt.backends[be].balancer.pick(&cands, key) {
             Pick::Server(i) => {
@@ -483,6 +492,48 @@ impl Worker {
                 self.listeners[li].held = false;
                 self.accept_pending.push(li);
             }
+        }
+    }
+}
+
+/// Layer-4 view of a session for ACLs.
+struct L4<'a> {
+    src: SocketAddr,
+    dst: SocketAddr,
+    rt: &'a Runtime,
+}
+
+impl acl::Context for L4<'_> {
+    fn src(&self) -> SocketAddr {
+        self.src
+    }
+    fn dst(&self) -> SocketAddr {
+        self.dst
+    }
+    fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
+        let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));
+        match name {
+            "nbsrv" => {
+                let (a, b) = self.rt.usable_counts(backend(self.rt)?);
+                Some(Sample::Int((a + b) as i64))
+            }
+            "be_conn" => Some(Sample::Int(self.rt.backends[backend(self.rt)?].cur as i64)),
+            "connslots" => {
+                let be = backend(self.rt)?;
+                let mut n = 0i64;
+                for &si in &self.rt.backends[be].servers {
+                    let s = &self.rt.servers[si];
+                    if !s.usable() {
+                        continue;
+                    }
+                    if s.maxconn == 0 {
+                        return None; // unlimited: HAProxy answers no sample
+                    }
+                    n += s.maxconn.saturating_sub(s.cur) as i64;
+                }
+                Some(Sample::Int(n))
+            }
+            _ => None,
         }
     }
 }
