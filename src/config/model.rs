@@ -38,6 +38,11 @@ impl Config {
     pub fn backend(&self, name: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.kind.has_backend() && p.name == name)
     }
+    /// Does anything listen? (an enabled frontend or listen with at least one bind). HAProxy 2.6's `-c` exits 2
+    /// with [`crate::config::NO_LISTENER_MSG`] when not.
+    pub fn has_listeners(&self) -> bool {
+        self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+    }
     /// Index into `proxies` of the backend named `name`.
     pub fn backend_index(&self, name: &str) -> Option<usize> {
         self.proxies.iter().position(|p| p.kind.has_backend() && p.name == name)
