@@ -963,10 +963,3 @@ pub struct UserEntry {
     pub insecure: bool,
     pub groups: Vec<String>,
 }
-
-impl Config {
-    /// True if at least one enabled frontend or listen has a `bind`.
-    pub fn has_listeners(&self) -> bool {
-        self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
-    }
-}
