@@ -28,7 +28,8 @@ impl StartupReport {
 /// Double fork + setsid; stdio to /dev/null. Returns in the daemon only; the launcher exits with the status
 /// the daemon reports (1 if it dies first).
 pub fn detach() -> Result<StartupReport, String> {
-    let (rd, wr): (OwnedFd, OwnedFd) = nix::unistd::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (rd, wr): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: the master is single-threaded at this point (no signal or logger threads before fork).
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Parent { .. } => {

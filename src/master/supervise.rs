@@ -89,9 +89,36 @@ fn fd_budget(cfg: &Config, nbproc: usize) -> u64 {
     cfg.global.ulimit_n.unwrap_or(2 * maxconn + binds * nbproc as u64 + servers + 64)
 }
 
+/// Command-line flags that override the config: `-n` (global maxconn), `-N` (default proxy maxconn), `-dS`.
+fn apply_cli(mut cfg: Config, cli: &Cli) -> Config {
+    if let Some(n) = cli.global_maxconn {
+        cfg.global.maxconn = Some(n);
+    }
+    if cli.no_splice {
+        cfg.global.nosplice = true;
+    }
+    if let Some(n) = cli.default_maxconn {
+        for p in cfg.proxies.iter_mut().filter(|p| p.kind.has_frontend() && p.maxconn.is_none()) {
+            p.maxconn = Some(n);
+        }
+    }
+    cfg
+}
+
+/// `-m MB`: cap the address space of the whole daemon.
+fn apply_memory_cap(cli: &Cli) {
+    if let Some(mb) = cli.mem_mb {
+        let bytes = mb.saturating_mul(1 << 20);
+        if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes) {
+            log::warn!("[WARNING] Cannot limit memory to {mb} MB: {e}");
+        }
+    }
+}
+
 /// Start the daemon: bind, detach if asked, fork workers, then supervise until stopped. Returns the exit code.
 pub fn run(cli: Cli, loaded: Loaded) -> i32 {
-    let cfg = Arc::new(loaded.config);
+    let cfg = Arc::new(apply_cli(loaded.config, &cli));
+    apply_memory_cap(&cli);
     let nbproc = nbproc_of(&cfg);
     privileges::raise_nofile(fd_budget(&cfg, nbproc));
     let identity = match privileges::resolve(&cfg.global) {
@@ -101,6 +128,12 @@ pub fn run(cli: Cli, loaded: Loaded) -> i32 {
             return 1;
         }
     };
+    if let Some(dir) = &identity.chroot {
+        if !dir.is_dir() {
+            eprintln!("[ALERT] [{}] : Cannot chroot({}): no such directory.", cfg.global.pos, dir.display());
+            return 1;
+        }
+    }
     let mut listeners = ListenerSet::default();
     let backlog = cfg.global.maxconn.unwrap_or(super::DEFAULT_MAXCONN);
     if let Err(e) = listeners.rebind(&cfg, nbproc, backlog) {
@@ -323,7 +356,7 @@ impl Master {
                 return;
             }
         };
-        let cfg = Arc::new(loaded.config);
+        let cfg = Arc::new(apply_cli(loaded.config, &self.cli));
         let identity = match privileges::resolve(&cfg.global) {
             Ok(i) => i,
             Err(e) => {
