@@ -9,6 +9,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod log;
 pub mod master;
 pub mod tcp;
