@@ -208,3 +208,19 @@ fn mode_health_answers_ok() {
     let all = c.read_rest().expect("mode health closes after answering");
     assert!(all.starts_with("OK"), "mode health answered {all:?}");
 }
+
+#[test]
+fn redispatch_moves_a_refused_connection_to_another_server() {
+    let mut dead = BannerServer::start("dead");
+    dead.stop(); // its port now refuses connections; no health check to notice
+    let web02 = BannerServer::start("web02");
+    let port = free_port();
+    let mut cfg = listen_cfg(port, "roundrobin", &[("dead", dead.port, ""), ("web02", web02.port, "")]);
+    cfg.push_str("    retries 1\n    option redispatch\n");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    for i in 0..4 {
+        let mut c = Conn::open(port).unwrap();
+        c.set_read_timeout(Duration::from_secs(4)); // a retry after a refusal may wait 1 s (HAPROXY-FACTS §5.2)
+        assert_eq!(c.banner().unwrap_or_else(|e| panic!("client #{i}: {e}")), "web02", "client #{i}");
+    }
+}
