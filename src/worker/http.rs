@@ -1,0 +1,623 @@
+//! `mode http` sessions: the HTTP/1.x transaction loop on top of a session's two sockets and raw buffers.
+//!
+//! Each transaction: read and parse the request head (`timeout http-request`), choose backend and server,
+//! write the (edited) head to the server, stream the request body, parse the response head, write it to the
+//! client, stream the response body, log one httplog line; then either wait for the next request on the same
+//! client connection (keep-alive, pipelining) or close. Heads are parsed in place and re-serialized once into a
+//! small per-direction output vector; bodies are forwarded straight from the receive buffer, never whole.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::session::{Phase, Session};
+use super::Worker;
+use crate::config::model::{HttpConnMode, Level, LogFormat};
+use crate::http::body::BodyTracker;
+use crate::http::errors;
+use crate::http::head::{self, Framing, HeadEdits, HeadError, RequestHead, ResponseHead, Version};
+use crate::log::{httplog, HttpLogFields};
+use crate::tcp::Side;
+
+/// Where the current transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// Waiting for (more of) a request head.
+    ReqHead,
+    /// Request head accepted: getting a server, sending head and body, waiting for the response head.
+    Forward,
+    /// Response head sent: streaming the response body.
+    RespBody,
+    /// `Connection: Upgrade` answered with 101: bytes flow blindly both ways.
+    Tunnel,
+    /// A locally generated response is being flushed; then the connection closes.
+    Closing,
+}
+
+/// Per-session HTTP state, reused across the transactions of a keep-alive connection.
+#[derive(Debug)]
+pub(super) struct HttpTxn {
+    pub stage: Stage,
+    pub req: RequestHead,
+    pub resp: ResponseHead,
+    pub req_body: BodyTracker,
+    pub resp_body: BodyTracker,
+    /// Validated body bytes at the front of c2s / s2c, ready to forward.
+    pub c2s_ready: usize,
+    pub s2c_ready: usize,
+    /// Serialized head (or local response) still to write to the server / client.
+    pub to_server: Vec<u8>,
+    pub to_server_pos: usize,
+    pub to_client: Vec<u8>,
+    pub to_client_pos: usize,
+    /// Close the client connection once this transaction is done.
+    pub close_client: bool,
+    /// Do not reuse the server connection after this transaction.
+    pub close_server: bool,
+    pub is_head: bool,
+    /// When the transaction began (first byte awaited) and when its head was complete.
+    pub started: Instant,
+    pub started_wall: SystemTime,
+    pub tq: i64,
+    pub tr: i64,
+    pub status: i32,
+    /// Bytes sent to the client in this transaction.
+    pub bytes_out: u64,
+    pub req_line: Vec<u8>,
+    /// The server socket was kept from the previous transaction (connection reuse).
+    pub reused: bool,
+    /// Transactions completed on this connection.
+    pub count: u32,
+}
+
+impl HttpTxn {
+    pub(super) fn new(now: Instant) -> HttpTxn {
+        HttpTxn {
+            stage: Stage::ReqHead,
+            req: RequestHead::default(),
+            resp: ResponseHead::default(),
+            req_body: BodyTracker::new(Framing::None),
+            resp_body: BodyTracker::new(Framing::None),
+            c2s_ready: 0,
+            s2c_ready: 0,
+            to_server: Vec::new(),
+            to_server_pos: 0,
+            to_client: Vec::new(),
+            to_client_pos: 0,
+            close_client: false,
+            close_server: false,
+            is_head: false,
+            started: now,
+            started_wall: SystemTime::now(),
+            tq: -1,
+            tr: -1,
+            status: -1,
+            bytes_out: 0,
+            req_line: Vec::new(),
+            reused: false,
+            count: 0,
+        }
+    }
+
+    fn reset(&mut self, now: Instant) {
+        self.stage = Stage::ReqHead;
+        self.c2s_ready = 0;
+        self.s2c_ready = 0;
+        self.to_server.clear();
+        self.to_server_pos = 0;
+        self.to_client.clear();
+        self.to_client_pos = 0;
+        self.close_server = false;
+        self.is_head = false;
+        self.started = now;
+        self.started_wall = SystemTime::now();
+        self.tq = -1;
+        self.tr = -1;
+        self.status = -1;
+        self.bytes_out = 0;
+        self.req_line.clear();
+        self.count += 1;
+    }
+}
+
+/// Result of one pass over a session's sockets.
+enum Step {
+    /// Nothing more can move now.
+    Idle,
+    /// The request head is complete: pick a server (the session leaves the loop to connect).
+    NeedServer,
+    /// End the session with this termination state (and HTTP status if nothing was answered yet).
+    End([u8; 2], Option<u16>),
+}
+
+fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+/// Read as much as fits from `side` into `buf`; returns an error kind on failure.
+fn fill(side: &mut Side, buf: &mut super::buffers::Buf, pool: &mut super::buffers::Pool, now: Instant) -> io::Result<bool> {
+    let mut progress = false;
+    while side.readable && !side.rd_eof && !buf.is_full() {
+        match side.sock.read(buf.space(pool)) {
+            Ok(0) => {
+                side.rd_eof = true;
+                progress = true;
+            }
+            Ok(n) => {
+                buf.filled(n);
+                side.last_io = now;
+                progress = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(progress)
+}
+
+/// Write `data` to `side` as far as possible; returns bytes written.
+fn flush(side: &mut Side, data: &[u8], now: Instant) -> io::Result<usize> {
+    let mut done = 0;
+    while side.writable && done < data.len() {
+        match side.sock.write(&data[done..]) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => {
+                done += n;
+                side.last_io = now;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.writable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Replace the `Connection` header of a head with `value` (or just remove it when `None`).
+fn set_connection(edits: &mut HeadEdits, buf: &[u8], headers: &[head::HeaderIdx], value: Option<&str>) {
+    for (i, h) in headers.iter().enumerate() {
+        let name = &buf[h.name.clone()];
+        if name.eq_ignore_ascii_case(b"connection") || name.eq_ignore_ascii_case(b"proxy-connection") {
+            edits.deleted.push(i);
+        }
+    }
+    if let Some(v) = value {
+        edits.added.push((b"Connection".to_vec(), v.as_bytes().to_vec()));
+    }
+}
+
+impl Worker {
+    /// True if this session runs the HTTP engine.
+    pub(super) fn is_http(sess: &Session) -> bool {
+        sess.http.is_some()
+    }
+
+    /// Drive an HTTP session after any readiness change.
+    pub(super) fn drive_http(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        let step = self.http_pass(&mut sess, now);
+        match step {
+            Step::Idle => {
+                if sess.http.as_ref().is_some_and(|h| h.stage == Stage::Closing && h.to_client_pos >= h.to_client.len()) {
+                    return self.finish(idx, sess, *b"--", now);
+                }
+                self.store(idx, sess, now)
+            }
+            Step::NeedServer => self.http_assign(idx, sess, now),
+            Step::End(term, status) => {
+                if let Some(code) = status {
+                    self.http_local_reply(&mut sess, code);
+                }
+                self.finish(idx, sess, term, now)
+            }
+        }
+    }
+
+    /// Request head parsed: choose backend and server, reusing the current server connection if it fits.
+    fn http_assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        let Some(h) = sess.http.as_mut() else { return self.finish(idx, sess, *b"PR", now) };
+        if sess.stream.server.is_some() && h.reused {
+            // Keep-alive on the server side: the previous transaction's connection carries this one.
+            sess.phase = Phase::Established;
+            sess.phase_since = now;
+            return self.drive_http(idx, sess, now);
+        }
+        if let Some(mut old) = sess.stream.server.take() {
+            let _ = self.poll.registry().deregister(&mut old.sock);
+        }
+        self.release_server_slot(&mut sess);
+        sess.tw = -1;
+        sess.tc = -1;
+        self.assign(idx, sess, now);
+    }
+
+    /// One pass: move every byte that can move and advance the transaction.
+    fn http_pass(&mut self, sess: &mut Session, now: Instant) -> Step {
+        let fe = sess.fe;
+        let max_head = self.cfg.global.bufsize.saturating_sub(self.cfg.global.maxrewrite).max(1024);
+        for _ in 0..64 {
+            let mut progress = false;
+            let Some(h) = sess.http.as_mut() else { return Step::End(*b"PR", None) };
+            // Client → c2s: read while a request head or body is expected (pipelined data waits in the buffer).
+            if matches!(h.stage, Stage::ReqHead | Stage::Forward | Stage::Tunnel) {
+                match fill(&mut sess.stream.client, &mut sess.stream.c2s, &mut self.pool, now) {
+                    Ok(p) => progress |= p,
+                    Err(_) => return Step::End(if h.stage == Stage::ReqHead { *b"CR" } else { *b"CD" }, None),
+                }
+            }
+            match h.stage {
+                Stage::ReqHead => {
+                    let data = sess.stream.c2s.pending();
+                    if data.is_empty() {
+                        if sess.stream.client.rd_eof {
+                            // Keep-alive connection closed between requests: normal end, logged only if it began.
+                            return Step::End(if h.count > 0 { *b"--" } else { *b"CR" }, None);
+                        }
+                        break;
+                    }
+                    match head::parse_request(data, max_head, &mut h.req) {
+                        Ok(None) => {
+                            if sess.stream.client.rd_eof {
+                                return Step::End(*b"CR", Some(400));
+                            }
+                            break;
+                        }
+                        Err(e) => {
+                            log::debug!("bad request from {}: {e:?}", sess.client_addr);
+                            let _ = e == HeadError::TooLarge;
+                            h.req_line = b"<BADREQ>".to_vec();
+                            return Step::End(*b"PR", Some(400));
+                        }
+                        Ok(Some(len)) => {
+                            h.tq = ms(now - h.started);
+                            if let Some(step) = self.http_request_ready(sess, len, now) {
+                                return step;
+                            }
+                            progress = true;
+                            if sess.stream.server.is_none() || !sess.http.as_ref().is_some_and(|h| h.reused) {
+                                return Step::NeedServer;
+                            }
+                        }
+                    }
+                }
+                Stage::Forward | Stage::RespBody | Stage::Tunnel => {
+                    match self.http_move(sess, now) {
+                        Ok(p) => progress |= p,
+                        Err(step) => return step,
+                    }
+                }
+                Stage::Closing => {
+                    let h = sess.http.as_mut().expect("checked above");
+                    match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
+                        Ok(n) => {
+                            h.to_client_pos += n;
+                            progress |= n > 0;
+                        }
+                        Err(_) => return Step::End(*b"CD", None),
+                    }
+                    if h.to_client_pos >= h.to_client.len() {
+                        let _ = sess.stream.client.sock.shutdown(Shutdown::Write);
+                        return Step::End(*b"--", None);
+                    }
+                }
+            }
+            let _ = fe;
+            if !progress {
+                break;
+            }
+        }
+        Step::Idle
+    }
+
+    /// The request head of `len` bytes is complete in c2s: decide where it goes and serialize it.
+    fn http_request_ready(&mut self, sess: &mut Session, len: usize, _now: Instant) -> Option<Step> {
+        let f = &self.rt.frontends[sess.fe];
+        let mode = f.http_mode;
+        let forwardfor = f.forwardfor.clone();
+        let h = sess.http.as_mut()?;
+        let data = sess.stream.c2s.pending();
+        let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(len).min(len);
+        h.req_line.clear();
+        h.req_line.extend_from_slice(&data[..line_end]);
+        h.is_head = &data[h.req.method.clone()] == b"HEAD";
+        let framing = h.req.framing.unwrap_or(Framing::None);
+        h.req_body = BodyTracker::new(framing);
+        let client_wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
+        h.close_client = client_wants_close || mode == HttpConnMode::Close;
+        h.close_server = h.close_client || mode != HttpConnMode::KeepAlive || h.req.conn.cl_and_te;
+        let mut edits = HeadEdits::default();
+        if h.req.conn.upgrade {
+            // Keep the client's Connection: Upgrade so the server can switch protocols.
+        } else if h.close_server {
+            set_connection(&mut edits, data, &h.req.headers, Some("close"));
+        } else if h.req.version == Version::Http10 {
+            set_connection(&mut edits, data, &h.req.headers, Some("keep-alive"));
+        }
+        if let Some(ff) = &forwardfor {
+            let ip = sess.client_addr.ip();
+            let ip = match ip {
+                std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+                v4 => v4,
+            };
+            let excepted = ff.except.is_some_and(|n| n.contains(ip));
+            let present = ff.if_none && h.req.headers.iter().any(|x| data[x.name.clone()].eq_ignore_ascii_case(ff.header.as_bytes()));
+            if !excepted && !present {
+                edits.added.push((ff.header.as_bytes().to_vec(), ip.to_string().into_bytes()));
+            }
+        }
+        h.to_server.clear();
+        h.to_server_pos = 0;
+        head::write_request(data, &h.req, &edits, &mut h.to_server);
+        sess.stream.c2s.consumed(len);
+        h.c2s_ready = 0;
+        h.stage = Stage::Forward;
+        None
+    }
+
+    /// Move bytes while a server is attached: head and body to the server, response head and body back.
+    fn http_move(&mut self, sess: &mut Session, now: Instant) -> Result<bool, Step> {
+        let max_head = self.cfg.global.bufsize.saturating_sub(self.cfg.global.maxrewrite).max(1024);
+        let h = sess.http.as_mut().ok_or(Step::End(*b"PR", None))?;
+        let Some(server) = sess.stream.server.as_mut() else { return Ok(false) };
+        let mut progress = false;
+        if h.stage == Stage::Tunnel {
+            return match sess.stream.pump(&mut self.pool, now) {
+                crate::tcp::Pumped::Open => Ok(false),
+                crate::tcp::Pumped::Done => Err(Step::End(*b"--", None)),
+                crate::tcp::Pumped::Failed(crate::tcp::End::Client, _) => Err(Step::End(*b"CD", None)),
+                crate::tcp::Pumped::Failed(crate::tcp::End::Server, _) => Err(Step::End(*b"SD", None)),
+            };
+        }
+        // 1. Request head, then validated body bytes, to the server.
+        if h.to_server_pos < h.to_server.len() {
+            let n = flush(server, &h.to_server[h.to_server_pos..], now).map_err(|_| Step::End(*b"SH", Some(502)))?;
+            h.to_server_pos += n;
+            progress |= n > 0;
+        }
+        if h.to_server_pos >= h.to_server.len() {
+            if !h.req_body.is_done() {
+                let pending = sess.stream.c2s.pending();
+                match h.req_body.advance(&pending[h.c2s_ready..]) {
+                    Ok(k) => h.c2s_ready += k,
+                    Err(_) => return Err(Step::End(*b"PD", Some(400))),
+                }
+            }
+            if h.c2s_ready > 0 {
+                let n = flush(server, &sess.stream.c2s.pending()[..h.c2s_ready], now)
+                    .map_err(|_| Step::End(*b"SD", Some(502)))?;
+                sess.stream.c2s.consumed(n);
+                h.c2s_ready -= n;
+                sess.stream.bytes_in += n as u64;
+                progress |= n > 0;
+            }
+            if !h.req_body.is_done() && sess.stream.client.rd_eof && h.c2s_ready == 0 {
+                return Err(Step::End(*b"CD", None));
+            }
+        }
+        // 2. Response from the server.
+        match fill(server, &mut sess.stream.s2c, &mut self.pool, now) {
+            Ok(p) => progress |= p,
+            Err(_) => {
+                return Err(if h.stage == Stage::Forward { Step::End(*b"SH", Some(502)) } else { Step::End(*b"SD", None) })
+            }
+        }
+        if h.stage == Stage::Forward && h.to_client_pos >= h.to_client.len() {
+            let data = sess.stream.s2c.pending();
+            if !data.is_empty() {
+                match head::parse_response(data, max_head, h.is_head, &mut h.resp) {
+                    Ok(None) => {
+                        if server.rd_eof {
+                            return Err(Step::End(*b"SH", Some(502)));
+                        }
+                    }
+                    Err(_) => return Err(Step::End(*b"PH", Some(502))),
+                    Ok(Some(len)) => {
+                        progress = true;
+                        let status = h.resp.status;
+                        let mut edits = HeadEdits::default();
+                        let final_resp = status >= 200 || status == 101;
+                        if final_resp {
+                            h.tr = ms(now - h.started) - h.tq.max(0);
+                            h.status = status as i32;
+                            if status == 101 {
+                                h.close_server = true;
+                            } else {
+                                let server_closes = h.resp.conn.close
+                                    || (h.resp.version == Version::Http10 && !h.resp.conn.keep_alive)
+                                    || h.resp.framing == Some(Framing::UntilClose);
+                                if server_closes {
+                                    h.close_server = true;
+                                }
+                                if h.resp.framing == Some(Framing::UntilClose) {
+                                    h.close_client = true;
+                                }
+                                if h.close_client {
+                                    set_connection(&mut edits, data, &h.resp.headers, Some("close"));
+                                } else if h.req.version == Version::Http10 {
+                                    set_connection(&mut edits, data, &h.resp.headers, Some("keep-alive"));
+                                } else {
+                                    set_connection(&mut edits, data, &h.resp.headers, None);
+                                }
+                            }
+                        }
+                        h.to_client.clear();
+                        h.to_client_pos = 0;
+                        head::write_response(data, &h.resp, &edits, &mut h.to_client);
+                        sess.stream.s2c.consumed(len);
+                        if final_resp {
+                            h.resp_body = BodyTracker::new(h.resp.framing.unwrap_or(Framing::None));
+                            h.s2c_ready = 0;
+                            h.stage = if status == 101 { Stage::Tunnel } else { Stage::RespBody };
+                        }
+                    }
+                }
+            } else if server.rd_eof {
+                return Err(Step::End(*b"SH", Some(502)));
+            }
+        }
+        // 3. Response head and body to the client.
+        let client = &mut sess.stream.client;
+        if h.to_client_pos < h.to_client.len() {
+            let n = flush(client, &h.to_client[h.to_client_pos..], now).map_err(|_| Step::End(*b"CD", None))?;
+            h.to_client_pos += n;
+            h.bytes_out += n as u64;
+            sess.stream.bytes_out += n as u64;
+            progress |= n > 0;
+        }
+        if h.stage == Stage::Tunnel && h.to_client_pos >= h.to_client.len() {
+            // Head of the 101 delivered: from here on, blind forwarding.
+            return Ok(true);
+        }
+        if h.stage == Stage::RespBody && h.to_client_pos >= h.to_client.len() {
+            if !h.resp_body.is_done() {
+                let pending = sess.stream.s2c.pending();
+                match h.resp_body.advance(&pending[h.s2c_ready..]) {
+                    Ok(k) => h.s2c_ready += k,
+                    Err(_) => return Err(Step::End(*b"SD", None)),
+                }
+                if server.rd_eof && !h.resp_body.is_done() && h.s2c_ready == sess.stream.s2c.pending().len() {
+                    h.resp_body.finish_eof();
+                }
+            }
+            if h.s2c_ready > 0 {
+                let n = flush(client, &sess.stream.s2c.pending()[..h.s2c_ready], now).map_err(|_| Step::End(*b"CD", None))?;
+                sess.stream.s2c.consumed(n);
+                h.s2c_ready -= n;
+                h.bytes_out += n as u64;
+                sess.stream.bytes_out += n as u64;
+                progress |= n > 0;
+            }
+            if h.resp_body.is_done() && h.s2c_ready == 0 {
+                if !h.req_body.is_done() {
+                    // The server answered before the whole request body arrived: this connection can't be reused.
+                    h.close_server = true;
+                    h.close_client = true;
+                }
+                return Err(self.http_txn_done(sess, now));
+            }
+            if server.rd_eof && !h.resp_body.is_done() && h.s2c_ready == 0 && sess.stream.s2c.is_empty() {
+                return Err(Step::End(*b"SD", None));
+            }
+        }
+        sess.stream.c2s.release_if_empty(&mut self.pool);
+        sess.stream.s2c.release_if_empty(&mut self.pool);
+        Ok(progress)
+    }
+
+    /// A transaction finished: log it, then keep the connections for the next one or close.
+    fn http_txn_done(&mut self, sess: &mut Session, now: Instant) -> Step {
+        self.http_log(sess, *b"--", now);
+        let Some(h) = sess.http.as_mut() else { return Step::End(*b"--", None) };
+        if h.close_client {
+            return Step::End(*b"--", None);
+        }
+        if h.close_server {
+            if let Some(mut s) = sess.stream.server.take() {
+                let _ = self.poll.registry().deregister(&mut s.sock);
+            }
+            h.reused = false;
+        } else {
+            h.reused = sess.stream.server.is_some();
+        }
+        if !h.reused {
+            self.release_server_slot(sess);
+        }
+        h.reset(now);
+        sess.logged = false;
+        sess.phase = Phase::Established;
+        sess.phase_since = now;
+        Step::Idle
+    }
+
+    /// Log the current transaction once (httplog or tcplog-style depending on the frontend).
+    pub(super) fn http_log(&mut self, sess: &mut Session, term: [u8; 2], now: Instant) {
+        if sess.logged {
+            return;
+        }
+        sess.logged = true;
+        let Some(h) = sess.http.as_ref() else { return };
+        let f = &self.rt.frontends[sess.fe];
+        if f.log_format == LogFormat::Default || !f.logger.enabled(Level::Info) {
+            return;
+        }
+        if f.dontlognull && h.req_line.is_empty() {
+            return;
+        }
+        let (srv_name, srv_conn) = match sess.srv {
+            Some(si) => (self.rt.servers[si].name.as_str(), self.rt.servers[si].cur),
+            None => ("<NOSRV>", 0),
+        };
+        let be_name = sess.be.map(|b| self.rt.backends[b].name.as_str()).unwrap_or(f.name.as_str());
+        let beconn = sess.be.map(|b| self.rt.backends[b].cur).unwrap_or(0);
+        let fields = HttpLogFields {
+            client: sess.client_addr,
+            accept_time: h.started_wall,
+            frontend: &f.name,
+            backend: be_name,
+            server: srv_name,
+            tq: h.tq,
+            tw: sess.tw,
+            tc: if h.reused { 0 } else { sess.tc },
+            tr: h.tr,
+            tt: ms(now - h.started),
+            status: h.status,
+            bytes_read: h.bytes_out,
+            request_cookie: None,
+            response_cookie: None,
+            term: [term[0], term[1], b'-', b'-'],
+            actconn: self.actconn,
+            feconn: f.cur,
+            beconn,
+            srv_conn,
+            retries: sess.retries,
+            redispatched: sess.redispatched,
+            srv_queue: sess.sq,
+            backend_queue: sess.bq,
+            logasap: false,
+            request_headers: Vec::new(),
+            response_headers: Vec::new(),
+            request_line: &h.req_line,
+        };
+        let line = match f.log_format {
+            LogFormat::Http { .. } | LogFormat::Custom(_) => httplog(&fields),
+            _ => {
+                let t = crate::log::TcpLogFields {
+                    client: sess.client_addr,
+                    accept_time: h.started_wall,
+                    frontend: &f.name,
+                    backend: be_name,
+                    server: srv_name,
+                    tw: sess.tw,
+                    tc: sess.tc,
+                    tt: ms(now - h.started),
+                    bytes_read: h.bytes_out,
+                    term,
+                    actconn: self.actconn,
+                    feconn: f.cur,
+                    beconn,
+                    srv_conn,
+                    retries: sess.retries,
+                    redispatched: sess.redispatched,
+                    srv_queue: sess.sq,
+                    backend_queue: sess.bq,
+                };
+                crate::log::tcplog(&t)
+            }
+        };
+        f.logger.log(Level::Info, &line);
+    }
+
+    /// Answer the client with a locally generated page (errors, 503 when no server), best effort, then close.
+    pub(super) fn http_local_reply(&mut self, sess: &mut Session, code: u16) {
+        let Some(h) = sess.http.as_mut() else { return };
+        if h.to_client_pos > 0 || h.status >= 0 && h.stage == Stage::RespBody {
+            return; // the client already got (part of) a response
+        }
+        let page = self.rt.frontends[sess.fe].errors.get(code);
+        h.status = code as i32;
+        let n = flush(&mut sess.stream.client, page, Instant::now()).unwrap_or(0);
+        h.bytes_out += n as u64;
+        sess.stream.bytes_out += n as u64;
+        let _ = errors::default_page;
+    }
+}
