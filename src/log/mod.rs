@@ -32,7 +32,12 @@ pub struct Logger {}
 impl Logger {
     /// Opens the targets. `tag` is the syslog tag (`log-tag`, default "nbproxy"); `hostname` is `Some` when
     /// `log-send-hostname` is set. The pid written in headers is this process's pid at creation time.
-    pub fn new(targets: &[LogTarget], tag: &str, hostname: Option<&str>, files: FileSink) -> Logger {
+    pub fn new(
+        targets: &[LogTarget],
+        tag: &str,
+        hostname: Option<&str>,
+        files: FileSink,
+    ) -> Logger {
         let _ = (targets, tag, hostname, files);
         Logger {}
     }

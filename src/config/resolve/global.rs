@@ -11,21 +11,73 @@ use crate::config::units::{parse_size, parse_time};
 /// Global keywords that only tune TLS, which cannot be used without `ssl` on a bind or server line (refused
 /// there); accepted silently.
 fn is_ssl_tuning(kw: &str) -> bool {
-    kw.starts_with("ssl-") || kw.starts_with("tune.ssl.") || matches!(kw, "ca-base" | "crt-base" | "maxsslconn" | "maxsslrate" | "httpclient.ssl.verify" | "httpclient.ssl.ca-file")
+    kw.starts_with("ssl-")
+        || kw.starts_with("tune.ssl.")
+        || matches!(
+            kw,
+            "ca-base"
+                | "crt-base"
+                | "maxsslconn"
+                | "maxsslrate"
+                | "httpclient.ssl.verify"
+                | "httpclient.ssl.ca-file"
+        )
 }
 
 /// Harmless `tune.*` and performance keywords: accepted, no effect on behaviour.
 const HARMLESS: &[&str] = &[
-    "tune.maxpollevents", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
-    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen", "tune.pipesize",
-    "tune.idletimer", "tune.recv_enough", "tune.buffers.limit", "tune.buffers.reserve", "tune.pattern.cache-size",
-    "tune.runqueue-depth", "tune.sched.low-latency", "tune.fd.edge-triggered", "tune.idle-pool.shared",
-    "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.max-checks-per-thread", "tune.comp.maxlevel",
-    "tune.zlib.memlevel", "tune.zlib.windowsize", "tune.listener.multi-queue", "noepoll", "nopoll", "nokqueue",
-    "noevports", "nogetaddrinfo", "busy-polling", "set-dumpable", "insecure-fork-wanted", "insecure-setuid-wanted",
-    "max-spread-checks", "maxconnrate", "maxsessrate", "maxcomprate", "maxzlibmem", "mworker-max-reloads",
-    "numa-cpu-mapping", "strict-limits", "pp2-never-send-local", "profiling.tasks", "profiling.memory",
-    "expose-experimental-directives", "zero-warning", "grace", "cpu-map", "thread-groups", "anonkey",
+    "tune.maxpollevents",
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    "tune.chksize",
+    "tune.http.maxhdr",
+    "tune.http.cookielen",
+    "tune.http.logurilen",
+    "tune.pipesize",
+    "tune.idletimer",
+    "tune.recv_enough",
+    "tune.buffers.limit",
+    "tune.buffers.reserve",
+    "tune.pattern.cache-size",
+    "tune.runqueue-depth",
+    "tune.sched.low-latency",
+    "tune.fd.edge-triggered",
+    "tune.idle-pool.shared",
+    "tune.pool-high-fd-ratio",
+    "tune.pool-low-fd-ratio",
+    "tune.max-checks-per-thread",
+    "tune.comp.maxlevel",
+    "tune.zlib.memlevel",
+    "tune.zlib.windowsize",
+    "tune.listener.multi-queue",
+    "noepoll",
+    "nopoll",
+    "nokqueue",
+    "noevports",
+    "nogetaddrinfo",
+    "busy-polling",
+    "set-dumpable",
+    "insecure-fork-wanted",
+    "insecure-setuid-wanted",
+    "max-spread-checks",
+    "maxconnrate",
+    "maxsessrate",
+    "maxcomprate",
+    "maxzlibmem",
+    "mworker-max-reloads",
+    "numa-cpu-mapping",
+    "strict-limits",
+    "pp2-never-send-local",
+    "profiling.tasks",
+    "profiling.memory",
+    "expose-experimental-directives",
+    "zero-warning",
+    "grace",
+    "cpu-map",
+    "thread-groups",
+    "anonkey",
 ];
 
 /// Handle one line of the `global` section.
@@ -36,12 +88,15 @@ pub(crate) fn keyword(g: &mut Global, line: &Line, ctx: &mut Ctx) {
 }
 
 fn arg<'a>(w: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
-    w.get(i).map(String::as_str).ok_or_else(|| format!("'{}' expects {what} as an argument.", w[0]))
+    w.get(i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("'{}' expects {what} as an argument.", w[0]))
 }
 
 fn num<T: std::str::FromStr>(w: &[String], i: usize) -> Result<T, String> {
     let s = arg(w, i, "an integer")?;
-    s.parse().map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
+    s.parse()
+        .map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
 }
 
 fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), String> {
@@ -67,7 +122,9 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "spread-checks" => {
             let n: u32 = num(w, 1)?;
             if n > 50 {
-                return Err("'spread-checks' expects a positive integer argument between 0 and 50.".into());
+                return Err(
+                    "'spread-checks' expects a positive integer argument between 0 and 50.".into(),
+                );
             }
             g.spread_checks = n;
         }
@@ -81,15 +138,23 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "debug" => g.debug = true,
         "node" => g.node = Some(arg(w, 1, "a name")?.to_string()),
         "description" => g.description = Some(w[1..].join(" ")),
-        "hard-stop-after" => g.hard_stop_after = Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?),
+        "hard-stop-after" => {
+            g.hard_stop_after =
+                Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?)
+        }
         "tune.bufsize" => {
             let v = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))?;
             if !(1024..=(1 << 30)).contains(&v) {
-                return Err(format!("'{kw}' expects a value between 1024 and 1073741824."));
+                return Err(format!(
+                    "'{kw}' expects a value between 1024 and 1073741824."
+                ));
             }
             g.bufsize = v as usize;
         }
-        "tune.maxrewrite" => g.maxrewrite = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize,
+        "tune.maxrewrite" => {
+            g.maxrewrite =
+                parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize
+        }
         "tune.maxaccept" => g.maxaccept = num(w, 1)?,
         "maxpipes" => g.maxpipes = Some(num(w, 1)?),
         "nosplice" => g.nosplice = true,
@@ -102,11 +167,29 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "noreuseport" => return Err(unsupported(kw)),
         _ if kw.starts_with("lua-") || kw.starts_with("tune.lua.") => return Err(unsupported(kw)),
         _ if is_ssl_tuning(kw) => {}
-        _ if HARMLESS.contains(&kw) || kw.starts_with("tune.h2.") || kw.starts_with("tune.quic.") => {}
-        "setenv" | "presetenv" | "resetenv" | "unsetenv" | "external-check" | "unix-bind" | "server-state-file"
-        | "server-state-base" | "localpeer" | "h1-case-adjust" | "h1-case-adjust-file" | "uid-map" | "ssl-engine"
-        | "wurfl-data-file" | "51degrees-data-file" | "deviceatlas-json-file" | "httpclient.resolvers.id"
-        | "httpclient.resolvers.prefer" | "stats-file" | "default-path" => return Err(unsupported(kw)),
+        _ if HARMLESS.contains(&kw)
+            || kw.starts_with("tune.h2.")
+            || kw.starts_with("tune.quic.") => {}
+        "setenv"
+        | "presetenv"
+        | "resetenv"
+        | "unsetenv"
+        | "external-check"
+        | "unix-bind"
+        | "server-state-file"
+        | "server-state-base"
+        | "localpeer"
+        | "h1-case-adjust"
+        | "h1-case-adjust-file"
+        | "uid-map"
+        | "ssl-engine"
+        | "wurfl-data-file"
+        | "51degrees-data-file"
+        | "deviceatlas-json-file"
+        | "httpclient.resolvers.id"
+        | "httpclient.resolvers.prefer"
+        | "stats-file"
+        | "default-path" => return Err(unsupported(kw)),
         _ => return Err(format!("unknown keyword '{kw}' in 'global' section")),
     }
     Ok(())
@@ -122,7 +205,9 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             } else if addr.starts_with('/') {
                 addr
             } else if addr.contains(':') || addr.contains('@') {
-                return Err(format!("'stats socket {addr}': a stats socket on an inet address is not supported yet"));
+                return Err(format!(
+                    "'stats socket {addr}': a stats socket on an inet address is not supported yet"
+                ));
             } else {
                 return Err(format!("'stats socket' : missing port number in '{addr}' (a unix socket path must be absolute)"));
             };
@@ -137,7 +222,8 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             let mut i = 3;
             while i < w.len() {
                 let v = w.get(i + 1).map(String::as_str);
-                let need = || v.ok_or_else(|| format!("'stats socket' : '{}' expects an argument", w[i]));
+                let need =
+                    || v.ok_or_else(|| format!("'stats socket' : '{}' expects an argument", w[i]));
                 match w[i].as_str() {
                     "mode" => s.mode = Some(u32::from_str_radix(need()?, 8).map_err(|_| format!("'stats socket' : invalid mode '{}'", v.unwrap_or("")))?),
                     "level" => {
@@ -165,18 +251,24 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             }
             g.stats_sockets.push(s);
         }
-        Some("timeout") => g.stats_timeout = parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?,
+        Some("timeout") => {
+            g.stats_timeout =
+                parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?
+        }
         Some("maxconn") => g.stats_maxconn = num(w, 2)?,
         Some("bind-process") => {}
-        Some(o) => return Err(format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')")),
+        Some(o) => return Err(format!(
+            "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')"
+        )),
         None => return Err("'stats' expects 'socket', 'maxconn' or 'timeout'".into()),
     }
     Ok(())
 }
 
 const FACILITIES: &[&str] = &[
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
-    "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
 ];
 
 fn level(s: &str) -> Option<Level> {
@@ -194,14 +286,30 @@ fn level(s: &str) -> Option<Level> {
 }
 
 /// Resolve `HOST[:PORT]` (or `[v6]:port`, `v6` alone) to one socket address; `default_port` when none given.
-pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) -> Result<SocketAddr, String> {
+pub(crate) fn resolve_host(
+    text: &str,
+    default_port: u16,
+    family: Option<u8>,
+) -> Result<SocketAddr, String> {
     let (host, port) = split_host_port(text)?;
     let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| format!("invalid port '{p}' in '{text}'"))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("invalid port '{p}' in '{text}'"))?,
         None => default_port,
     };
-    let host = if host.is_empty() || host == "*" { if family == Some(6) { "::" } else { "0.0.0.0" } } else { host };
-    let addrs = (host, port).to_socket_addrs().map_err(|_| format!("could not resolve address '{host}'"))?;
+    let host = if host.is_empty() || host == "*" {
+        if family == Some(6) {
+            "::"
+        } else {
+            "0.0.0.0"
+        }
+    } else {
+        host
+    };
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| format!("could not resolve address '{host}'"))?;
     let mut found = None;
     for a in addrs {
         let ok = match family {
@@ -209,7 +317,12 @@ pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) ->
             Some(6) => a.is_ipv6(),
             _ => true,
         };
-        if ok && (found.is_none() || (family.is_none() && a.is_ipv4() && !found.is_some_and(|f: SocketAddr| f.is_ipv4()))) {
+        if ok
+            && (found.is_none()
+                || (family.is_none()
+                    && a.is_ipv4()
+                    && !found.is_some_and(|f: SocketAddr| f.is_ipv4())))
+        {
             found = Some(a);
         }
     }
@@ -220,7 +333,9 @@ pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) ->
 /// not an IPv6 address).
 pub(crate) fn split_host_port(text: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(rest) = text.strip_prefix('[') {
-        let end = rest.find(']').ok_or_else(|| format!("missing ']' in '{text}'"))?;
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("missing ']' in '{text}'"))?;
         let host = &rest[..end];
         let tail = &rest[end + 1..];
         return match tail.strip_prefix(':') {
@@ -240,7 +355,9 @@ pub(crate) fn split_host_port(text: &str) -> Result<(&str, Option<&str>), String
 
 /// Parse the words after `log` (not `global`): `ADDR [len N] [format F] [sample R:S] FACILITY [MAX [MIN]]`.
 pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
-    let addr = w.first().ok_or("'log' expects either <address[:port]> and <facility> or 'global' as arguments.")?;
+    let addr = w
+        .first()
+        .ok_or("'log' expects either <address[:port]> and <facility> or 'global' as arguments.")?;
     let dest = if addr == "stdout" || addr == "fd@1" {
         LogDest::Stdout
     } else if addr == "stderr" || addr == "fd@2" {
@@ -251,12 +368,22 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
         LogDest::Unix(PathBuf::from(p))
     } else if addr.starts_with('/') {
         LogDest::Unix(PathBuf::from(addr))
-    } else if addr.starts_with("ring@") || addr.starts_with("tcp@") || addr.starts_with("tcp4@") || addr.starts_with("tcp6@") {
+    } else if addr.starts_with("ring@")
+        || addr.starts_with("tcp@")
+        || addr.starts_with("tcp4@")
+        || addr.starts_with("tcp6@")
+    {
         return Err(format!("log target '{addr}' is not supported yet"));
     } else {
-        let (fam, rest) = if let Some(r) = addr.strip_prefix("udp4@").or_else(|| addr.strip_prefix("ipv4@")) {
+        let (fam, rest) = if let Some(r) = addr
+            .strip_prefix("udp4@")
+            .or_else(|| addr.strip_prefix("ipv4@"))
+        {
             (Some(4), r)
-        } else if let Some(r) = addr.strip_prefix("udp6@").or_else(|| addr.strip_prefix("ipv6@")) {
+        } else if let Some(r) = addr
+            .strip_prefix("udp6@")
+            .or_else(|| addr.strip_prefix("ipv6@"))
+        {
             (Some(6), r)
         } else if let Some(r) = addr.strip_prefix("udp@") {
             (None, r)
@@ -271,7 +398,10 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
     loop {
         match w.get(i).map(String::as_str) {
             Some("len") => {
-                len = w.get(i + 1).and_then(|v| v.parse().ok()).ok_or("'log len' expects an integer")?;
+                len = w
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("'log len' expects an integer")?;
                 i += 2;
             }
             Some("format") => {
@@ -289,8 +419,13 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
             _ => break,
         }
     }
-    let fac = w.get(i).ok_or("'log' expects <facility> after the address")?;
-    let facility = FACILITIES.iter().position(|f| f == fac).ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
+    let fac = w
+        .get(i)
+        .ok_or("'log' expects <facility> after the address")?;
+    let facility = FACILITIES
+        .iter()
+        .position(|f| f == fac)
+        .ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
     let max_level = match w.get(i + 1) {
         Some(l) => level(l).ok_or_else(|| format!("unknown optional log level '{l}'"))?,
         None => Level::Debug,
@@ -300,7 +435,17 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
         None => Level::Emerg,
     };
     if let Some(extra) = w.get(i + 3) {
-        return Err(format!("unexpected argument '{extra}' after the log levels"));
+        return Err(format!(
+            "unexpected argument '{extra}' after the log levels"
+        ));
     }
-    Ok(LogTarget { pos: pos.clone(), dest, facility, max_level, min_level, format, len })
+    Ok(LogTarget {
+        pos: pos.clone(),
+        dest,
+        facility,
+        max_level,
+        min_level,
+        format,
+        len,
+    })
 }

@@ -14,6 +14,7 @@ use super::model::*;
 use super::{DiagLevel, Diagnostic};
 
 pub(crate) use proxy::PxBuilder;
+pub use server::parse_bind_addrs;
 
 /// Collects diagnostics while resolving.
 #[derive(Default)]
@@ -23,10 +24,18 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn alert(&mut self, pos: &Pos, msg: impl Into<String>) {
-        self.diags.push(Diagnostic { level: DiagLevel::Alert, pos: Some(pos.clone()), message: msg.into() });
+        self.diags.push(Diagnostic {
+            level: DiagLevel::Alert,
+            pos: Some(pos.clone()),
+            message: msg.into(),
+        });
     }
     pub fn warn(&mut self, pos: &Pos, msg: impl Into<String>) {
-        self.diags.push(Diagnostic { level: DiagLevel::Warning, pos: Some(pos.clone()), message: msg.into() });
+        self.diags.push(Diagnostic {
+            level: DiagLevel::Warning,
+            pos: Some(pos.clone()),
+            message: msg.into(),
+        });
     }
 }
 
@@ -36,7 +45,17 @@ pub(crate) fn unsupported(kw: &str) -> String {
 }
 
 /// Section kinds nbproxy refuses as a whole.
-const REFUSED_SECTIONS: &[&str] = &["resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward"];
+const REFUSED_SECTIONS: &[&str] = &[
+    "resolvers",
+    "peers",
+    "program",
+    "mailers",
+    "cache",
+    "ring",
+    "http-errors",
+    "crt-store",
+    "log-forward",
+];
 
 enum Section {
     None,
@@ -59,15 +78,33 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
 
     for line in lines {
         let kw = line.words[0].as_str();
-        let is_section = matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist")
-            || REFUSED_SECTIONS.contains(&kw);
+        let is_section = matches!(
+            kw,
+            "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist"
+        ) || REFUSED_SECTIONS.contains(&kw);
         if is_section {
-            finish_section(std::mem::replace(&mut section, Section::None), &mut defaults, &mut named_defaults, &mut builders, &mut cfg);
-            section = open_section(&line, &mut ctx, &mut cfg, &mut global_seen, &defaults, &named_defaults, &builders);
+            finish_section(
+                std::mem::replace(&mut section, Section::None),
+                &mut defaults,
+                &mut named_defaults,
+                &mut builders,
+                &mut cfg,
+            );
+            section = open_section(
+                &line,
+                &mut ctx,
+                &mut cfg,
+                &mut global_seen,
+                &defaults,
+                &named_defaults,
+                &builders,
+            );
             continue;
         }
         match &mut section {
-            Section::None => ctx.alert(&line.pos, format!("unknown keyword '{kw}' out of section.")),
+            Section::None => {
+                ctx.alert(&line.pos, format!("unknown keyword '{kw}' out of section."))
+            }
             Section::Global => global::keyword(&mut cfg.global, &line, &mut ctx),
             Section::Defaults(d) => d.keyword(&line, &mut ctx),
             Section::Proxy(b) => b.keyword(&line, &mut ctx),
@@ -75,10 +112,19 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
             Section::Skip => {}
         }
     }
-    finish_section(section, &mut defaults, &mut named_defaults, &mut builders, &mut cfg);
+    finish_section(
+        section,
+        &mut defaults,
+        &mut named_defaults,
+        &mut builders,
+        &mut cfg,
+    );
 
     let global_logs = cfg.global.logs.clone();
-    cfg.proxies = builders.into_iter().map(|b| b.finish(&global_logs, &mut ctx)).collect();
+    cfg.proxies = builders
+        .into_iter()
+        .map(|b| b.finish(&global_logs, &mut ctx))
+        .collect();
     assign_ids(&mut cfg, &mut ctx);
     validate(&cfg, &mut ctx);
     diags.append(&mut ctx.diags);
@@ -132,22 +178,41 @@ fn open_section(
                 ctx.alert(pos, format!("'{kw}' expects <name> as an argument"));
                 return Section::Skip;
             };
-            if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
-                ctx.alert(pos, format!("character '{bad}' is not permitted in '{kw}' name '{name}'"));
+            if let Some(bad) = name
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+            {
+                ctx.alert(
+                    pos,
+                    format!("character '{bad}' is not permitted in '{kw}' name '{name}'"),
+                );
             }
             let mut rest = &line.words[2..];
             let mut base = defaults;
             if let Some(i) = rest.iter().position(|w| w == "from") {
                 match rest.get(i + 1).and_then(|f| named.get(f)) {
                     Some(d) => base = d,
-                    None => ctx.alert(pos, format!("defaults section '{}' not found", rest.get(i + 1).map(String::as_str).unwrap_or(""))),
+                    None => ctx.alert(
+                        pos,
+                        format!(
+                            "defaults section '{}' not found",
+                            rest.get(i + 1).map(String::as_str).unwrap_or("")
+                        ),
+                    ),
                 }
                 rest = &rest[..i];
             }
-            if let Some(other) = builders.iter().find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind)) {
+            if let Some(other) = builders
+                .iter()
+                .find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind))
+            {
                 ctx.alert(
                     pos,
-                    format!("{kw} '{name}' has the same name as {} '{name}' declared at {}", other.kind().as_str(), other.pos()),
+                    format!(
+                        "{kw} '{name}' has the same name as {} '{name}' declared at {}",
+                        other.kind().as_str(),
+                        other.pos()
+                    ),
                 );
             }
             let mut b = base.new_proxy(kind, name.clone(), pos.clone());
@@ -162,7 +227,11 @@ fn open_section(
             Section::Proxy(Box::new(b))
         }
         "userlist" => match line.words.get(1) {
-            Some(n) => Section::Userlist(Userlist { pos: pos.clone(), name: n.clone(), ..Default::default() }),
+            Some(n) => Section::Userlist(Userlist {
+                pos: pos.clone(),
+                name: n.clone(),
+                ..Default::default()
+            }),
             None => {
                 ctx.alert(pos, "'userlist' expects <name> as an argument");
                 Section::Skip
@@ -208,26 +277,48 @@ fn userlist_keyword(u: &mut Userlist, line: &Line, ctx: &mut Ctx) {
             };
             let mut users = Vec::new();
             if w.get(2).map(String::as_str) == Some("users") {
-                users = w.get(3).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
+                users = w
+                    .get(3)
+                    .map(|s| s.split(',').map(str::to_string).collect())
+                    .unwrap_or_default();
             }
             u.groups.push((name.clone(), users));
         }
         "user" => {
             let (Some(name), Some(kind), Some(pass)) = (w.get(1), w.get(2), w.get(3)) else {
-                return ctx.alert(&line.pos, "'user' expects <name> password|insecure-password <password>");
+                return ctx.alert(
+                    &line.pos,
+                    "'user' expects <name> password|insecure-password <password>",
+                );
             };
             let insecure = match kind.as_str() {
                 "password" => false,
                 "insecure-password" => true,
-                k => return ctx.alert(&line.pos, format!("unknown keyword '{k}' for user '{name}'")),
+                k => {
+                    return ctx.alert(
+                        &line.pos,
+                        format!("unknown keyword '{k}' for user '{name}'"),
+                    )
+                }
             };
             let mut groups = Vec::new();
             if w.get(4).map(String::as_str) == Some("groups") {
-                groups = w.get(5).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
+                groups = w
+                    .get(5)
+                    .map(|s| s.split(',').map(str::to_string).collect())
+                    .unwrap_or_default();
             }
-            u.users.push(UserEntry { name: name.clone(), password: pass.clone(), insecure, groups });
+            u.users.push(UserEntry {
+                name: name.clone(),
+                password: pass.clone(),
+                insecure,
+                groups,
+            });
         }
-        k => ctx.alert(&line.pos, format!("unknown keyword '{k}' in 'userlist' section")),
+        k => ctx.alert(
+            &line.pos,
+            format!("unknown keyword '{k}' in 'userlist' section"),
+        ),
     }
 }
 
@@ -236,7 +327,15 @@ fn assign_ids(cfg: &mut Config, ctx: &mut Ctx) {
     for p in &cfg.proxies {
         if p.id != 0 {
             if let Some(other) = used.insert(p.id, p.name.clone()) {
-                ctx.alert(&p.pos, format!("{} '{}' has the same id {} as '{other}'", p.kind.as_str(), p.name, p.id));
+                ctx.alert(
+                    &p.pos,
+                    format!(
+                        "{} '{}' has the same id {} as '{other}'",
+                        p.kind.as_str(),
+                        p.name,
+                        p.id
+                    ),
+                );
             }
         }
     }
@@ -259,10 +358,21 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
                 return;
             }
             match cfg.backend(name) {
-                None => ctx.alert(pos, format!("{} '{}': unable to find required use_backend: '{name}'.", p.kind.as_str(), p.name)),
+                None => ctx.alert(
+                    pos,
+                    format!(
+                        "{} '{}': unable to find required use_backend: '{name}'.",
+                        p.kind.as_str(),
+                        p.name
+                    ),
+                ),
                 Some(be) if p.mode == Mode::Http && be.mode == Mode::Tcp => ctx.alert(
                     pos,
-                    format!("{} '{}' (mode http) cannot use backend '{name}' (mode tcp).", p.kind.as_str(), p.name),
+                    format!(
+                        "{} '{}' (mode http) cannot use backend '{name}' (mode tcp).",
+                        p.kind.as_str(),
+                        p.name
+                    ),
                 ),
                 _ => {}
             }
@@ -285,13 +395,29 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
         let names: HashSet<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
         for us in &p.use_servers {
             if !names.contains(us.server.as_str()) {
-                ctx.alert(&us.pos, format!("{} '{}': unable to find server '{}' used in 'use-server'.", p.kind.as_str(), p.name, us.server));
+                ctx.alert(
+                    &us.pos,
+                    format!(
+                        "{} '{}': unable to find server '{}' used in 'use-server'.",
+                        p.kind.as_str(),
+                        p.name,
+                        us.server
+                    ),
+                );
             }
         }
         let mut seen = HashSet::new();
         for s in &p.servers {
             if !seen.insert(s.name.as_str()) {
-                ctx.alert(&s.pos, format!("{} '{}': server name '{}' is used more than once.", p.kind.as_str(), p.name, s.name));
+                ctx.warn(
+                    &s.pos,
+                    format!(
+                        "{} '{}': server name '{}' is used more than once.",
+                        p.kind.as_str(),
+                        p.name,
+                        s.name
+                    ),
+                );
             }
             if let Some(t) = &s.track {
                 let (bname, sname) = t.split_once('/').unwrap_or((p.name.as_str(), t.as_str()));
@@ -316,7 +442,11 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
             ProxyKind::Listen => t.client.is_none() || t.connect.is_none() || t.server.is_none(),
         };
         if missing && p.mode != Mode::Health && !p.disabled {
-            let kind = if p.kind == ProxyKind::Listen { "proxy" } else { p.kind.as_str() };
+            let kind = if p.kind == ProxyKind::Listen {
+                "proxy"
+            } else {
+                p.kind.as_str()
+            };
             ctx.warn(&p.pos, format!("missing timeouts for {kind} '{}'.", p.name));
         }
     }

@@ -42,17 +42,61 @@ fn bool_opt<'a>(o: &'a mut ProxyOptions, name: &str) -> Option<&'a mut bool> {
 }
 
 /// Options accepted with no effect on nbproxy's behaviour (performance hints or already the default).
-const NOOP_OPTIONS: &[&str] = &["http-buffer-request", "disable-h2-upgrade", "http-ignore-probes", "dontlog-normal-x", "idle-close-on-response"];
+const NOOP_OPTIONS: &[&str] = &[
+    "http-buffer-request",
+    "disable-h2-upgrade",
+    "http-ignore-probes",
+    "dontlog-normal-x",
+    "idle-close-on-response",
+];
 
 /// Every option name, for suggestions.
 const OPTION_NAMES: &[&str] = &[
-    "redispatch", "allbackups", "persist", "abortonclose", "dontlognull", "dontlog-normal", "log-separate-errors",
-    "logasap", "log-health-checks", "tcpka", "clitcpka", "srvtcpka", "nolinger", "splice-auto", "splice-request",
-    "splice-response", "http-pretend-keepalive", "checkcache", "accept-invalid-http-request",
-    "accept-invalid-http-response", "http-use-proxy-header", "http-no-delay", "independent-streams", "transparent",
-    "contstats", "socket-stats", "tcp-smart-accept", "tcp-smart-connect", "httplog", "tcplog", "httpchk",
-    "ssl-hello-chk", "smtpchk", "mysql-check", "redis-check", "ldap-check", "pgsql-check", "tcp-check", "forwardfor",
-    "originalto", "http-keep-alive", "http-server-close", "httpclose", "forceclose", "http-tunnel",
+    "redispatch",
+    "allbackups",
+    "persist",
+    "abortonclose",
+    "dontlognull",
+    "dontlog-normal",
+    "log-separate-errors",
+    "logasap",
+    "log-health-checks",
+    "tcpka",
+    "clitcpka",
+    "srvtcpka",
+    "nolinger",
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "http-pretend-keepalive",
+    "checkcache",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "http-use-proxy-header",
+    "http-no-delay",
+    "independent-streams",
+    "transparent",
+    "contstats",
+    "socket-stats",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "httplog",
+    "tcplog",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "mysql-check",
+    "redis-check",
+    "ldap-check",
+    "pgsql-check",
+    "tcp-check",
+    "forwardfor",
+    "originalto",
+    "http-keep-alive",
+    "http-server-close",
+    "httpclose",
+    "forceclose",
+    "http-tunnel",
     "http-buffer-request",
 ];
 
@@ -73,35 +117,67 @@ impl PxBuilder {
             Some(k) => return Err(format!("'{}' only supports 'option' (got '{k}')", w[0])),
             None => return Err(format!("'{}' expects 'option' and an option name", w[0])),
         }
-        let name = rest.get(1).ok_or("'option' expects an option name.")?.as_str();
+        let name = rest
+            .get(1)
+            .ok_or("'option' expects an option name.")?
+            .as_str();
         let args = &rest[2..];
         if prefix == Some("default") {
             if self.is_defaults {
                 return Err("'default option' not allowed in 'defaults' section.".into());
             }
             let def = self.def_opts.clone();
-            if let (Some(dst), Some(src)) = (bool_opt(&mut self.px.options, name), bool_opt(&mut def.clone(), name)) {
+            if let (Some(dst), Some(src)) = (
+                bool_opt(&mut self.px.options, name),
+                bool_opt(&mut def.clone(), name),
+            ) {
                 *dst = *src;
                 return Ok(());
             }
-            return Err(format!("'default option {name}' is only supported for boolean options"));
+            return Err(format!(
+                "'default option {name}' is only supported for boolean options"
+            ));
         }
         let on = prefix.is_none();
         if let Some(b) = bool_opt(&mut self.px.options, name) {
             *b = on;
             if let Some(extra) = args.first() {
-                return Err(format!("'option {name}' does not take any argument (got '{extra}')."));
+                return Err(format!(
+                    "'option {name}' does not take any argument (got '{extra}')."
+                ));
             }
             return Ok(());
         }
         let o = &mut self.px.options;
         match name {
-            "httpclose" | "forceclose" => o.http_conn_mode = if on { HttpConnMode::Close } else { HttpConnMode::KeepAlive },
-            "http-server-close" => o.http_conn_mode = if on { HttpConnMode::ServerClose } else { HttpConnMode::KeepAlive },
+            "httpclose" | "forceclose" => {
+                o.http_conn_mode = if on {
+                    HttpConnMode::Close
+                } else {
+                    HttpConnMode::KeepAlive
+                }
+            }
+            "http-server-close" => {
+                o.http_conn_mode = if on {
+                    HttpConnMode::ServerClose
+                } else {
+                    HttpConnMode::KeepAlive
+                }
+            }
             "http-keep-alive" => o.http_conn_mode = HttpConnMode::KeepAlive,
-            "http-tunnel" => o.http_conn_mode = if on { HttpConnMode::Tunnel } else { HttpConnMode::KeepAlive },
+            "http-tunnel" => {
+                o.http_conn_mode = if on {
+                    HttpConnMode::Tunnel
+                } else {
+                    HttpConnMode::KeepAlive
+                }
+            }
             "forwardfor" | "originalto" => {
-                let v = if on { Some(forward_opts(name, args)?) } else { None };
+                let v = if on {
+                    Some(forward_opts(name, args)?)
+                } else {
+                    None
+                };
                 if name == "forwardfor" {
                     o.forwardfor = v;
                 } else {
@@ -113,11 +189,20 @@ impl PxBuilder {
                     (false, _) => LogFormat::Default,
                     (true, None) => LogFormat::Http { clf: false },
                     (true, Some("clf")) => LogFormat::Http { clf: true },
-                    (true, Some(a)) => return Err(format!("'option httplog' only supports 'clf' (got '{a}').")),
+                    (true, Some(a)) => {
+                        return Err(format!("'option httplog' only supports 'clf' (got '{a}')."))
+                    }
                 }
             }
-            "tcplog" => self.px.log_format = if on { LogFormat::Tcp } else { LogFormat::Default },
-            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check" | "ldap-check" | "pgsql-check" | "tcp-check" => {
+            "tcplog" => {
+                self.px.log_format = if on {
+                    LogFormat::Tcp
+                } else {
+                    LogFormat::Default
+                }
+            }
+            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check"
+            | "ldap-check" | "pgsql-check" | "tcp-check" => {
                 self.check_cap(name, D | B)?;
                 if !on {
                     self.px.check = CheckKind::Tcp;
@@ -141,17 +226,35 @@ impl PxBuilder {
                     }
                     "ssl-hello-chk" => CheckKind::SslHello,
                     "smtpchk" => match args {
-                        [] => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
-                        [v, d, ..] if v == "HELO" || v == "EHLO" => CheckKind::Smtp { verb: v.clone(), domain: d.clone() },
-                        _ => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
+                        [] => CheckKind::Smtp {
+                            verb: "HELO".into(),
+                            domain: "localhost".into(),
+                        },
+                        [v, d, ..] if v == "HELO" || v == "EHLO" => CheckKind::Smtp {
+                            verb: v.clone(),
+                            domain: d.clone(),
+                        },
+                        _ => CheckKind::Smtp {
+                            verb: "HELO".into(),
+                            domain: "localhost".into(),
+                        },
                     },
                     "mysql-check" => match args {
                         [] => CheckKind::Mysql { user: None },
-                        [u, name, ..] if u == "user" => CheckKind::Mysql { user: Some(name.clone()) },
-                        _ => return Err("'option mysql-check' only supports 'user <name> [post-41]'.".into()),
+                        [u, name, ..] if u == "user" => CheckKind::Mysql {
+                            user: Some(name.clone()),
+                        },
+                        _ => {
+                            return Err(
+                                "'option mysql-check' only supports 'user <name> [post-41]'."
+                                    .into(),
+                            )
+                        }
                     },
                     "pgsql-check" => match args {
-                        [u, name, ..] if u == "user" => CheckKind::Pgsql { user: Some(name.clone()) },
+                        [u, name, ..] if u == "user" => CheckKind::Pgsql {
+                            user: Some(name.clone()),
+                        },
                         _ => return Err("'option pgsql-check' expects 'user <name>'.".into()),
                     },
                     "redis-check" => CheckKind::Redis,
@@ -160,12 +263,23 @@ impl PxBuilder {
                 };
             }
             n if NOOP_OPTIONS.contains(&n) => {}
-            "http_proxy" | "external-check" | "spop-check" | "prefer-last-server" | "h1-case-adjust-bogus-client"
-            | "h1-case-adjust-bogus-server" | "http-restrict-req-hdr-names" | "forwarded" | "httpslog" | "smtpchk-x"
+            "http_proxy"
+            | "external-check"
+            | "spop-check"
+            | "prefer-last-server"
+            | "h1-case-adjust-bogus-client"
+            | "h1-case-adjust-bogus-server"
+            | "http-restrict-req-hdr-names"
+            | "forwarded"
+            | "httpslog"
+            | "smtpchk-x"
             | "log-separate-errors-x" => return Err(unsupported(&format!("option {n}", n = name))),
             _ => {
                 let _ = ctx;
-                return Err(format!("unknown option '{name}'{}", super::proxy::suggest(name, OPTION_NAMES)));
+                return Err(format!(
+                    "unknown option '{name}'{}",
+                    super::proxy::suggest(name, OPTION_NAMES)
+                ));
             }
         }
         Ok(())
@@ -173,8 +287,9 @@ impl PxBuilder {
 
     /// `balance ALGO [args]`.
     pub(crate) fn balance(&mut self, w: &[String]) -> Result<(), String> {
-        let algo = w.first().ok_or("'balance' expects an algorithm.")?.as_str();
-        let args = &w[1..];
+        // 1.4: a bare `balance` means roundrobin.
+        let algo = w.first().map(String::as_str).unwrap_or("roundrobin");
+        let args = w.get(1..).unwrap_or(&[]);
         self.px.balance = match algo {
             "roundrobin" => Balance::RoundRobin,
             "static-rr" => Balance::StaticRr,
@@ -239,7 +354,10 @@ impl PxBuilder {
 
     /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] …`.
     pub(crate) fn cookie(&mut self, w: &[String]) -> Result<(), String> {
-        let name = w.get(1).ok_or("'cookie' expects <cookie_name> as argument.")?.clone();
+        let name = w
+            .get(1)
+            .ok_or("'cookie' expects <cookie_name> as argument.")?
+            .clone();
         let mut c = CookieConf {
             name,
             mode: CookieMode::Passive,
@@ -257,7 +375,10 @@ impl PxBuilder {
         };
         let mut i = 2;
         while i < w.len() {
-            let val = |i: usize| w.get(i + 1).ok_or_else(|| format!("'cookie {}' expects a value.", w[i]));
+            let val = |i: usize| {
+                w.get(i + 1)
+                    .ok_or_else(|| format!("'cookie {}' expects a value.", w[i]))
+            };
             match w[i].as_str() {
                 "rewrite" => c.mode = CookieMode::Rewrite,
                 "insert" => c.mode = CookieMode::Insert,
@@ -309,7 +430,11 @@ impl PxBuilder {
         if sub == "socket" || sub == "timeout" || sub == "maxconn" {
             return Err(format!("'stats {sub}' is only allowed in 'global' section"));
         }
-        let cond = if matches!(sub, "admin" | "http-request") { self.opt_cond(&w[2..], &line.pos)? } else { None };
+        let cond = if matches!(sub, "admin" | "http-request") {
+            self.opt_cond(&w[2..], &line.pos)?
+        } else {
+            None
+        };
         let st = self.px.stats.get_or_insert_with(|| StatsConf {
             uri: "/haproxy?stats".into(),
             realm: "HAProxy Statistics".into(),
@@ -358,20 +483,32 @@ impl PxBuilder {
         let w = &line.words;
         let kw = w[0].as_str();
         let code = |s: Option<&String>| -> Result<u16, String> {
-            let s = s.ok_or_else(|| format!("'{kw}' expects <status_code> and <url|file> as arguments."))?;
-            s.parse().map_err(|_| format!("'{kw}': invalid status code '{s}'"))
+            let s = s.ok_or_else(|| {
+                format!("'{kw}' expects <status_code> and <url|file> as arguments.")
+            })?;
+            s.parse()
+                .map_err(|_| format!("'{kw}': invalid status code '{s}'"))
         };
         match kw {
             "errorfile" => {
                 let c = code(w.get(1))?;
-                let f = w.get(2).ok_or("'errorfile' expects <status_code> and <file> as arguments.")?;
-                let content = std::fs::read(f).map_err(|e| format!("error opening file <{f}> : {e}"))?;
+                let f = w
+                    .get(2)
+                    .ok_or("'errorfile' expects <status_code> and <file> as arguments.")?;
+                let content =
+                    std::fs::read(f).map_err(|e| format!("error opening file <{f}> : {e}"))?;
                 self.add_errorfile(line, c, content);
             }
             "errorloc" | "errorloc302" | "errorloc303" => {
                 let c = code(w.get(1))?;
-                let url = w.get(2).ok_or_else(|| format!("'{kw}' expects <status_code> and <url> as arguments."))?;
-                let (st, reason) = if kw == "errorloc303" { (303, "See Other") } else { (302, "Found") };
+                let url = w.get(2).ok_or_else(|| {
+                    format!("'{kw}' expects <status_code> and <url> as arguments.")
+                })?;
+                let (st, reason) = if kw == "errorloc303" {
+                    (303, "See Other")
+                } else {
+                    (302, "Found")
+                };
                 let content = format!("HTTP/1.1 {st} {reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\nConnection: close\r\n\r\n");
                 self.add_errorfile(line, c, content.into_bytes());
             }
@@ -386,14 +523,28 @@ impl PxBuilder {
                 let mut hdrs = Vec::new();
                 let mut i = 3;
                 while i < w.len() {
-                    let v = w.get(i + 1).ok_or_else(|| format!("'http-error': '{}' expects an argument.", w[i]))?;
+                    let v = w
+                        .get(i + 1)
+                        .ok_or_else(|| format!("'http-error': '{}' expects an argument.", w[i]))?;
                     match w[i].as_str() {
                         "content-type" => ctype = Some(v.clone()),
-                        "errorfile" => raw = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?),
-                        "file" | "lf-file" => body = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?),
+                        "errorfile" => {
+                            raw = Some(
+                                std::fs::read(v)
+                                    .map_err(|e| format!("error opening file <{v}> : {e}"))?,
+                            )
+                        }
+                        "file" | "lf-file" => {
+                            body = Some(
+                                std::fs::read(v)
+                                    .map_err(|e| format!("error opening file <{v}> : {e}"))?,
+                            )
+                        }
                         "string" | "lf-string" => body = Some(v.clone().into_bytes()),
                         "hdr" => {
-                            let val = w.get(i + 2).ok_or("'http-error hdr' expects a name and a value.")?;
+                            let val = w
+                                .get(i + 2)
+                                .ok_or("'http-error hdr' expects a name and a value.")?;
                             hdrs.push(format!("{v}: {val}\r\n"));
                             i += 1;
                         }
@@ -428,7 +579,11 @@ impl PxBuilder {
 
     fn add_errorfile(&mut self, line: &Line, code: u16, content: Vec<u8>) {
         self.px.errorfiles.retain(|e| e.code != code);
-        self.px.errorfiles.push(ErrorFile { pos: line.pos.clone(), code, content });
+        self.px.errorfiles.push(ErrorFile {
+            pos: line.pos.clone(),
+            code,
+            content,
+        });
     }
 
     /// `capture request|response header NAME len N`, `capture cookie NAME len N`.
@@ -437,7 +592,11 @@ impl PxBuilder {
             (Some("cookie"), _) => (CaptureKind::Cookie, 2),
             (Some("request"), Some("header")) => (CaptureKind::RequestHeader, 3),
             (Some("response"), Some("header")) => (CaptureKind::ResponseHeader, 3),
-            _ => return Err("'capture' expects 'cookie', 'request header' or 'response header'.".into()),
+            _ => {
+                return Err(
+                    "'capture' expects 'cookie', 'request header' or 'response header'.".into(),
+                )
+            }
         };
         let name = w.get(name_i).ok_or("'capture' expects a name.")?.clone();
         if w.get(name_i + 1).map(String::as_str) != Some("len") {
@@ -452,14 +611,27 @@ impl PxBuilder {
     pub(crate) fn stick(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
         if w[0] == "stick-table" {
-            let mut st = StickConf { pos: line.pos.clone(), table_type: String::new(), len: None, size: 0, expire: None, nopurge: false, rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default() };
+            let mut st = StickConf {
+                pos: line.pos.clone(),
+                table_type: String::new(),
+                len: None,
+                size: 0,
+                expire: None,
+                nopurge: false,
+                rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default(),
+            };
             let mut i = 1;
             while i < w.len() {
-                let v = w.get(i + 1).ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
+                let v = w
+                    .get(i + 1)
+                    .ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
                 match w[i].as_str() {
                     "type" => {
                         st.table_type = v?.clone();
-                        if !matches!(st.table_type.as_str(), "ip" | "ipv6" | "integer" | "string" | "binary") {
+                        if !matches!(
+                            st.table_type.as_str(),
+                            "ip" | "ipv6" | "integer" | "string" | "binary"
+                        ) {
                             return Err(format!("'stick-table': unknown type '{}'", st.table_type));
                         }
                         if w.get(i + 2).map(String::as_str) == Some("len") {
@@ -467,8 +639,13 @@ impl PxBuilder {
                             i += 2;
                         }
                     }
-                    "size" => st.size = parse_size(v?).map_err(|e| format!("'stick-table size': {e}"))?,
-                    "expire" => st.expire = Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?),
+                    "size" => {
+                        st.size = parse_size(v?).map_err(|e| format!("'stick-table size': {e}"))?
+                    }
+                    "expire" => {
+                        st.expire =
+                            Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?)
+                    }
                     "len" => st.len = Some(parse_num(w, i + 1)?),
                     "store" => {
                         v?;
@@ -488,23 +665,50 @@ impl PxBuilder {
             self.px.stick = Some(st);
             return Ok(());
         }
-        let kind = w.get(1).ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?.clone();
-        if !matches!(kind.as_str(), "on" | "match" | "store-request" | "store-response") {
+        let kind = w
+            .get(1)
+            .ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?
+            .clone();
+        if !matches!(
+            kind.as_str(),
+            "on" | "match" | "store-request" | "store-response"
+        ) {
             return Err(format!("'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."));
         }
-        let expr = w.get(2).ok_or("'stick' expects a sample expression.")?.clone();
+        let expr = w
+            .get(2)
+            .ok_or("'stick' expects a sample expression.")?
+            .clone();
         let mut table = None;
         let mut rest = &w[3..];
         if rest.first().map(String::as_str) == Some("table") {
-            table = Some(rest.get(1).ok_or("'stick ... table' expects a table name.")?.clone());
+            table = Some(
+                rest.get(1)
+                    .ok_or("'stick ... table' expects a table name.")?
+                    .clone(),
+            );
             rest = &rest[2..];
         }
         let cond = self.opt_cond(rest, &line.pos)?;
-        let rule = StickRule { pos: line.pos.clone(), kind, expr, table, cond };
+        let rule = StickRule {
+            pos: line.pos.clone(),
+            kind,
+            expr,
+            table,
+            cond,
+        };
         let pos = line.pos.clone();
         self.px
             .stick
-            .get_or_insert_with(|| StickConf { pos, table_type: String::new(), len: None, size: 0, expire: None, nopurge: false, rules: Vec::new() })
+            .get_or_insert_with(|| StickConf {
+                pos,
+                table_type: String::new(),
+                len: None,
+                size: 0,
+                expire: None,
+                nopurge: false,
+                rules: Vec::new(),
+            })
             .rules
             .push(rule);
         Ok(())
@@ -545,48 +749,70 @@ impl PxBuilder {
 
     /// `tcp-check connect|send|send-binary|expect|comment`.
     pub(crate) fn tcp_check_line(&mut self, w: &[String]) -> Result<(), String> {
-        let rule = match w.get(1).map(String::as_str) {
-            Some("connect") => {
-                let mut port = None;
-                let mut i = 2;
-                while i < w.len() {
-                    match w[i].as_str() {
-                        "port" => {
-                            port = Some(parse_num(w, i + 1)?);
-                            i += 1;
+        let rule =
+            match w.get(1).map(String::as_str) {
+                Some("connect") => {
+                    let mut port = None;
+                    let mut i = 2;
+                    while i < w.len() {
+                        match w[i].as_str() {
+                            "port" => {
+                                port = Some(parse_num(w, i + 1)?);
+                                i += 1;
+                            }
+                            "ssl" | "sni" | "alpn" | "check-sni" => return Err(unsupported("ssl")),
+                            "send-proxy" | "linger" => {}
+                            "comment" => i += 1,
+                            o => return Err(format!("'tcp-check connect': unknown keyword '{o}'")),
                         }
-                        "ssl" | "sni" | "alpn" | "check-sni" => return Err(unsupported("ssl")),
-                        "send-proxy" | "linger" => {}
-                        "comment" => i += 1,
-                        o => return Err(format!("'tcp-check connect': unknown keyword '{o}'")),
+                        i += 1;
                     }
-                    i += 1;
+                    TcpCheckRule::Connect { port, ssl: false }
                 }
-                TcpCheckRule::Connect { port, ssl: false }
-            }
-            Some("send") | Some("send-lf") => TcpCheckRule::Send(w.get(2).ok_or("'tcp-check send' expects a string.")?.clone().into_bytes()),
-            Some("send-binary") | Some("send-binary-lf") => {
-                let hex = w.get(2).ok_or("'tcp-check send-binary' expects a hexadecimal string.")?;
-                TcpCheckRule::SendBinary(unhex(hex).ok_or_else(|| format!("'tcp-check send-binary': invalid hexadecimal string '{hex}'"))?)
-            }
-            Some("expect") => {
-                let e = expect(&w[2..], "tcp-check")?;
-                TcpCheckRule::Expect { negate: e.negate, kind: e.kind, pattern: e.pattern }
-            }
-            Some("comment") => TcpCheckRule::Comment(w[2..].join(" ")),
-            Some(o) if matches!(o, "set-var" | "unset-var" | "action") => return Err(unsupported(&format!("tcp-check {o}"))),
-            _ => return Err("'tcp-check' expects 'comment', 'connect', 'send', 'send-binary' or 'expect'.".into()),
-        };
+                Some("send") | Some("send-lf") => TcpCheckRule::Send(
+                    w.get(2)
+                        .ok_or("'tcp-check send' expects a string.")?
+                        .clone()
+                        .into_bytes(),
+                ),
+                Some("send-binary") | Some("send-binary-lf") => {
+                    let hex = w
+                        .get(2)
+                        .ok_or("'tcp-check send-binary' expects a hexadecimal string.")?;
+                    TcpCheckRule::SendBinary(unhex(hex).ok_or_else(|| {
+                        format!("'tcp-check send-binary': invalid hexadecimal string '{hex}'")
+                    })?)
+                }
+                Some("expect") => {
+                    let e = expect(&w[2..], "tcp-check")?;
+                    TcpCheckRule::Expect {
+                        negate: e.negate,
+                        kind: e.kind,
+                        pattern: e.pattern,
+                    }
+                }
+                Some("comment") => TcpCheckRule::Comment(w[2..].join(" ")),
+                Some(o) if matches!(o, "set-var" | "unset-var" | "action") => {
+                    return Err(unsupported(&format!("tcp-check {o}")))
+                }
+                _ => return Err(
+                    "'tcp-check' expects 'comment', 'connect', 'send', 'send-binary' or 'expect'."
+                        .into(),
+                ),
+            };
         self.tcp_checks.push(rule);
         Ok(())
     }
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// `[!] status|rstatus|string|rstring|binary|rbinary PATTERN` with 2.2+ option words skipped.
@@ -597,7 +823,8 @@ fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
     let mut negate = false;
     while let Some(word) = w.get(i) {
         match word.as_str() {
-            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code" | "comment" => i += 2,
+            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success"
+            | "on-error" | "status-code" | "comment" => i += 2,
             "!" => {
                 negate = true;
                 i += 1;
@@ -615,26 +842,45 @@ fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
         Some(o) => return Err(format!("'{kw} expect': unsupported match '{o}' (expects 'status', 'rstatus', 'string', 'rstring', 'binary' or 'rbinary')")),
         None => return Err(format!("'{kw} expect' expects a match type and a pattern.")),
     };
-    let pattern = w.get(i + 1).ok_or_else(|| format!("'{kw} expect' expects a pattern."))?.clone();
-    Ok(HttpCheckExpect { negate, kind, pattern })
+    let pattern = w
+        .get(i + 1)
+        .ok_or_else(|| format!("'{kw} expect' expects a pattern."))?
+        .clone();
+    Ok(HttpCheckExpect {
+        negate,
+        kind,
+        pattern,
+    })
 }
 
 fn forward_opts(name: &str, args: &[String]) -> Result<ForwardFor, String> {
     let mut f = ForwardFor {
         except: None,
-        header: if name == "forwardfor" { "X-Forwarded-For".into() } else { "X-Original-To".into() },
+        header: if name == "forwardfor" {
+            "X-Forwarded-For".into()
+        } else {
+            "X-Original-To".into()
+        },
         if_none: false,
     };
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "except" => {
-                let n = args.get(i + 1).ok_or("'except' expects <address>[/mask] as argument.")?;
-                f.except = Some(super::rules::parse_net(n).ok_or_else(|| format!("'except' : invalid network '{n}'"))?);
+                let n = args
+                    .get(i + 1)
+                    .ok_or("'except' expects <address>[/mask] as argument.")?;
+                f.except = Some(
+                    super::rules::parse_net(n)
+                        .ok_or_else(|| format!("'except' : invalid network '{n}'"))?,
+                );
                 i += 1;
             }
             "header" => {
-                f.header = args.get(i + 1).ok_or("'header' expects <header_name> as argument.")?.clone();
+                f.header = args
+                    .get(i + 1)
+                    .ok_or("'header' expects <header_name> as argument.")?
+                    .clone();
                 i += 1;
             }
             "if-none" => f.if_none = true,

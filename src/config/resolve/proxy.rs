@@ -39,18 +39,104 @@ pub(crate) struct PxBuilder {
 
 /// Every proxy keyword, for "did you mean" suggestions.
 pub(crate) const PROXY_KEYWORDS: &[&str] = &[
-    "acl", "appsession", "backlog", "balance", "bind", "bind-process", "block", "capture", "clitimeout", "compression",
-    "contimeout", "cookie", "default-server", "default_backend", "description", "disabled", "dispatch", "email-alert",
-    "enabled", "errorfile", "errorfiles", "errorloc", "errorloc302", "errorloc303", "filter", "force-persist",
-    "fullconn", "grace", "hash-type", "http-check", "http-error", "http-request", "http-response", "http-reuse",
-    "http-send-name-header", "id", "ignore-persist", "log", "log-format", "log-tag", "maxconn", "mode", "monitor",
-    "monitor-net", "monitor-uri", "no", "option", "persist", "rate-limit", "redirect", "redispatch", "reqadd",
-    "reqallow", "reqdel", "reqdeny", "reqiallow", "reqidel", "reqideny", "reqipass", "reqirep", "reqisetbe",
-    "reqitarpit", "reqpass", "reqrep", "reqsetbe", "reqtarpit", "retries", "rspadd", "rspdel", "rspdeny", "rspidel",
-    "rspideny", "rspirep", "rsprep", "server", "server-template", "source", "srvtimeout", "stats", "stick",
-    "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent", "unique-id-format",
-    "unique-id-header", "use-server", "use_backend", "default", "log-format-sd", "error-log-format", "retry-on",
-    "http-after-response", "max-keep-alive-queue", "load-server-state-from-file", "server-state-file-name",
+    "acl",
+    "appsession",
+    "backlog",
+    "balance",
+    "bind",
+    "bind-process",
+    "block",
+    "capture",
+    "clitimeout",
+    "compression",
+    "contimeout",
+    "cookie",
+    "default-server",
+    "default_backend",
+    "description",
+    "disabled",
+    "dispatch",
+    "email-alert",
+    "enabled",
+    "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "filter",
+    "force-persist",
+    "fullconn",
+    "grace",
+    "hash-type",
+    "http-check",
+    "http-error",
+    "http-request",
+    "http-response",
+    "http-reuse",
+    "http-send-name-header",
+    "id",
+    "ignore-persist",
+    "log",
+    "log-format",
+    "log-tag",
+    "maxconn",
+    "mode",
+    "monitor",
+    "monitor-net",
+    "monitor-uri",
+    "no",
+    "option",
+    "persist",
+    "rate-limit",
+    "redirect",
+    "redispatch",
+    "reqadd",
+    "reqallow",
+    "reqdel",
+    "reqdeny",
+    "reqiallow",
+    "reqidel",
+    "reqideny",
+    "reqipass",
+    "reqirep",
+    "reqisetbe",
+    "reqitarpit",
+    "reqpass",
+    "reqrep",
+    "reqsetbe",
+    "reqtarpit",
+    "retries",
+    "rspadd",
+    "rspdel",
+    "rspdeny",
+    "rspidel",
+    "rspideny",
+    "rspirep",
+    "rsprep",
+    "server",
+    "server-template",
+    "source",
+    "srvtimeout",
+    "stats",
+    "stick",
+    "stick-table",
+    "tcp-check",
+    "tcp-request",
+    "tcp-response",
+    "timeout",
+    "transparent",
+    "unique-id-format",
+    "unique-id-header",
+    "use-server",
+    "use_backend",
+    "default",
+    "log-format-sd",
+    "error-log-format",
+    "retry-on",
+    "http-after-response",
+    "max-keep-alive-queue",
+    "load-server-state-from-file",
+    "server-state-file-name",
 ];
 
 fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
@@ -142,7 +228,9 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -153,7 +241,9 @@ fn distance(a: &str, b: &str) -> usize {
 pub(crate) fn suggest(word: &str, candidates: &[&str]) -> String {
     let best = candidates.iter().map(|c| (distance(word, c), *c)).min();
     match best {
-        Some((d, c)) if d <= 2.max(word.len() / 4) && d < word.len() => format!("; did you mean '{c}' maybe ?"),
+        Some((d, c)) if d <= 2.max(word.len() / 4) && d < word.len() => {
+            format!("; did you mean '{c}' maybe ?")
+        }
         _ => String::new(),
     }
 }
@@ -230,7 +320,11 @@ impl PxBuilder {
             return Ok(());
         }
         let need = if caps & F != 0 { "frontend" } else { "backend" };
-        Err(format!("'{kw}' not allowed in {} '{}' which has no {need} capability.", self.px.kind.as_str(), self.px.name))
+        Err(format!(
+            "'{kw}' not allowed in {} '{}' which has no {need} capability.",
+            self.px.kind.as_str(),
+            self.px.name
+        ))
     }
 
     /// Handle one line of this section.
@@ -280,13 +374,19 @@ impl PxBuilder {
                 };
                 if let Some(extra) = w.get(2) {
                     if extra != "sdbm" {
-                        return Err(format!("'hash-type' function '{extra}' is not supported yet"));
+                        return Err(format!(
+                            "'hash-type' function '{extra}' is not supported yet"
+                        ));
                     }
                 }
             }
             "timeout" => self.timeout(w)?,
             "contimeout" | "clitimeout" | "srvtimeout" => {
-                let d = parse_time(a1.ok_or_else(|| format!("'{kw}' expects an integer value (in milliseconds)"))?).map_err(|e| format!("'{kw}': {e}"))?;
+                let d =
+                    parse_time(a1.ok_or_else(|| {
+                        format!("'{kw}' expects an integer value (in milliseconds)")
+                    })?)
+                    .map_err(|e| format!("'{kw}': {e}"))?;
                 self.set_timeout(kw, d)?;
             }
             "retries" => {
@@ -308,7 +408,12 @@ impl PxBuilder {
                     Some(_) => self.logs.push(LogSpec::Target(parse_log(&w[1..], pos)?)),
                     None => return Err("'log' expects either <address[:port]> and <facility> or 'global' as arguments.".into()),
                 }
-                if self.logs.len() > 1 && matches!(self.logs.last(), Some(LogSpec::Global)) && self.logs[..self.logs.len() - 1].iter().any(|l| matches!(l, LogSpec::Global)) {
+                if self.logs.len() > 1
+                    && matches!(self.logs.last(), Some(LogSpec::Global))
+                    && self.logs[..self.logs.len() - 1]
+                        .iter()
+                        .any(|l| matches!(l, LogSpec::Global))
+                {
                     self.logs.pop();
                 }
             }
@@ -347,19 +452,32 @@ impl PxBuilder {
             }
             "default_backend" => {
                 self.check_cap(kw, D | F)?;
-                self.px.default_backend = Some(a1.ok_or("'default_backend' expects a backend name.")?.to_string());
+                self.px.default_backend = Some(
+                    a1.ok_or("'default_backend' expects a backend name.")?
+                        .to_string(),
+                );
             }
             "use_backend" => {
                 self.check_cap(kw, F)?;
-                let name = a1.ok_or("'use_backend' expects a backend name.")?.to_string();
+                let name = a1
+                    .ok_or("'use_backend' expects a backend name.")?
+                    .to_string();
                 let cond = self.opt_cond(&w[2..], pos)?;
-                self.px.use_backends.push(UseBackend { pos: pos.clone(), backend: name, cond });
+                self.px.use_backends.push(UseBackend {
+                    pos: pos.clone(),
+                    backend: name,
+                    cond,
+                });
             }
             "use-server" => {
                 self.check_cap(kw, B)?;
                 let name = a1.ok_or("'use-server' expects a server name.")?.to_string();
                 let cond = self.opt_cond(&w[2..], pos)?;
-                self.px.use_servers.push(UseServer { pos: pos.clone(), server: name, cond });
+                self.px.use_servers.push(UseServer {
+                    pos: pos.clone(),
+                    server: name,
+                    cond,
+                });
             }
             "acl" => {
                 self.check_cap(kw, F | B)?;
@@ -391,7 +509,8 @@ impl PxBuilder {
                 self.stick(line)?;
             }
             "stats" => self.stats(line)?,
-            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" | "errorfiles" => self.errors(line)?,
+            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error"
+            | "errorfiles" => self.errors(line)?,
             "monitor-uri" => {
                 self.check_cap(kw, D | F)?;
                 self.px.monitor_uri = Some(a1.ok_or("'monitor-uri' expects an URI.")?.to_string());
@@ -401,7 +520,9 @@ impl PxBuilder {
                 if a1 != Some("fail") {
                     return Err("'monitor' expects 'fail' followed by a condition.".into());
                 }
-                let c = self.opt_cond(&w[2..], pos)?.ok_or("'monitor fail' expects a condition ('if' or 'unless').")?;
+                let c = self
+                    .opt_cond(&w[2..], pos)?
+                    .ok_or("'monitor fail' expects a condition ('if' or 'unless').")?;
                 self.px.monitor_fail.push(c);
             }
             "monitor-net" => {
@@ -419,7 +540,10 @@ impl PxBuilder {
             }
             "unique-id-header" => {
                 self.check_cap(kw, D | F)?;
-                self.px.unique_id_header = Some(a1.ok_or("'unique-id-header' expects a header name.")?.to_string());
+                self.px.unique_id_header = Some(
+                    a1.ok_or("'unique-id-header' expects a header name.")?
+                        .to_string(),
+                );
             }
             "http-check" => {
                 self.check_cap(kw, D | B)?;
@@ -434,7 +558,10 @@ impl PxBuilder {
                 ctx.warn(pos, "'appsession' is accepted but has no effect (removed in HAProxy 1.6); use 'stick-table' + 'stick on req.cook(...)'.");
             }
             "bind-process" => {
-                ctx.warn(pos, "'bind-process' has no effect: every nbproxy worker serves every proxy.");
+                ctx.warn(
+                    pos,
+                    "'bind-process' has no effect: every nbproxy worker serves every proxy.",
+                );
             }
             "id" => {
                 if self.is_defaults {
@@ -450,17 +577,34 @@ impl PxBuilder {
             "disabled" => self.px.disabled = true,
             "enabled" => self.px.disabled = false,
             "grace" => {
-                parse_time(a1.ok_or("'grace' expects a time.")?).map_err(|e| format!("'grace': {e}"))?;
+                parse_time(a1.ok_or("'grace' expects a time.")?)
+                    .map_err(|e| format!("'grace': {e}"))?;
             }
             "http-reuse" => {
                 self.check_cap(kw, D | B)?;
                 if !matches!(a1, Some("never" | "safe" | "aggressive" | "always")) {
-                    return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into());
+                    return Err(
+                        "'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into(),
+                    );
                 }
             }
-            "http-send-name-header" | "source" | "force-persist" | "ignore-persist" | "persist" | "compression" | "email-alert"
-            | "filter" | "retry-on" | "http-after-response-x" | "load-server-state-from-file" | "server-state-file-name"
-            | "log-format-sd" | "error-log-format" | "max-keep-alive-queue" | "declare" | "external-check" => {
+            "http-send-name-header"
+            | "source"
+            | "force-persist"
+            | "ignore-persist"
+            | "persist"
+            | "compression"
+            | "email-alert"
+            | "filter"
+            | "retry-on"
+            | "http-after-response-x"
+            | "load-server-state-from-file"
+            | "server-state-file-name"
+            | "log-format-sd"
+            | "error-log-format"
+            | "max-keep-alive-queue"
+            | "declare"
+            | "external-check" => {
                 if kw == "source" {
                     // Binding outgoing connections to a source address is planned; refuse rather than ignore.
                     return Err(unsupported(kw));
@@ -469,7 +613,10 @@ impl PxBuilder {
             }
             _ => {
                 let section = self.section();
-                return Err(format!("unknown keyword '{kw}' in '{section}' section{}", suggest(kw, PROXY_KEYWORDS)));
+                return Err(format!(
+                    "unknown keyword '{kw}' in '{section}' section{}",
+                    suggest(kw, PROXY_KEYWORDS)
+                ));
             }
         }
         Ok(())
@@ -477,10 +624,14 @@ impl PxBuilder {
 
     fn timeout(&mut self, w: &[String]) -> Result<(), String> {
         let name = w.get(1).ok_or("'timeout' expects 'client', 'http-keep-alive', 'http-request', 'server', 'connect', 'check', 'queue', 'tarpit', 'tunnel', 'client-fin' or 'server-fin'.")?;
-        let v = w.get(2).ok_or_else(|| format!("'timeout {name}' expects an integer value (in milliseconds)"))?;
+        let v = w.get(2).ok_or_else(|| {
+            format!("'timeout {name}' expects an integer value (in milliseconds)")
+        })?;
         let d = parse_time(v).map_err(|e| format!("'timeout {name}': {e}"))?;
         if let Some(extra) = w.get(3) {
-            return Err(format!("'timeout {name}': unexpected extra argument '{extra}'"));
+            return Err(format!(
+                "'timeout {name}': unexpected extra argument '{extra}'"
+            ));
         }
         self.set_timeout(name, d)
     }
@@ -528,16 +679,38 @@ impl PxBuilder {
 pub(crate) fn is_legacy_rule(kw: &str) -> bool {
     matches!(
         kw,
-        "reqadd" | "reqdel" | "reqidel" | "reqrep" | "reqirep" | "reqallow" | "reqiallow" | "reqdeny" | "reqideny"
-            | "reqpass" | "reqipass" | "reqtarpit" | "reqitarpit" | "reqsetbe" | "reqisetbe" | "rspadd" | "rspdel"
-            | "rspidel" | "rsprep" | "rspirep" | "rspdeny" | "rspideny"
+        "reqadd"
+            | "reqdel"
+            | "reqidel"
+            | "reqrep"
+            | "reqirep"
+            | "reqallow"
+            | "reqiallow"
+            | "reqdeny"
+            | "reqideny"
+            | "reqpass"
+            | "reqipass"
+            | "reqtarpit"
+            | "reqitarpit"
+            | "reqsetbe"
+            | "reqisetbe"
+            | "rspadd"
+            | "rspdel"
+            | "rspidel"
+            | "rsprep"
+            | "rspirep"
+            | "rspdeny"
+            | "rspideny"
     )
 }
 
 /// Parse word `i` as an integer, with HAProxy's message.
 pub(crate) fn parse_num<T: std::str::FromStr>(w: &[String], i: usize) -> Result<T, String> {
-    let s = w.get(i).ok_or_else(|| format!("'{}' expects an integer argument.", w[0]))?;
-    s.parse().map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
+    let s = w
+        .get(i)
+        .ok_or_else(|| format!("'{}' expects an integer argument.", w[0]))?;
+    s.parse()
+        .map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
 }
 
 #[cfg(test)]
@@ -546,7 +719,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("balence", PROXY_KEYWORDS), "; did you mean 'balance' maybe ?");
+        assert_eq!(
+            suggest("balence", PROXY_KEYWORDS),
+            "; did you mean 'balance' maybe ?"
+        );
         assert_eq!(suggest("zzzzzzzzzz", PROXY_KEYWORDS), "");
     }
 }

@@ -12,24 +12,65 @@ use crate::config::units::parse_time;
 
 /// Bind/server keywords that belong to TLS.
 const SSL_WORDS: &[&str] = &[
-    "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "sni", "alpn", "npn", "ciphers", "ciphersuites",
-    "curves", "ecdhe", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
-    "force-tlsv11", "force-tlsv12", "force-tlsv13", "ssl-min-ver", "ssl-max-ver", "check-ssl", "check-sni",
-    "check-alpn", "verifyhost", "strict-sni", "ssl-reuse", "no-ssl-reuse", "allow-0rtt", "ca-sign-file",
-    "generate-certificates", "tls-ticket-keys", "no-tls-tickets", "prefer-client-ciphers", "ca-verify-file",
-    "ca-ignore-err", "crt-ignore-err", "sigalgs", "client-sigalgs", "quic-cc-algo", "send-proxy-v2-ssl",
+    "ssl",
+    "crt",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "verify",
+    "sni",
+    "alpn",
+    "npn",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "check-ssl",
+    "check-sni",
+    "check-alpn",
+    "verifyhost",
+    "strict-sni",
+    "ssl-reuse",
+    "no-ssl-reuse",
+    "allow-0rtt",
+    "ca-sign-file",
+    "generate-certificates",
+    "tls-ticket-keys",
+    "no-tls-tickets",
+    "prefer-client-ciphers",
+    "ca-verify-file",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "sigalgs",
+    "client-sigalgs",
+    "quic-cc-algo",
+    "send-proxy-v2-ssl",
     "send-proxy-v2-ssl-cn",
 ];
 
 /// Expand one comma-separated `bind` address list.
-pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
+pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
     let mut out = Vec::new();
     for item in text.split(',') {
         if item.is_empty() {
             return Err(format!("empty address in '{text}'"));
         }
         if let Some(n) = item.strip_prefix("fd@") {
-            out.push(ListenAddr::Fd(n.parse().map_err(|_| format!("invalid file descriptor '{n}' in '{item}'"))?));
+            out.push(ListenAddr::Fd(n.parse().map_err(|_| {
+                format!("invalid file descriptor '{n}' in '{item}'")
+            })?));
             continue;
         }
         if let Some(p) = item.strip_prefix("unix@") {
@@ -40,13 +81,25 @@ pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
             out.push(ListenAddr::Unix(PathBuf::from(item)));
             continue;
         }
-        if item.starts_with("abns@") || item.starts_with("sockpair@") || item.starts_with("quic") || item.starts_with("udp") || item.starts_with("uxst@") || item.starts_with("uxdg@") {
+        if item.starts_with("abns@")
+            || item.starts_with("sockpair@")
+            || item.starts_with("quic")
+            || item.starts_with("udp")
+            || item.starts_with("uxst@")
+            || item.starts_with("uxdg@")
+        {
             let scheme = item.split('@').next().unwrap_or(item);
             return Err(format!("'{scheme}@' addresses are not supported yet"));
         }
-        let (fam, rest) = if let Some(r) = item.strip_prefix("ipv4@").or_else(|| item.strip_prefix("tcp4@")) {
+        let (fam, rest) = if let Some(r) = item
+            .strip_prefix("ipv4@")
+            .or_else(|| item.strip_prefix("tcp4@"))
+        {
             (Some(4), r)
-        } else if let Some(r) = item.strip_prefix("ipv6@").or_else(|| item.strip_prefix("tcp6@")) {
+        } else if let Some(r) = item
+            .strip_prefix("ipv6@")
+            .or_else(|| item.strip_prefix("tcp6@"))
+        {
             (Some(6), r)
         } else if let Some(r) = item.strip_prefix("tcp@") {
             (None, r)
@@ -54,13 +107,19 @@ pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
             (None, item)
         };
         let (host, port) = split_host_port(rest)?;
-        let port = port.filter(|p| !p.is_empty()).ok_or_else(|| format!("missing port number: '{item}'"))?;
+        let port = port
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| format!("missing port number: '{item}'"))?;
         let (lo, hi) = match port.split_once('-') {
             Some((a, b)) => (a, b),
             None => (port, port),
         };
-        let lo: u16 = lo.parse().map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
-        let hi: u16 = hi.parse().map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
+        let lo: u16 = lo
+            .parse()
+            .map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
+        let hi: u16 = hi
+            .parse()
+            .map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
         if lo == 0 || hi < lo {
             return Err(format!("invalid port range '{port}' in '{item}'"));
         }
@@ -101,16 +160,27 @@ impl PxBuilder {
         let mut i = 1;
         while i < w.len() {
             let kw = w[i].as_str();
-            let val = || w.get(i + 1).ok_or_else(|| format!("'bind {}' : '{kw}' expects an argument", w[0]));
+            let val = || {
+                w.get(i + 1)
+                    .ok_or_else(|| format!("'bind {}' : '{kw}' expects an argument", w[0]))
+            };
             let num = || -> Result<u32, String> {
                 let v = val()?;
-                v.parse().map_err(|_| format!("'bind {}' : '{kw}' expects an integer, got '{v}'", w[0]))
+                v.parse()
+                    .map_err(|_| format!("'bind {}' : '{kw}' expects an integer, got '{v}'", w[0]))
             };
             let mut consumed = 1;
             match kw {
                 "backlog" => b.backlog = Some(num()?),
                 "maxconn" => b.maxconn = Some(num()?),
-                "mss" => b.mss = Some(val()?.trim_start_matches('-').parse().map_err(|_| format!("'bind' : invalid mss '{}'", w[i + 1]))?),
+                "mss" => {
+                    b.mss = Some(
+                        val()?
+                            .trim_start_matches('-')
+                            .parse()
+                            .map_err(|_| format!("'bind' : invalid mss '{}'", w[i + 1]))?,
+                    )
+                }
                 "id" => b.id = Some(num()?),
                 "name" => b.name = Some(val()?.clone()),
                 "interface" => b.interface = Some(val()?.clone()),
@@ -125,10 +195,13 @@ impl PxBuilder {
                         _ => {}
                     }
                 }
-                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level" | "severity-output" | "nice" => {
+                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level"
+                | "severity-output" | "nice" => {
                     val()?;
                 }
-                "namespace" | "accept-netscaler-cip" | "proto" | "expose-fd" | "gid-x" => return Err(unsupported(&format!("bind {kw}"))),
+                "namespace" | "accept-netscaler-cip" | "proto" | "expose-fd" | "gid-x" => {
+                    return Err(unsupported(&format!("bind {kw}")))
+                }
                 _ if SSL_WORDS.contains(&kw) => return Err(unsupported("ssl")),
                 _ => return Err(format!("'bind {}' unknown keyword '{kw}'.", w[0])),
             }
@@ -148,8 +221,12 @@ impl PxBuilder {
             return Ok(());
         }
         let (names, addr_i) = if kw == "server-template" {
-            let prefix = w.get(1).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
-            let range = w.get(2).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
+            let prefix = w.get(1).ok_or(
+                "'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.",
+            )?;
+            let range = w.get(2).ok_or(
+                "'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.",
+            )?;
             let (lo, hi) = match range.split_once('-') {
                 Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
                 None => (Ok(1), range.parse::<u32>()),
@@ -160,12 +237,32 @@ impl PxBuilder {
             if lo == 0 || hi < lo {
                 return Err(format!("'server-template': invalid range '{range}'"));
             }
-            ((lo..=hi).map(|n| format!("{prefix}{n}")).collect::<Vec<_>>(), 3)
+            (
+                (lo..=hi)
+                    .map(|n| format!("{prefix}{n}"))
+                    .collect::<Vec<_>>(),
+                3,
+            )
         } else {
-            let name = w.get(1).ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
+            let name = w
+                .get(1)
+                .ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
             (vec![name.clone()], 2)
         };
-        let addr_text = w.get(addr_i).ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
+        if w.iter().any(|x| x == "resolvers") {
+            return Err(unsupported("resolvers"));
+        }
+        if let Some(x) = w
+            .iter()
+            .skip(addr_i + 1)
+            .find(|x| SSL_WORDS.contains(&x.as_str()))
+        {
+            let _ = x;
+            return Err(unsupported("ssl"));
+        }
+        let addr_text = w
+            .get(addr_i)
+            .ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
         let addr = server_addr(addr_text)?;
         for name in names {
             let mut s = self.defsrv.clone();
@@ -188,15 +285,23 @@ fn server_addr(text: &str) -> Result<SocketAddr, String> {
         (Some(6), r)
     } else if let Some(r) = text.strip_prefix("tcp@") {
         (None, r)
-    } else if text.starts_with("unix@") || text.starts_with('/') || text.starts_with("abns@") || text.starts_with("sockpair@") {
-        return Err(format!("server address '{text}': unix socket servers are not supported yet"));
+    } else if text.starts_with("unix@")
+        || text.starts_with('/')
+        || text.starts_with("abns@")
+        || text.starts_with("sockpair@")
+    {
+        return Err(format!(
+            "server address '{text}': unix socket servers are not supported yet"
+        ));
     } else {
         (None, text)
     };
     let (host, port) = split_host_port(rest)?;
     if let Some(p) = port {
         if p.starts_with('+') || p.starts_with('-') {
-            return Err(format!("server address '{text}': relative ports are not supported yet"));
+            return Err(format!(
+                "server address '{text}': relative ports are not supported yet"
+            ));
         }
     }
     if host.is_empty() {
@@ -205,19 +310,33 @@ fn server_addr(text: &str) -> Result<SocketAddr, String> {
     resolve_host(rest, 0, fam).map_err(|e| format!("could not resolve address '{text}' : {e}"))
 }
 
-fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
+fn apply_server_opts(
+    s: &mut Server,
+    w: &[String],
+    is_default: bool,
+    ctx: &mut Ctx,
+    pos: &Pos,
+) -> Result<(), String> {
     let mut i = 0;
     while i < w.len() {
         let kw = w[i].as_str();
-        let val = || w.get(i + 1).map(String::as_str).ok_or_else(|| format!("'{kw}' expects an argument."));
+        let val = || {
+            w.get(i + 1)
+                .map(String::as_str)
+                .ok_or_else(|| format!("'{kw}' expects an argument."))
+        };
         let num = || -> Result<u32, String> {
             let v = val()?;
-            v.parse().map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'."))
+            v.parse()
+                .map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'."))
         };
-        let time = || -> Result<std::time::Duration, String> { parse_time(val()?).map_err(|e| format!("'{kw}': {e}")) };
+        let time = || -> Result<std::time::Duration, String> {
+            parse_time(val()?).map_err(|e| format!("'{kw}': {e}"))
+        };
         let mut takes = true;
         match kw {
-            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check" | "no-backup" | "no-send-proxy" | "non-stick" | "stick" => {
+            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check"
+            | "no-backup" | "no-send-proxy" | "non-stick" | "stick" => {
                 takes = false;
                 match kw {
                     "check" => s.check = true,
@@ -231,8 +350,18 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                     _ => {}
                 }
             }
-            "port" => s.check_port = Some(u16::try_from(num()?).map_err(|_| "'port' expects a port number.".to_string())?),
-            "addr" => s.check_addr = Some(val()?.parse::<IpAddr>().map_err(|_| format!("'addr' expects an IP address, got '{}'.", w[i + 1]))?),
+            "port" => {
+                s.check_port = Some(
+                    u16::try_from(num()?)
+                        .map_err(|_| "'port' expects a port number.".to_string())?,
+                )
+            }
+            "addr" => {
+                s.check_addr =
+                    Some(val()?.parse::<IpAddr>().map_err(|_| {
+                        format!("'addr' expects an IP address, got '{}'.", w[i + 1])
+                    })?)
+            }
             "inter" => s.inter = time()?,
             "fastinter" => s.fastinter = Some(time()?),
             "downinter" => s.downinter = Some(time()?),
@@ -250,7 +379,10 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
             "weight" => {
                 let n = num()?;
                 if n > 256 {
-                    return Err(format!("weight of server '{}' must be between 0 and 256 (got {n}).", s.name));
+                    return Err(format!(
+                        "weight of server '{}' must be between 0 and 256 (got {n}).",
+                        s.name
+                    ));
                 }
                 s.weight = n;
             }
@@ -270,7 +402,9 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
             "observe" => {
                 let v = val()?;
                 if v != "layer4" && v != "layer7" {
-                    return Err(format!("'observe' expects 'layer4' or 'layer7', got '{v}'."));
+                    return Err(format!(
+                        "'observe' expects 'layer4' or 'layer7', got '{v}'."
+                    ));
                 }
                 s.observe = Some(v.to_string());
             }
@@ -282,28 +416,61 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                 }
                 s.on_error = Some(v.to_string());
             }
-            "agent-port" => s.agent_port = Some(u16::try_from(num()?).map_err(|_| "'agent-port' expects a port number.".to_string())?),
+            "agent-port" => {
+                s.agent_port = Some(
+                    u16::try_from(num()?)
+                        .map_err(|_| "'agent-port' expects a port number.".to_string())?,
+                )
+            }
             "agent-check" | "agent-send" | "agent-inter" | "agent-addr" => {
                 if kw == "agent-check" {
                     takes = false;
                 } else {
                     val()?;
                 }
-                ctx.warn(pos, format!("'{kw}' is accepted but agent checks are not performed by nbproxy."));
+                ctx.warn(
+                    pos,
+                    format!("'{kw}' is accepted but agent checks are not performed by nbproxy."),
+                );
             }
-            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
-                if matches!(kw, "resolve-prefer" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse") {
+            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn"
+            | "pool-purge-delay" | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
+                if matches!(
+                    kw,
+                    "resolve-prefer"
+                        | "init-addr"
+                        | "pool-max-conn"
+                        | "pool-purge-delay"
+                        | "max-reuse"
+                ) {
                     val()?;
                 } else {
                     return Err(unsupported(kw));
                 }
             }
             "resolvers" => return Err(unsupported("resolvers")),
-            "on-marked-down" | "on-marked-up" | "send-proxy-v2" | "check-send-proxy" | "source" | "usesrc" | "socks4" | "set-proxy-v2-tlv-fmt" | "ws" | "proxy-v2-options" | "log-proto" => {
-                return Err(unsupported(kw))
-            }
+            "on-marked-down"
+            | "on-marked-up"
+            | "send-proxy-v2"
+            | "check-send-proxy"
+            | "source"
+            | "usesrc"
+            | "socks4"
+            | "set-proxy-v2-tlv-fmt"
+            | "ws"
+            | "proxy-v2-options"
+            | "log-proto" => return Err(unsupported(kw)),
             _ if SSL_WORDS.contains(&kw) => return Err(unsupported("ssl")),
-            _ => return Err(format!("unknown keyword '{kw}' on '{}' line.", if is_default { "default-server" } else { "server" })),
+            _ => {
+                return Err(format!(
+                    "unknown keyword '{kw}' on '{}' line.",
+                    if is_default {
+                        "default-server"
+                    } else {
+                        "server"
+                    }
+                ))
+            }
         }
         i += if takes { 2 } else { 1 };
     }
