@@ -25,59 +25,18 @@ fn is_ssl_tuning(kw: &str) -> bool {
 }
 
 /// Harmless `tune.*` and performance keywords: accepted, no effect on behaviour.
+#[rustfmt::skip]
 const HARMLESS: &[&str] = &[
-    "tune.maxpollevents",
-    "tune.rcvbuf.client",
-    "tune.rcvbuf.server",
-    "tune.sndbuf.client",
-    "tune.sndbuf.server",
-    "tune.chksize",
-    "tune.http.maxhdr",
-    "tune.http.cookielen",
-    "tune.http.logurilen",
-    "tune.pipesize",
-    "tune.idletimer",
-    "tune.recv_enough",
-    "tune.buffers.limit",
-    "tune.buffers.reserve",
-    "tune.pattern.cache-size",
-    "tune.runqueue-depth",
-    "tune.sched.low-latency",
-    "tune.fd.edge-triggered",
-    "tune.idle-pool.shared",
-    "tune.pool-high-fd-ratio",
-    "tune.pool-low-fd-ratio",
-    "tune.max-checks-per-thread",
-    "tune.comp.maxlevel",
-    "tune.zlib.memlevel",
-    "tune.zlib.windowsize",
-    "tune.listener.multi-queue",
-    "noepoll",
-    "nopoll",
-    "nokqueue",
-    "noevports",
-    "nogetaddrinfo",
-    "busy-polling",
-    "set-dumpable",
-    "insecure-fork-wanted",
-    "insecure-setuid-wanted",
-    "max-spread-checks",
-    "maxconnrate",
-    "maxsessrate",
-    "maxcomprate",
-    "maxzlibmem",
-    "mworker-max-reloads",
-    "numa-cpu-mapping",
-    "strict-limits",
-    "pp2-never-send-local",
-    "profiling.tasks",
-    "profiling.memory",
-    "expose-experimental-directives",
-    "zero-warning",
-    "grace",
-    "cpu-map",
-    "thread-groups",
-    "anonkey",
+    "tune.maxpollevents", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
+    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen", "tune.pipesize",
+    "tune.idletimer", "tune.recv_enough", "tune.buffers.limit", "tune.buffers.reserve", "tune.pattern.cache-size",
+    "tune.runqueue-depth", "tune.sched.low-latency", "tune.fd.edge-triggered", "tune.idle-pool.shared",
+    "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.max-checks-per-thread", "tune.comp.maxlevel",
+    "tune.zlib.memlevel", "tune.zlib.windowsize", "tune.listener.multi-queue", "noepoll", "nopoll", "nokqueue",
+    "noevports", "nogetaddrinfo", "busy-polling", "set-dumpable", "insecure-fork-wanted", "insecure-setuid-wanted",
+    "max-spread-checks", "maxconnrate", "maxsessrate", "maxcomprate", "maxzlibmem", "mworker-max-reloads",
+    "numa-cpu-mapping", "strict-limits", "pp2-never-send-local", "profiling.tasks", "profiling.memory",
+    "expose-experimental-directives", "zero-warning", "grace", "cpu-map", "thread-groups", "anonkey",
 ];
 
 /// Handle one line of the `global` section.
@@ -257,14 +216,17 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
         }
         Some("maxconn") => g.stats_maxconn = num(w, 2)?,
         Some("bind-process") => {}
-        Some(o) => return Err(format!(
+        Some(o) => {
+            return Err(format!(
             "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')"
-        )),
+        ))
+        }
         None => return Err("'stats' expects 'socket', 'maxconn' or 'timeout'".into()),
     }
     Ok(())
 }
 
+#[rustfmt::skip]
 const FACILITIES: &[&str] = &[
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
     "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",

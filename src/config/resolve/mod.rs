@@ -1,8 +1,10 @@
 //! Parse tree (tokenized, preprocessed lines) → [`Config`]: sections, `defaults` inheritance, legacy mappings,
 //! cross-references and validation. Every error carries `file:line`; all errors are collected.
 
+mod checks;
 mod global;
 mod options;
+mod persist;
 mod proxy;
 mod rules;
 mod server;
@@ -45,16 +47,9 @@ pub(crate) fn unsupported(kw: &str) -> String {
 }
 
 /// Section kinds nbproxy refuses as a whole.
+#[rustfmt::skip]
 const REFUSED_SECTIONS: &[&str] = &[
-    "resolvers",
-    "peers",
-    "program",
-    "mailers",
-    "cache",
-    "ring",
-    "http-errors",
-    "crt-store",
-    "log-forward",
+    "resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward",
 ];
 
 enum Section {
