@@ -189,6 +189,7 @@ fn bind_forms() {
     assert_eq!(b(":80"), vec!["0.0.0.0:80"]);
     assert_eq!(b("[::]:80"), vec!["[::]:80"]);
     assert_eq!(b(":::80"), vec!["[::]:80"]);
+    assert_eq!(b("::1:80"), vec!["[::1]:80"]);
     assert_eq!(b("ipv6@:80"), vec!["[::]:80"]);
     assert_eq!(b("ipv4@127.0.0.1:80"), vec!["127.0.0.1:80"]);
     assert_eq!(

@@ -389,7 +389,7 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
         }
         let names: HashSet<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
         for us in &p.use_servers {
-            if !names.contains(us.server.as_str()) {
+            if !us.server.contains("%[") && !names.contains(us.server.as_str()) {
                 ctx.alert(
                     &us.pos,
                     format!(
@@ -426,9 +426,6 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
                     _ => {}
                 }
             }
-        }
-        if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled {
-            ctx.warn(&p.pos, format!("{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.kind.as_str(), p.name));
         }
         let t = &p.timeouts;
         let missing = match p.kind {

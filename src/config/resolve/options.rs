@@ -367,6 +367,14 @@ impl PxBuilder {
             }
             "" => return Err("'stats' expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-node' or 'uri'.".into()),
             o => {
+                const SUBS: &[&str] = &["admin", "auth", "enable", "hide-version", "http-request", "realm", "refresh", "scope", "show-desc", "show-legends", "show-node", "uri"];
+                // `stats uri/admin?stats`: a missing space after a sub-keyword.
+                if let Some(k) = SUBS.iter().find(|k| o.len() > k.len() && o.starts_with(*k) && !o[k.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')) {
+                    return Err(format!(
+                        "unknown stats parameter '{o}'; did you mean 'stats {k} {}' maybe ?",
+                        &o[k.len()..]
+                    ));
+                }
                 return Err(format!(
                     "unknown stats parameter '{o}', expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-node' or 'uri'{}",
                     super::proxy::suggest(o, &["admin", "auth", "enable", "hide-version", "http-request", "realm", "refresh", "scope", "show-desc", "show-legends", "show-node", "uri"])

@@ -35,6 +35,8 @@ pub(crate) struct PxBuilder {
     pub tcp_checks: Vec<TcpCheckRule>,
     /// The defaults' options, for `default option X`.
     pub def_opts: ProxyOptions,
+    /// A `bind` line was refused (so "no bind" is not worth a warning too).
+    pub bind_failed: bool,
 }
 
 /// Every proxy keyword, for "did you mean" suggestions.
@@ -175,6 +177,7 @@ impl PxBuilder {
             http_check: HttpCheck::default(),
             tcp_checks: Vec::new(),
             def_opts: ProxyOptions::default(),
+            bind_failed: false,
         }
     }
     /// `defaults NEW from OLD`: a copy of this defaults section under a new name.
@@ -608,7 +611,24 @@ impl PxBuilder {
     }
 
     /// Finish the proxy: expand `log global`, settle the health-check kind.
-    pub fn finish(mut self, global_logs: &[LogTarget], _ctx: &mut Ctx) -> Proxy {
+    pub fn finish(mut self, global_logs: &[LogTarget], ctx: &mut Ctx) -> Proxy {
+        let p = &self.px;
+        if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled && !self.bind_failed {
+            ctx.warn(
+                &p.pos,
+                format!("{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.kind.as_str(), p.name),
+            );
+        }
+        if p.kind.has_frontend()
+            && p.mode != Mode::Http
+            && matches!(p.log_format, LogFormat::Http { .. })
+        {
+            ctx.warn(
+                &p.pos,
+                format!("'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.", p.kind.as_str(), p.name),
+            );
+            self.px.log_format = LogFormat::Tcp;
+        }
         for l in std::mem::take(&mut self.logs) {
             match l {
                 LogSpec::Global => self.px.logs.extend(global_logs.iter().cloned()),

@@ -68,7 +68,14 @@ pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
         } else {
             (None, item)
         };
-        let (host, port) = split_host_port(rest)?;
+        // A bind always has a port: the last colon separates it even from an unbracketed IPv6 address.
+        let (host, port) = match rest.starts_with('[') {
+            true => split_host_port(rest)?,
+            false => match rest.rfind(':') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            },
+        };
         let port = port
             .filter(|p| !p.is_empty())
             .ok_or_else(|| format!("missing port number: '{item}'"))?;
@@ -98,7 +105,10 @@ impl PxBuilder {
     pub(crate) fn bind_words(&mut self, w: &[String], pos: &Pos, ctx: &mut Ctx) {
         match self.bind_inner(w, pos) {
             Ok(b) => self.px.binds.push(b),
-            Err(e) => ctx.alert(pos, e),
+            Err(e) => {
+                self.bind_failed = true;
+                ctx.alert(pos, e)
+            }
         }
     }
 
