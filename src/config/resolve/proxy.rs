@@ -37,6 +37,8 @@ pub(crate) struct PxBuilder {
     pub def_opts: ProxyOptions,
     /// A `bind` line was refused (so "no bind" is not worth a warning too).
     pub bind_failed: bool,
+    /// ACL names whose definition was refused: using them is not reported again.
+    pub bad_acls: Vec<String>,
 }
 
 /// Every proxy keyword, for "did you mean" suggestions.
@@ -178,6 +180,7 @@ impl PxBuilder {
             tcp_checks: Vec::new(),
             def_opts: ProxyOptions::default(),
             bind_failed: false,
+            bad_acls: Vec::new(),
         }
     }
     /// `defaults NEW from OLD`: a copy of this defaults section under a new name.

@@ -222,6 +222,7 @@ impl PxBuilder {
             ));
         }
         let term = parse_acl_term(&w[2..])
+            .inspect_err(|_| self.bad_acls.push(name.clone()))
             .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}."))?;
         self.px.acls.push(Acl {
             pos: line.pos.clone(),
@@ -281,7 +282,9 @@ impl PxBuilder {
                     parse_acl_term(body).map_err(|e| format!("error in anonymous ACL: {e}"))?,
                 )
             } else {
-                if !PREDEFINED_ACLS.contains(&rest) && !self.px.acls.iter().any(|a| a.name == rest)
+                if !PREDEFINED_ACLS.contains(&rest)
+                    && !self.px.acls.iter().any(|a| a.name == rest)
+                    && !self.bad_acls.iter().any(|a| a == rest)
                 {
                     return Err(format!("no such ACL : '{rest}'"));
                 }
