@@ -409,3 +409,101 @@ fn env_and_conditional_blocks_in_files() {
     let e = errs("frontend f\n bind :80\n.if 1\n");
     assert!(e[0].ends_with(":3: missing '.endif' for this '.if'"));
 }
+
+#[test]
+fn userlists_and_http_auth() {
+    let c = ok("userlist admins\n group adm users bob\n user bob insecure-password secret groups adm\n user al password $6$x$y\n\
+        frontend f\n bind :80\n mode http\n timeout client 1s\n acl auth_ok http_auth(admins)\n http-request auth realm Admin if !auth_ok\n");
+    assert_eq!(c.userlists[0].users.len(), 2);
+    assert!(c.userlists[0].users[0].insecure);
+    assert_eq!(c.userlists[0].users[0].groups, vec!["adm"]);
+    assert_eq!(c.proxies[0].acls[0].term.method, MatchMethod::Bool);
+    let e = errs("frontend f\n bind :80\n http-request deny if { http_auth(nobody) }\n");
+    assert!(
+        e[0].ends_with(":3: 'http_auth': unable to find userlist 'nobody'."),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn global_keywords() {
+    let c = ok("global\n uid 99\n gid 98\n ulimit-n 65536\n tune.bufsize 32k\n tune.maxrewrite 2048\n tune.maxaccept -1\n\
+        stats socket /tmp/s.sock mode 600 level admin expose-fd listeners\n stats timeout 30s\n hard-stop-after 5m\n\
+        log-tag nb\n log-send-hostname\n node n1\n description my lb\n maxpipes 10\n nosplice\n ssl-default-bind-ciphers X\n\
+        tune.ssl.default-dh-param 2048\n cpu-map 1 0\n master-worker\n");
+    let g = &c.global;
+    assert_eq!(
+        (g.user.clone(), g.group.clone()),
+        (Some(UserSpec::Id(99)), Some(UserSpec::Id(98)))
+    );
+    assert_eq!(
+        (g.ulimit_n, g.bufsize, g.maxrewrite, g.maxaccept),
+        (Some(65536), 32768, 2048, -1)
+    );
+    assert_eq!(g.stats_sockets[0].level, StatsLevel::Admin);
+    assert_eq!(g.stats_sockets[0].mode, Some(0o600));
+    assert_eq!(g.stats_timeout, Duration::from_secs(30));
+    assert_eq!(g.hard_stop_after, Some(Duration::from_secs(300)));
+    assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+    assert_eq!(g.description.as_deref(), Some("my lb"));
+    assert!(g.nosplice);
+    let e = errs("global\n spread-checks 51\n deamon\n stats socket rel.sock\n");
+    assert!(e[0].contains("between 0 and 50"));
+    assert!(
+        e[1].ends_with(
+            ":3: unknown keyword 'deamon' in 'global' section; did you mean 'daemon' maybe ?"
+        ),
+        "{e:?}"
+    );
+    assert!(e[2].contains(":4: 'stats socket'"));
+}
+
+#[test]
+fn http_rules_and_checks() {
+    let c = ok("backend b\n mode http\n timeout connect 1s\n timeout server 1s\n option httpchk\n\
+        http-check send meth GET uri /health ver HTTP/1.1 hdr Host example.com\n http-check expect ! rstring ^down\n http-check send-state\n\
+        http-response set-header X-A b\n http-request return status 503 content-type text/plain string \"sorry\" if TRUE\n\
+        http-request set-var(txn.x) str(a)\n http-request track-sc0 src\n errorloc 503 http://x/\n\
+        server s 127.0.0.1:80 check\n");
+    let p = &c.proxies[0];
+    match &p.check {
+        CheckKind::Http(h) => {
+            assert_eq!(
+                (h.method.as_str(), h.uri.as_str(), h.version.as_str()),
+                ("GET", "/health", "HTTP/1.1")
+            );
+            assert_eq!(
+                h.headers,
+                vec![("Host".to_string(), "example.com".to_string())]
+            );
+            let ex = h.expect.as_ref().unwrap();
+            assert!(ex.negate && ex.kind == ExpectKind::Rstring);
+            assert!(h.send_state);
+        }
+        k => panic!("{k:?}"),
+    }
+    assert!(
+        matches!(&p.http_request[0].action, HttpAction::Return { status: 503, body: Some(b), .. } if b == "sorry")
+    );
+    assert!(
+        matches!(&p.http_request[1].action, HttpAction::SetVar { name, .. } if name == "txn.x")
+    );
+    assert!(matches!(&p.http_request[2].action, HttpAction::Other(s) if s == "track-sc0 src"));
+    assert!(String::from_utf8_lossy(&p.errorfiles[0].content).contains("Location: http://x/"));
+    let c = ok("backend r\n option tcp-check\n tcp-check connect port 6379\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n\
+        tcp-check send-binary 0102ff\n timeout connect 1s\n timeout server 1s\n");
+    match &c.proxies[0].check {
+        CheckKind::TcpCheck(r) => {
+            assert_eq!(
+                r[0],
+                TcpCheckRule::Connect {
+                    port: Some(6379),
+                    ssl: false
+                }
+            );
+            assert_eq!(r[1], TcpCheckRule::Send(b"PING\r\n".to_vec()));
+            assert_eq!(r[3], TcpCheckRule::SendBinary(vec![1, 2, 255]));
+        }
+        k => panic!("{k:?}"),
+    }
+}

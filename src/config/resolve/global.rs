@@ -39,6 +39,14 @@ const HARMLESS: &[&str] = &[
     "expose-experimental-directives", "zero-warning", "grace", "cpu-map", "thread-groups", "anonkey",
 ];
 
+/// Global keywords with an effect, for "did you mean" suggestions.
+#[rustfmt::skip]
+const GLOBAL_KEYWORDS: &[&str] = &[
+    "daemon", "nbproc", "pidfile", "chroot", "user", "group", "uid", "gid", "maxconn", "ulimit-n", "spread-checks",
+    "log", "log-tag", "log-send-hostname", "quiet", "debug", "node", "description", "hard-stop-after",
+    "tune.bufsize", "tune.maxrewrite", "tune.maxaccept", "maxpipes", "nosplice", "master-worker", "nbthread", "stats",
+];
+
 /// Handle one line of the `global` section.
 pub(crate) fn keyword(g: &mut Global, line: &Line, ctx: &mut Ctx) {
     if let Err(e) = keyword_inner(g, line, ctx) {
@@ -149,7 +157,14 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         | "httpclient.resolvers.prefer"
         | "stats-file"
         | "default-path" => return Err(unsupported(kw)),
-        _ => return Err(format!("unknown keyword '{kw}' in 'global' section")),
+        _ => {
+            let mut known: Vec<&str> = GLOBAL_KEYWORDS.to_vec();
+            known.extend_from_slice(HARMLESS);
+            return Err(format!(
+                "unknown keyword '{kw}' in 'global' section{}",
+                super::proxy::suggest(kw, &known)
+            ));
+        }
     }
     Ok(())
 }

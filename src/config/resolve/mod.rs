@@ -346,8 +346,58 @@ fn assign_ids(cfg: &mut Config, ctx: &mut Ctx) {
     }
 }
 
+/// Every ACL term of a proxy: named ACLs and anonymous ones in conditions.
+fn acl_terms(p: &Proxy) -> Vec<(&Pos, &AclTerm)> {
+    let mut v: Vec<(&Pos, &AclTerm)> = p.acls.iter().map(|a| (&a.pos, &a.term)).collect();
+    let mut conds: Vec<(&Pos, &Cond)> = Vec::new();
+    conds.extend(
+        p.use_backends
+            .iter()
+            .filter_map(|u| u.cond.as_ref().map(|c| (&u.pos, c))),
+    );
+    conds.extend(
+        p.http_request
+            .iter()
+            .chain(&p.http_response)
+            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
+    );
+    conds.extend(
+        p.tcp_request
+            .iter()
+            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
+    );
+    conds.extend(
+        p.legacy_rules
+            .iter()
+            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
+    );
+    for (pos, c) in conds {
+        for t in c.alternatives.iter().flatten() {
+            if let CondTermKind::Anonymous(a) = &t.kind {
+                v.push((pos, a));
+            }
+        }
+    }
+    v
+}
+
 fn validate(cfg: &Config, ctx: &mut Ctx) {
     for p in &cfg.proxies {
+        for (pos, t) in acl_terms(p) {
+            if t.fetch == "http_auth" || t.fetch == "http_auth_group" {
+                match t.args.first() {
+                    Some(ul) if cfg.userlists.iter().any(|u| &u.name == ul) => {}
+                    Some(ul) => ctx.alert(
+                        pos,
+                        format!("'{}': unable to find userlist '{ul}'.", t.fetch),
+                    ),
+                    None => ctx.alert(
+                        pos,
+                        format!("'{}' expects a userlist name in parentheses.", t.fetch),
+                    ),
+                }
+            }
+        }
         let check_be = |ctx: &mut Ctx, name: &str, pos: &Pos| {
             if name.contains("%[") {
                 return;

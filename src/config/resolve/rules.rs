@@ -75,8 +75,23 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
         | "sc1_gpc0" | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur"
         | "src_http_err_rate" | "table_cnt" => MatchMethod::Int,
         "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used"
-        | "req_proto_http" | "req_ssl_hello_type" | "srv_is_up" | "ssl_fc_has_sni"
-        | "ssl_fc_has_crt" | "wait_end" | "ssl_c_verify" => MatchMethod::Bool,
+        | "req_proto_http" | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end"
+        | "http_auth" | "stopping" => MatchMethod::Bool,
+        "req_ssl_hello_type" | "ssl_c_verify" | "len" | "req_ssl_ver" | "rdp_cookie_cnt" => {
+            MatchMethod::Int
+        }
+        // Stick-table counters and rates: sc0_*, sc_*, src_*, table_*, *_rate, *_cur.
+        b if b.starts_with("sc0_")
+            || b.starts_with("sc1_")
+            || b.starts_with("sc2_")
+            || b.starts_with("sc_")
+            || b.starts_with("src_")
+            || b.starts_with("table_")
+            || b.ends_with("_rate")
+            || b.ends_with("_cur") =>
+        {
+            MatchMethod::Int
+        }
         _ => return None,
     })
 }
