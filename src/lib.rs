@@ -4,10 +4,12 @@
 //! supervision) → [`worker`] (one mio loop per process) → sessions ([`tcp`]) → servers picked by [`balance`] and
 //! kept honest by [`check`]. [`log`] formats and ships log lines for everyone.
 
+pub mod acl;
 pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod log;
 pub mod master;
 pub mod tcp;

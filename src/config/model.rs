@@ -36,22 +36,16 @@ pub struct Config {
 impl Config {
     /// The proxy with this name that can act as a backend (a `backend` or a `listen`).
     pub fn backend(&self, name: &str) -> Option<&Proxy> {
-        self.proxies
-            .iter()
-            .find(|p| p.kind.has_backend() && p.name == name)
+        self.proxies.iter().find(|p| p.kind.has_backend() && p.name == name)
     }
     /// Does anything listen? (an enabled frontend or listen with at least one bind). HAProxy 2.6's `-c` exits 2
     /// with [`crate::config::NO_LISTENER_MSG`] when not.
     pub fn has_listeners(&self) -> bool {
-        self.proxies
-            .iter()
-            .any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+        self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
     }
     /// Index into `proxies` of the backend named `name`.
     pub fn backend_index(&self, name: &str) -> Option<usize> {
-        self.proxies
-            .iter()
-            .position(|p| p.kind.has_backend() && p.name == name)
+        self.proxies.iter().position(|p| p.kind.has_backend() && p.name == name)
     }
 }
 
@@ -401,20 +395,12 @@ impl IpNet {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 let bits = self.prefix.min(32) as u32;
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - bits)
-                };
+                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
                 (u32::from(n) & mask) == (u32::from(a) & mask)
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
                 let bits = self.prefix.min(128) as u32;
-                let mask = if bits == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - bits)
-                };
+                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
                 (u128::from(n) & mask) == (u128::from(a) & mask)
             }
             _ => false,
@@ -624,17 +610,10 @@ pub enum ExpectKind {
 /// One `tcp-check` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpCheckRule {
-    Connect {
-        port: Option<u16>,
-        ssl: bool,
-    },
+    Connect { port: Option<u16>, ssl: bool },
     Send(Vec<u8>),
     SendBinary(Vec<u8>),
-    Expect {
-        negate: bool,
-        kind: ExpectKind,
-        pattern: String,
-    },
+    Expect { negate: bool, kind: ExpectKind, pattern: String },
     Comment(String),
 }
 

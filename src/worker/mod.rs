@@ -1,1 +1,362 @@
-//! worker
+//! A worker process: one single-threaded mio event loop that accepts on its own listeners, runs sessions and
+//! health checks, and obeys the master over its control channel.
+//!
+//! The worker is built in two steps so that the master can drop privileges in between: [`Worker::prepare`]
+//! opens everything that needs the outside world (log sockets) while still root and outside the chroot; then
+//! the master chroots and setuids; then [`Worker::run`] accepts.
+
+pub mod buffers;
+mod health;
+mod runtime;
+mod session;
+pub mod timers;
+
+use std::io::{self, Read};
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::net::UnixDatagram;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::net::{TcpListener, UnixStream};
+use mio::{Events, Interest, Poll, Token};
+
+use crate::config::model::{Config, Level};
+use crate::log::FileSink;
+use buffers::Pool;
+use runtime::Runtime;
+use session::Session;
+use timers::{TimerKey, Timers};
+
+const CONTROL: Token = Token(0);
+const LISTENER_BASE: usize = 16;
+const CHECK_BASE: usize = 1 << 20;
+const SESS_BASE: usize = 1 << 24;
+
+/// Messages the master sends a worker over its control channel (one byte each).
+pub mod control {
+    /// Soft stop: stop accepting, finish sessions, exit.
+    pub const SOFT_STOP: u8 = b'S';
+    /// Pause: stop accepting (the master made the kernel refuse).
+    pub const PAUSE: u8 = b'P';
+    /// Resume accepting.
+    pub const RESUME: u8 = b'R';
+    /// SIGHUP: log every server's state.
+    pub const DUMP: u8 = b'H';
+}
+
+/// What the master hands a worker at fork time.
+#[derive(Debug)]
+pub struct Setup {
+    pub config: Arc<Config>,
+    /// 0-based slot (HAProxy's relative process number minus one).
+    pub slot: usize,
+    /// Listening sockets of this slot: (proxy index in the config, fd).
+    pub listeners: Vec<(usize, RawFd)>,
+    /// Stream socket to the master.
+    pub control: RawFd,
+    /// Datagram socket for `file@` log lines, if any target needs it.
+    pub logfwd: Option<RawFd>,
+}
+
+struct ListenerRt {
+    sock: TcpListener,
+    /// Frontend index.
+    fe: usize,
+    registered: bool,
+    /// Accepting was held back by maxconn: retry when a session ends.
+    held: bool,
+}
+
+/// A worker ready to run.
+pub struct Worker {
+    cfg: Arc<Config>,
+    poll: Poll,
+    rt: Runtime,
+    listeners: Vec<ListenerRt>,
+    control: UnixStream,
+    sessions: Vec<Option<Session>>,
+    free: Vec<usize>,
+    /// Slots freed during the current event batch; reused only after it, so late events can't hit a new session.
+    freed: Vec<usize>,
+    pool: Pool,
+    timers: Timers,
+    next_uid: u64,
+    /// Connections open in this worker (HAProxy's actconn).
+    actconn: u32,
+    maxconn: u32,
+    maxaccept: usize,
+    /// Listeners that may have connections waiting (accept limit or maxconn hit).
+    accept_pending: Vec<usize>,
+    stopping: bool,
+    paused: bool,
+    rng: u64,
+}
+
+impl Worker {
+    /// Build the worker's state (opens log sockets; still privileged, still outside the chroot).
+    pub fn prepare(setup: Setup) -> io::Result<Worker> {
+        let cfg = setup.config;
+        let poll = Poll::new()?;
+        let logfwd = setup.logfwd;
+        let files = move || match logfwd {
+            // SAFETY-free: dup the fd so every logger owns its own descriptor.
+            Some(fd) => match nix::unistd::dup(fd) {
+                // SAFETY: `dup` returned a fresh descriptor that nothing else owns.
+                Ok(nfd) => FileSink::Forward(unsafe { UnixDatagram::from_raw_fd(nfd) }),
+                Err(_) => FileSink::Discard,
+            },
+            None => FileSink::Discard,
+        };
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+            ^ (std::process::id() as u64) << 32;
+        let rt = Runtime::build(&cfg, &files, seed);
+        let mut listeners = Vec::new();
+        for (pi, fd) in setup.listeners {
+            let Some(fe) = rt.fe_of_proxy.get(pi).copied().flatten() else { continue };
+            // SAFETY: the master created this listening socket for this slot and handed its ownership to us.
+            let std_l = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            std_l.set_nonblocking(true)?;
+            listeners.push(ListenerRt { sock: TcpListener::from_std(std_l), fe, registered: false, held: false });
+        }
+        // SAFETY: the control socket's master end stays with the master; this end is ours alone.
+        let control = unsafe { std::os::unix::net::UnixStream::from_raw_fd(setup.control) };
+        control.set_nonblocking(true)?;
+        let mut control = UnixStream::from_std(control);
+        poll.registry().register(&mut control, CONTROL, Interest::READABLE)?;
+        let maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
+        let maxaccept = match cfg.global.maxaccept {
+            n if n <= 0 => usize::MAX,
+            n => n as usize,
+        };
+        let pool = Pool::new(cfg.global.bufsize);
+        Ok(Worker {
+            cfg,
+            poll,
+            rt,
+            listeners,
+            control,
+            sessions: Vec::new(),
+            free: Vec::new(),
+            freed: Vec::new(),
+            pool,
+            timers: Timers::default(),
+            next_uid: 1,
+            actconn: 0,
+            maxconn,
+            maxaccept,
+            accept_pending: Vec::new(),
+            stopping: false,
+            paused: false,
+            rng: seed | 1,
+        })
+    }
+
+    /// Run the event loop until a soft stop completes or the master goes away. Returns the exit code.
+    pub fn run(mut self) -> i32 {
+        if let Err(e) = self.start_listening() {
+            log::error!("worker {}: cannot listen: {e}", std::process::id());
+            return 1;
+        }
+        self.schedule_first_checks();
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            let timeout = if !self.accept_pending.is_empty() && self.can_accept_any() {
+                Some(Duration::ZERO)
+            } else {
+                self.timers.next().map(|t| t.saturating_duration_since(now)).map(|d| d.min(Duration::from_secs(1)))
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout.or(Some(Duration::from_secs(1)))) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::error!("worker poll failed: {e}");
+                    return 1;
+                }
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    CONTROL => {
+                        if let Some(code) = self.on_control() {
+                            return code;
+                        }
+                    }
+                    Token(t) if t >= SESS_BASE => {
+                        self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev)
+                    }
+                    Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
+                    Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
+                    _ => {}
+                }
+            }
+            self.run_timers(Instant::now());
+            if !self.accept_pending.is_empty() && self.can_accept_any() {
+                let pending = std::mem::take(&mut self.accept_pending);
+                for li in pending {
+                    self.accept_on(li);
+                }
+            }
+            self.free.append(&mut self.freed);
+            if self.stopping && self.actconn == 0 {
+                return 0;
+            }
+        }
+    }
+
+    fn start_listening(&mut self) -> io::Result<()> {
+        for li in 0..self.listeners.len() {
+            let l = &mut self.listeners[li];
+            self.poll.registry().register(&mut l.sock, Token(LISTENER_BASE + li), Interest::READABLE)?;
+            l.registered = true;
+            // Connections may already wait in the backlog (a respawn or reload takes over a live socket).
+            self.accept_pending.push(li);
+        }
+        Ok(())
+    }
+
+    fn stop_listening(&mut self, close: bool) {
+        for l in &mut self.listeners {
+            if l.registered {
+                let _ = self.poll.registry().deregister(&mut l.sock);
+                l.registered = false;
+            }
+        }
+        self.accept_pending.clear();
+        if close {
+            // Dropping our descriptors: the socket lives on in the master and the next generation.
+            self.listeners.clear();
+        }
+    }
+
+    /// Handle bytes from the master; `Some(code)` means exit now.
+    fn on_control(&mut self) -> Option<i32> {
+        let mut buf = [0u8; 64];
+        loop {
+            match self.control.read(&mut buf) {
+                Ok(0) => return Some(0), // the master is gone: nothing may outlive it
+                Ok(n) => {
+                    for &b in &buf[..n] {
+                        match b {
+                            control::SOFT_STOP => self.soft_stop(),
+                            control::PAUSE => {
+                                self.paused = true;
+                                self.stop_listening(false);
+                            }
+                            control::RESUME if !self.stopping => {
+                                self.paused = false;
+                                if let Err(e) = self.start_listening() {
+                                    log::error!("worker cannot resume listening: {e}");
+                                }
+                            }
+                            control::DUMP => self.dump_servers(),
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Some(0),
+            }
+        }
+    }
+
+    fn soft_stop(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        self.stop_listening(true);
+        self.stop_checks();
+        if let Some(after) = self.cfg.global.hard_stop_after {
+            self.timers.arm(Instant::now() + after, TimerKey::HardStop);
+        }
+    }
+
+    /// SIGHUP: `Server px/srv is UP. Conn: 0 act, 0 pend, 12 tot.` for every server.
+    fn dump_servers(&self) {
+        for s in &self.rt.servers {
+            let be = &self.rt.backends[s.backend];
+            let state = match &s.check {
+                _ if s.maint => "MAINT".to_string(),
+                Some(c) => c.state.status_text(),
+                None => "UP".to_string(),
+            };
+            be.logger.log(
+                Level::Notice,
+                &format!(
+                    "SIGHUP: Server {}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                    be.name, s.name, state, s.cur, 0, s.total
+                ),
+            );
+        }
+    }
+
+    fn can_accept_any(&self) -> bool {
+        !self.stopping && !self.paused && self.actconn < self.maxconn
+    }
+
+    fn accept_on(&mut self, li: usize) {
+        let mut n = 0;
+        loop {
+            let Some(l) = self.listeners.get(li) else { return };
+            if !l.registered {
+                return;
+            }
+            let fe = l.fe;
+            if self.actconn >= self.maxconn || self.rt.frontends[fe].cur >= self.rt.frontends[fe].maxconn {
+                // Leave the rest in the kernel backlog; retried when a session ends.
+                self.listeners[li].held = true;
+                return;
+            }
+            if n >= self.maxaccept {
+                // Fairness between listeners: finish this batch on the next turn of the loop.
+                if !self.accept_pending.contains(&li) {
+                    self.accept_pending.push(li);
+                }
+                return;
+            }
+            match self.listeners[li].sock.accept() {
+                Ok((sock, peer)) => {
+                    n += 1;
+                    self.start_session(fe, sock, peer);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted || e.kind() == io::ErrorKind::ConnectionAborted => {}
+                // The master paused the socket (shutdown before our PAUSE message arrived): wait for RESUME.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return,
+                Err(e) => {
+                    // EMFILE/ENFILE/ENOBUFS: back off for a moment rather than spin.
+                    log::warn!("accept failed on frontend {}: {e}", self.rt.frontends[fe].name);
+                    self.timers.arm(Instant::now() + Duration::from_millis(100), TimerKey::Worker);
+                    if !self.accept_pending.contains(&li) {
+                        self.accept_pending.push(li);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        while let Some(key) = self.timers.pop_due(now) {
+            match key {
+                TimerKey::Session(idx, uid) => self.on_session_timer(idx, uid, now),
+                TimerKey::Check(si) => self.on_check_timer(si, now),
+                TimerKey::Worker => {}
+                TimerKey::HardStop => {
+                    log::warn!("hard-stop-after reached: closing {} sessions", self.actconn);
+                    std::process::exit(0);
+                }
+            }
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    fn session_token(idx: usize, server: bool) -> Token {
+        Token(SESS_BASE + idx * 2 + server as usize)
+    }
+}

@@ -1,0 +1,8 @@
+//! HTTP/1.x: sans-io head parsing and body framing on httparse, header edits, rules, error pages.
+//!
+//! Nothing here touches a socket: the worker's HTTP stages feed bytes in and take bytes out, so every piece
+//! can be tested in memory with every possible split of a message across reads.
+
+pub mod body;
+pub mod errors;
+pub mod head;

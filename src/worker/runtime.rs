@@ -1,0 +1,254 @@
+//! A worker's live view of its proxies: frontends, backends and servers with their counters and state, built
+//! once from the immutable config model after the fork.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::balance::{Balancer, Candidate};
+use crate::check::probe::Probe;
+use crate::check::CheckState;
+use crate::config::model::{Acl, Cond, Config, LogFormat, Mode, Proxy, Timeouts};
+use crate::log::{FileSink, Logger};
+
+/// A proxy that accepts connections.
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub mode: Mode,
+    pub maxconn: u32,
+    pub cur: u32,
+    pub total: u64,
+    /// Backend used when no rule picks another (index into `Runtime::backends`).
+    pub default_backend: Option<usize>,
+    /// `use_backend` rules in order: (condition, backend index).
+    pub use_backends: Vec<(Option<Cond>, usize)>,
+    pub acls: Vec<Acl>,
+    pub logger: Rc<Logger>,
+    pub log_format: LogFormat,
+    pub dontlognull: bool,
+    pub timeouts: Timeouts,
+    pub tcpka: bool,
+}
+
+/// A proxy with servers.
+#[derive(Debug)]
+pub struct Backend {
+    pub name: String,
+    pub servers: Vec<usize>,
+    pub balancer: Balancer,
+    /// Sessions waiting for a server slot: (slab index, session uid).
+    pub queue: VecDeque<(usize, u64)>,
+    pub cur: u32,
+    pub total: u64,
+    pub logger: Rc<Logger>,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub tcpka: bool,
+    pub log_health_checks: bool,
+}
+
+/// One server of a backend.
+#[derive(Debug)]
+pub struct ServerRt {
+    pub backend: usize,
+    pub name: String,
+    pub addr: SocketAddr,
+    pub weight: u32,
+    pub backup: bool,
+    /// Administrative maintenance (`disabled`).
+    pub maint: bool,
+    pub maxconn: u32,
+    pub cur: u32,
+    pub total: u64,
+    pub check: Option<CheckRt>,
+}
+
+impl ServerRt {
+    /// UP by checks (or not checked) and not in maintenance.
+    pub fn usable(&self) -> bool {
+        !self.maint && self.check.as_ref().is_none_or(|c| c.state.up)
+    }
+}
+
+/// Health-check state of a server in this worker.
+#[derive(Debug)]
+pub struct CheckRt {
+    pub state: CheckState,
+    /// Where checks connect (`addr`/`port` override the server's).
+    pub addr: SocketAddr,
+    pub timeout: Duration,
+    pub probe: Option<Probe>,
+    /// When the next check is due (stale timer entries before it are ignored).
+    pub next_at: std::time::Instant,
+    /// Soft stop: no more checks.
+    pub stopped: bool,
+}
+
+/// Everything a worker proxies for, indexed by position.
+#[derive(Debug)]
+pub struct Runtime {
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Backend>,
+    pub servers: Vec<ServerRt>,
+    /// Config proxy index → frontend index.
+    pub fe_of_proxy: Vec<Option<usize>>,
+}
+
+fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logger> {
+    let tag = p.log_tag.as_deref().or(cfg.global.log_tag.as_deref()).unwrap_or("nbproxy");
+    Rc::new(Logger::new(&p.logs, tag, cfg.global.log_send_hostname.as_deref(), files()))
+}
+
+impl Runtime {
+    /// Build the runtime from the config. `files` makes the `file@` sink for each logger.
+    pub fn build(cfg: &Config, files: &dyn Fn() -> FileSink, seed: u64) -> Runtime {
+        let mut rt =
+            Runtime { frontends: Vec::new(), backends: Vec::new(), servers: Vec::new(), fe_of_proxy: Vec::new() };
+        let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
+        let mut be_of_proxy = vec![None; cfg.proxies.len()];
+        for (pi, p) in cfg.proxies.iter().enumerate() {
+            if !p.kind.has_backend() {
+                continue;
+            }
+            let logger = logger_for(p, cfg, files);
+            let bi = rt.backends.len();
+            be_of_proxy[pi] = Some(bi);
+            let mut servers = Vec::new();
+            if p.servers.is_empty() {
+                if let Some(addr) = p.dispatch {
+                    // `dispatch ADDR` behaves as one unchecked server.
+                    servers.push(rt.servers.len());
+                    rt.servers.push(ServerRt {
+                        backend: bi,
+                        name: "dispatch".into(),
+                        addr,
+                        weight: 1,
+                        backup: false,
+                        maint: false,
+                        maxconn: 0,
+                        cur: 0,
+                        total: 0,
+                        check: None,
+                    });
+                }
+            }
+            for s in &p.servers {
+                let addr = s.addr;
+                let check = s.check.then(|| {
+                    let mut caddr = addr;
+                    if let Some(ip) = s.check_addr {
+                        caddr.set_ip(ip);
+                    }
+                    if let Some(port) = s.check_port {
+                        caddr.set_port(port);
+                    }
+                    let timeout = match p.timeouts.check {
+                        Some(tc) => s.inter.min(p.timeouts.connect.unwrap_or(s.inter)) + tc,
+                        None => s.inter,
+                    };
+                    CheckRt {
+                        state: CheckState::new(s.rise, s.fall, s.inter, s.fastinter, s.downinter),
+                        addr: caddr,
+                        timeout,
+                        probe: None,
+                        next_at: std::time::Instant::now(),
+                        stopped: false,
+                    }
+                });
+                servers.push(rt.servers.len());
+                rt.servers.push(ServerRt {
+                    backend: bi,
+                    name: s.name.clone(),
+                    addr,
+                    weight: s.weight,
+                    backup: s.backup,
+                    maint: s.disabled,
+                    maxconn: s.maxconn,
+                    cur: 0,
+                    total: 0,
+                    check,
+                });
+            }
+            rt.backends.push(Backend {
+                name: p.name.clone(),
+                servers,
+                balancer: Balancer::new(&p.balance, p.hash_type, p.options.allbackups, seed ^ (bi as u64 + 1)),
+                queue: VecDeque::new(),
+                cur: 0,
+                total: 0,
+                logger,
+                timeouts: p.timeouts.clone(),
+                retries: p.retries,
+                redispatch: p.options.redispatch,
+                tcpka: p.options.tcpka || p.options.srvtcpka,
+                log_health_checks: p.options.log_health_checks,
+            });
+        }
+        for (pi, p) in cfg.proxies.iter().enumerate() {
+            if !p.kind.has_frontend() {
+                rt.fe_of_proxy.push(None);
+                continue;
+            }
+            let default_backend = match &p.default_backend {
+                Some(name) => cfg.backend_index(name).and_then(|i| be_of_proxy[i]),
+                None => be_of_proxy[pi],
+            };
+            rt.fe_of_proxy.push(Some(rt.frontends.len()));
+            rt.frontends.push(Frontend {
+                name: p.name.clone(),
+                mode: p.mode,
+                maxconn: p.maxconn.unwrap_or(global_maxconn),
+                cur: 0,
+                total: 0,
+                default_backend,
+                use_backends: p
+                    .use_backends
+                    .iter()
+                    .filter_map(|u| {
+                        let be = cfg.backend_index(&u.backend).and_then(|i| be_of_proxy[i])?;
+                        Some((u.cond.clone(), be))
+                    })
+                    .collect(),
+                acls: p.acls.clone(),
+                logger: logger_for(p, cfg, files),
+                log_format: p.log_format.clone(),
+                dontlognull: p.options.dontlognull,
+                timeouts: p.timeouts.clone(),
+                tcpka: p.options.tcpka || p.options.clitcpka,
+            });
+        }
+        rt
+    }
+
+    /// The balancer's view of a backend's servers.
+    pub fn candidates(&self, be: usize) -> Vec<Candidate> {
+        self.backends[be]
+            .servers
+            .iter()
+            .map(|&si| {
+                let s = &self.servers[si];
+                Candidate { usable: s.usable(), backup: s.backup, weight: s.weight, cur: s.cur, maxconn: s.maxconn }
+            })
+            .collect()
+    }
+
+    /// Active and backup servers currently usable in a backend.
+    pub fn usable_counts(&self, be: usize) -> (usize, usize) {
+        let mut act = 0;
+        let mut bck = 0;
+        for &si in &self.backends[be].servers {
+            let s = &self.servers[si];
+            if s.usable() {
+                if s.backup {
+                    bck += 1
+                } else {
+                    act += 1
+                }
+            }
+        }
+        (act, bck)
+    }
+}

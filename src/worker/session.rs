@@ -1,0 +1,539 @@
+//! A session's life in the worker: accept, choose a backend and server, queue, connect with retries and
+//! redispatch, forward, time out, and end with exactly one log line and released counters.
+//!
+//! Every failure path ends in an answer (the client is closed), a log line and released slots — never a loop:
+//! retries are bounded by `retries`, queueing by `timeout queue`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::net::TcpStream;
+use mio::Interest;
+
+use super::runtime::Runtime;
+use super::{TimerKey, Worker};
+use crate::acl::{self, Sample};
+use crate::balance::Pick;
+use crate::config::model::{Balance, Level, LogFormat, Mode};
+use crate::log::{connect_line, tcplog, TcpLogFields};
+use crate::tcp::{End, Pumped, Side, Stream};
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Waiting in the backend queue for a server slot.
+    Queued,
+    /// A server connection is being established.
+    Connecting,
+    /// Waiting before the next connection attempt.
+    TurnAround(Instant),
+    /// Bytes flow both ways.
+    Established,
+}
+
+/// One client connection and everything about it.
+#[derive(Debug)]
+pub(super) struct Session {
+    pub uid: u64,
+    pub fe: usize,
+    pub be: Option<usize>,
+    /// Worker-global server index once assigned.
+    pub srv: Option<usize>,
+    /// The server of the last failed attempt (retries go back to it unless redispatching).
+    pub last_srv: Option<usize>,
+    pub stream: Stream,
+    /// The server socket while connecting.
+    pub connecting: Option<TcpStream>,
+    pub phase: Phase,
+    pub phase_since: Instant,
+    pub client_addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    pub accept_wall: SystemTime,
+    pub accept_at: Instant,
+    /// Queue wait and connect time in ms (-1: not reached).
+    pub tw: i64,
+    pub tc: i64,
+    pub retries: u32,
+    pub redispatched: bool,
+    /// The earliest deadline currently in the timer heap for this session.
+    pub armed: Option<Instant>,
+    /// Queue positions when queued (server, backend).
+    pub sq: u32,
+    pub bq: u32,
+}
+
+fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+impl Worker {
+    /// A connection was accepted on a listener of frontend `fe`.
+    pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr) {
+        let now = Instant::now();
+        let local = sock.local_addr().unwrap_or(peer);
+        let f = &mut self.rt.frontends[fe];
+        if f.mode == Mode::Health {
+            // `mode health`: answer OK and close, never logged.
+            let _ = io::Write::write(&mut &sock, b"OK");
+            return;
+        }
+        if f.tcpka {
+            let _ = socket2::SockRef::from(&sock).set_keepalive(true);
+        }
+        f.cur += 1;
+        f.total += 1;
+        self.actconn += 1;
+        if f.log_format == LogFormat::Default {
+            f.logger.log(Level::Info, &connect_line(peer, local, &f.name, f.mode.as_upper()));
+        }
+        let uid = self.next_uid;
+        self.next_uid += 1;
+        let mut sess = Session {
+            uid,
+            fe,
+            be: None,
+            srv: None,
+            last_srv: None,
+            stream: Stream::new(Side::new(sock, now)),
+            connecting: None,
+            phase: Phase::Queued,
+            phase_since: now,
+            client_addr: peer,
+            local_addr: local,
+            accept_wall: SystemTime::now(),
+            accept_at: now,
+            tw: -1,
+            tc: -1,
+            retries: 0,
+            redispatched: false,
+            armed: None,
+            sq: 0,
+            bq: 0,
+        };
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.sessions.push(None);
+                self.sessions.len() - 1
+            }
+        };
+        if let Err(e) = self.poll.registry().register(
+            &mut sess.stream.client.sock,
+            Self::session_token(idx, false),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warn!("cannot register client socket: {e}");
+            self.free.push(idx);
+            self.release_frontend(fe);
+            return;
+        }
+        sess.be = self.choose_backend(fe, peer, local);
+        if let Some(be) = sess.be {
+            self.rt.backends[be].total += 1;
+        }
+        self.assign(idx, sess, now);
+    }
+
+    /// The first `use_backend` whose condition holds, else `default_backend` (or the listen's own servers).
+    fn choose_backend(&self, fe: usize, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+        let f = &self.rt.frontends[fe];
+        let ctx = L4 { src, dst, rt: &self.rt };
+        for (cond, be) in &f.use_backends {
+            if cond.as_ref().is_none_or(|c| acl::eval_cond(c, &f.acls, &ctx)) {
+                return Some(*be);
+            }
+        }
+        f.default_backend
+    }
+
+    /// Find a server for the session, queue it, or fail it.
+    fn assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        let Some(be) = sess.be else {
+            return self.finish(idx, sess, *b"SC", now);
+        };
+        let cands = self.rt.candidates(be);
+        // Layer-4 hashing needs only the source; HTTP keys (uri, url_param, hdr) come with HTTP mode and fall
+        // back to round robin until then, as HAProxy does when a key is missing.
+        let key = match self.rt.backends[be].balancer.algo() {
+            Balance::Source => Some(crate::balance::source_hash(sess.client_addr.ip())),
+            _ => None,
+        };
+        match self.rt.backends[be].balancer.pick(&cands, key) {
+            Pick::Server(i) => {
+                let si = self.rt.backends[be].servers[i];
+                if sess.tw < 0 {
+                    sess.tw = 0;
+                }
+                self.connect(idx, sess, si, now);
+            }
+            Pick::Full => {
+                let b = &mut self.rt.backends[be];
+                sess.bq = b.queue.len() as u32;
+                b.queue.push_back((idx, sess.uid));
+                sess.phase = Phase::Queued;
+                sess.phase_since = now;
+                self.store(idx, sess, now);
+            }
+            Pick::NoServer => self.finish(idx, sess, *b"SC", now),
+        }
+    }
+
+    /// Start a connection attempt to server `si`.
+    fn connect(&mut self, idx: usize, mut sess: Session, si: usize, now: Instant) {
+        let srv = &mut self.rt.servers[si];
+        let mut addr = srv.addr;
+        if addr.port() == 0 {
+            addr.set_port(sess.local_addr.port());
+        }
+        srv.cur += 1;
+        srv.total += 1;
+        let be = srv.backend;
+        self.rt.backends[be].cur += 1;
+        sess.srv = Some(si);
+        sess.phase = Phase::Connecting;
+        sess.phase_since = now;
+        match TcpStream::connect(addr) {
+            Ok(mut sock) => {
+                if self.rt.backends[be].tcpka {
+                    let _ = socket2::SockRef::from(&sock).set_keepalive(true);
+                }
+                match self.poll.registry().register(
+                    &mut sock,
+                    Self::session_token(idx, true),
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
+                    Ok(()) => {
+                        sess.connecting = Some(sock);
+                        self.store(idx, sess, now);
+                    }
+                    Err(_) => self.connect_failed(idx, sess, now, false),
+                }
+            }
+            Err(_) => self.connect_failed(idx, sess, now, false),
+        }
+    }
+
+    /// A connection attempt failed (refused, unreachable, timed out): retry, redispatch, or give up.
+    fn connect_failed(&mut self, idx: usize, mut sess: Session, now: Instant, timeout: bool) {
+        if let Some(mut sock) = sess.connecting.take() {
+            let _ = self.poll.registry().deregister(&mut sock);
+        }
+        sess.last_srv = sess.srv;
+        self.release_server(&mut sess);
+        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let b = &self.rt.backends[be];
+        if sess.retries >= b.retries {
+            let term = if timeout { *b"sC" } else { *b"SC" };
+            return self.finish(idx, sess, term, now);
+        }
+        sess.retries += 1;
+        // HAProxy 2.x: a turn-around of min(timeout connect, 1s) before the next attempt.
+        let pause = b.timeouts.connect.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1));
+        sess.phase = Phase::TurnAround(now + pause);
+        sess.phase_since = now;
+        self.store(idx, sess, now);
+    }
+
+    /// The turn-around delay is over: connect again, to another server on the last retry with redispatch.
+    fn retry(&mut self, idx: usize, mut sess: Session, now: Instant, last_srv: Option<usize>) {
+        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let b = &self.rt.backends[be];
+        let redispatch = b.redispatch && sess.retries >= b.retries;
+        match last_srv {
+            Some(si) if !redispatch && self.rt.servers[si].usable() => self.connect(idx, sess, si, now),
+            _ => {
+                if redispatch {
+                    sess.redispatched = true;
+                }
+                self.assign(idx, sess, now)
+            }
+        }
+    }
+
+    /// Put the session back in the slab and make sure its next deadline is armed.
+    fn store(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        if let Some(at) = self.deadline(&sess) {
+            if sess.armed.is_none_or(|a| at < a || a <= now) {
+                self.timers.arm(at, TimerKey::Session(idx, sess.uid));
+                sess.armed = Some(at);
+            }
+        }
+        self.sessions[idx] = Some(sess);
+    }
+
+    /// The session's next deadline given its phase and timeouts (`None` = no timeout applies).
+    fn deadline(&self, s: &Session) -> Option<Instant> {
+        let fe_to = &self.rt.frontends[s.fe].timeouts;
+        let be_to = s.be.map(|b| &self.rt.backends[b].timeouts);
+        match s.phase {
+            Phase::Queued => be_to.and_then(|t| t.queue_or_connect()).map(|d| s.phase_since + d),
+            Phase::Connecting => be_to.and_then(|t| t.connect).map(|d| s.phase_since + d),
+            Phase::TurnAround(at) => Some(at),
+            Phase::Established => {
+                let tunnel = be_to.and_then(|t| t.tunnel).or(fe_to.tunnel);
+                let server_side = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
+                match tunnel {
+                    Some(t) => Some(s.stream.client.last_io.max(server_side) + t),
+                    None => {
+                        let c = fe_to.client.map(|d| s.stream.client.last_io + d);
+                        let sv = be_to.and_then(|t| t.server).map(|d| server_side + d);
+                        match (c, sv) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_session_timer(&mut self, idx: usize, uid: u64, now: Instant) {
+        let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
+        sess.armed = None;
+        match self.deadline(&sess) {
+            Some(at) if at <= now => {}
+            _ => return self.store(idx, sess, now),
+        }
+        match sess.phase {
+            Phase::Queued => {
+                self.unqueue(&sess, idx);
+                sess.tw = ms(now - sess.phase_since);
+                self.finish(idx, sess, *b"sQ", now)
+            }
+            Phase::Connecting => self.connect_failed(idx, sess, now, true),
+            Phase::TurnAround(_) => {
+                let last = sess.last_srv;
+                self.retry(idx, sess, now, last)
+            }
+            Phase::Established => {
+                let fe_to = &self.rt.frontends[sess.fe].timeouts;
+                let client_expired = fe_to.client.is_some_and(|d| sess.stream.client.last_io + d <= now);
+                let term = if client_expired { *b"cD" } else { *b"sD" };
+                self.finish(idx, sess, term, now)
+            }
+        }
+    }
+
+    pub(super) fn on_session_event(&mut self, idx: usize, server: bool, ev: &mio::event::Event) {
+        let Some(mut sess) = self.sessions.get_mut(idx).and_then(Option::take) else { return };
+        let now = Instant::now();
+        if server {
+            if sess.phase == Phase::Connecting {
+                let Some(sock) = sess.connecting.as_ref() else { return self.store(idx, sess, now) };
+                match sock.take_error() {
+                    Ok(Some(_)) | Err(_) => return self.connect_failed(idx, sess, now, false),
+                    Ok(None) => {}
+                }
+                match sock.peer_addr() {
+                    Ok(_) => {
+                        if let Some(sock) = sess.connecting.take() {
+                            sess.stream.server = Some(Side::new(sock, now));
+                        }
+                        sess.tc = ms(now - sess.phase_since);
+                        sess.phase = Phase::Established;
+                        sess.phase_since = now;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        if ev.is_error() || ev.is_write_closed() {
+                            return self.connect_failed(idx, sess, now, false);
+                        }
+                        return self.store(idx, sess, now);
+                    }
+                    Err(_) => return self.connect_failed(idx, sess, now, false),
+                }
+            } else if let Some(side) = sess.stream.server.as_mut() {
+                side.ready(ev);
+            }
+        } else {
+            sess.stream.client.ready(ev);
+        }
+        self.drive(idx, sess, now);
+    }
+
+    /// Pump bytes and end the session when both directions are done or a socket failed.
+    fn drive(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        match sess.stream.pump(&mut self.pool, now) {
+            Pumped::Open => {
+                if sess.phase != Phase::Established
+                    && sess.stream.client.rd_eof
+                    && sess.stream.c2s.is_empty()
+                    && sess.stream.bytes_in == 0
+                {
+                    // The client left before we reached a server and sent nothing: nobody is waiting.
+                    let term = match sess.phase {
+                        Phase::Queued => *b"CQ",
+                        _ => *b"CC",
+                    };
+                    if sess.phase == Phase::Queued {
+                        self.unqueue(&sess, idx);
+                    }
+                    return self.finish(idx, sess, term, now);
+                }
+                self.store(idx, sess, now)
+            }
+            Pumped::Done => self.finish(idx, sess, *b"--", now),
+            Pumped::Failed(End::Client, _) => {
+                let term = match sess.phase {
+                    Phase::Established => *b"CD",
+                    Phase::Queued => {
+                        self.unqueue(&sess, idx);
+                        *b"CQ"
+                    }
+                    _ => *b"CC",
+                };
+                self.finish(idx, sess, term, now)
+            }
+            Pumped::Failed(End::Server, _) => self.finish(idx, sess, *b"SD", now),
+        }
+    }
+
+    fn unqueue(&mut self, sess: &Session, idx: usize) {
+        if let Some(be) = sess.be {
+            self.rt.backends[be].queue.retain(|&(i, u)| !(i == idx && u == sess.uid));
+        }
+    }
+
+    /// Release the session's server slot (and let a queued session have it).
+    fn release_server(&mut self, sess: &mut Session) {
+        if let Some(si) = sess.srv.take() {
+            let s = &mut self.rt.servers[si];
+            s.cur = s.cur.saturating_sub(1);
+            let be = s.backend;
+            let b = &mut self.rt.backends[be];
+            b.cur = b.cur.saturating_sub(1);
+            self.dequeue_soon(be);
+        }
+    }
+
+    /// Mark a backend's queue as worth looking at (slots freed or a server came UP).
+    pub(super) fn dequeue_soon(&mut self, be: usize) {
+        let now = Instant::now();
+        while let Some(&(idx, uid)) = self.rt.backends[be].queue.front() {
+            let cands = self.rt.candidates(be);
+            match self.rt.backends[be].balancer.pick(&cands, None) {
+                Pick::Full => return,
+                pick => {
+                    self.rt.backends[be].queue.pop_front();
+                    let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else {
+                        continue;
+                    };
+                    sess.tw = ms(now - sess.phase_since);
+                    match pick {
+                        Pick::Server(i) => {
+                            let si = self.rt.backends[be].servers[i];
+                            self.connect(idx, sess, si, now)
+                        }
+                        _ => self.finish(idx, sess, *b"SC", now),
+                    }
+                }
+            }
+        }
+    }
+
+    fn release_frontend(&mut self, fe: usize) {
+        let f = &mut self.rt.frontends[fe];
+        f.cur = f.cur.saturating_sub(1);
+        self.actconn = self.actconn.saturating_sub(1);
+    }
+
+    /// End a session: close sockets, release every counter, write its log line.
+    pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: [u8; 2], now: Instant) {
+        let reg = self.poll.registry();
+        let _ = reg.deregister(&mut sess.stream.client.sock);
+        if let Some(s) = sess.stream.server.as_mut() {
+            let _ = reg.deregister(&mut s.sock);
+        }
+        if let Some(mut s) = sess.connecting.take() {
+            let _ = reg.deregister(&mut s);
+        }
+        let (srv_name, srv_conn) = match sess.srv {
+            Some(si) => (self.rt.servers[si].name.clone(), self.rt.servers[si].cur),
+            None => ("<NOSRV>".to_string(), 0),
+        };
+        // Counters as HAProxy logs them: including this session.
+        let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
+        self.release_server(&mut sess);
+        sess.stream.release(&mut self.pool);
+        let fe = sess.fe;
+        let f = &self.rt.frontends[fe];
+        let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
+        let null = from_client == 0 && term == *b"--";
+        let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
+        if !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
+            let line = tcplog(&TcpLogFields {
+                client: sess.client_addr,
+                accept_time: sess.accept_wall,
+                frontend: &f.name,
+                backend: &be_name,
+                server: &srv_name,
+                tw: sess.tw,
+                tc: sess.tc,
+                tt: ms(now - sess.accept_at),
+                bytes_read: sess.stream.bytes_out,
+                term,
+                actconn: self.actconn,
+                feconn: f.cur,
+                beconn,
+                srv_conn,
+                retries: sess.retries,
+                redispatched: sess.redispatched,
+                srv_queue: sess.sq,
+                backend_queue: sess.bq,
+            });
+            f.logger.log(Level::Info, &line);
+        }
+        drop(sess);
+        self.release_frontend(fe);
+        self.freed.push(idx);
+        // A slot is free again: listeners held back by maxconn may accept.
+        for li in 0..self.listeners.len() {
+            if self.listeners[li].held && !self.accept_pending.contains(&li) {
+                self.listeners[li].held = false;
+                self.accept_pending.push(li);
+            }
+        }
+    }
+}
+
+/// Layer-4 view of a session for ACLs.
+struct L4<'a> {
+    src: SocketAddr,
+    dst: SocketAddr,
+    rt: &'a Runtime,
+}
+
+impl acl::Context for L4<'_> {
+    fn src(&self) -> SocketAddr {
+        self.src
+    }
+    fn dst(&self) -> SocketAddr {
+        self.dst
+    }
+    fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
+        let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));
+        match name {
+            "nbsrv" => {
+                let (a, b) = self.rt.usable_counts(backend(self.rt)?);
+                Some(Sample::Int((a + b) as i64))
+            }
+            "be_conn" => Some(Sample::Int(self.rt.backends[backend(self.rt)?].cur as i64)),
+            "connslots" => {
+                let be = backend(self.rt)?;
+                let mut n = 0i64;
+                for &si in &self.rt.backends[be].servers {
+                    let s = &self.rt.servers[si];
+                    if !s.usable() {
+                        continue;
+                    }
+                    if s.maxconn == 0 {
+                        return None; // unlimited: HAProxy answers no sample
+                    }
+                    n += s.maxconn.saturating_sub(s.cur) as i64;
+                }
+                Some(Sample::Int(n))
+            }
+            _ => None,
+        }
+    }
+}

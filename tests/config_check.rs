@@ -1,0 +1,164 @@
+//! `nbproxy -c`: configuration checking (SPEC §1 `-c`, §3; issue 2 "Tests that must exist").
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+use support::*;
+
+const SEED_TCP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/etc/seed-tcp.cfg");
+const SEED_HTTP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/etc/seed-http.cfg");
+
+fn check_file(path: &str) -> Run {
+    assert!(Path::new(path).exists(), "{path} is missing (issue 2 asks for it in etc/)");
+    run_bounded(&["-c", "-f", path], Duration::from_secs(10))
+}
+
+fn assert_valid(what: &str, code: Option<i32>, output: &str) {
+    assert_eq!(code, Some(0), "{what} should pass -c; output:\n{output}");
+    assert!(output.contains("Configuration file is valid"), "{what}: no 'Configuration file is valid' in:\n{output}");
+}
+
+/// The seed's HTTP listen, with loopback addresses and without the global section's host-specific lines.
+fn http_listen(port: u16, stats_uri_line: &str) -> String {
+    format!(
+        r#"global
+    maxconn 20480
+    log 127.0.0.1:514 local0 warning
+
+defaults
+    log  global
+    mode http
+    retries  3
+    option redispatch
+    contimeout   5000
+    clitimeout   50000
+    srvtimeout   50000
+    option abortonclose
+    option dontlognull
+    option httpclose
+
+listen www
+    bind  127.0.0.1:{port}
+    mode http
+    no   option splice-response
+    stats enable
+    {stats_uri_line}
+    stats auth proxy:oldboy
+    balance roundrobin
+    option  httpclose
+    option  forwardfor
+    option  httpchk HEAD /check.html  HTTP/1.0
+    server  www01 127.0.0.1:{s1}  check
+    server  www02 127.0.0.1:{s2}  check
+"#,
+        s1 = port + 1,
+        s2 = port + 2,
+    )
+}
+
+#[test]
+fn seed_tcp_config_is_valid() {
+    let r = check_file(SEED_TCP);
+    assert_valid(SEED_TCP, r.code, &r.combined());
+}
+
+#[test]
+fn seed_http_config_is_valid() {
+    let r = check_file(SEED_HTTP);
+    assert_valid(SEED_HTTP, r.code, &r.combined());
+}
+
+#[test]
+fn stats_uri_without_space_fails_with_file_line() {
+    let port = free_port();
+    // Control: the same listen with the space is valid, so the failure below is about the typo alone.
+    let good = check(&http_listen(port, "stats uri /admin?stats"));
+    assert_valid("http listen with 'stats uri /admin?stats'", good.code, &good.combined());
+
+    let text = http_listen(port, "stats uri/admin?stats");
+    let bad = check(&text);
+    let line = line_of(&text, "stats uri/admin?stats");
+    assert!(bad.code.is_some_and(|c| c != 0), "typo accepted (exit {:?}):\n{}", bad.code, bad.combined());
+    assert!(bad.stderr.contains("[ALERT]"), "no [ALERT] on stderr:\n{}", bad.stderr);
+    assert!(bad.stderr.contains(&bad.at(line)), "stderr does not name {}:\n{}", bad.at(line), bad.stderr);
+    assert!(!bad.combined().contains("Configuration file is valid"), "says valid:\n{}", bad.combined());
+}
+
+#[test]
+fn unknown_keyword_fails_with_file_line() {
+    let port = free_port();
+    let text = format!(
+        "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         listen fe\n    bind 127.0.0.1:{port}\n    frobnicate 12\n    server web01 127.0.0.1:{}\n",
+        port + 1
+    );
+    let r = check(&text);
+    let line = line_of(&text, "frobnicate");
+    assert!(r.code.is_some_and(|c| c != 0), "unknown keyword accepted (exit {:?}):\n{}", r.code, r.combined());
+    assert!(r.stderr.contains(&r.at(line)), "stderr does not name {}:\n{}", r.at(line), r.stderr);
+    assert!(r.stderr.contains("frobnicate"), "stderr does not name the keyword:\n{}", r.stderr);
+
+    // Same in the global section.
+    let text = "global\n    maxconn 100\n    frobnicate\n";
+    let r = check(text);
+    assert!(r.code.is_some_and(|c| c != 0), "unknown global keyword accepted:\n{}", r.combined());
+    assert!(r.stderr.contains(&r.at(3)), "stderr does not name {}:\n{}", r.at(3), r.stderr);
+}
+
+#[test]
+fn empty_file_fails_with_a_message() {
+    let r = check("");
+    assert!(r.code.is_some_and(|c| c != 0), "empty config accepted (exit {:?}):\n{}", r.code, r.combined());
+    assert!(!r.combined().trim().is_empty(), "empty config rejected without any message");
+    assert!(!r.combined().contains("Configuration file is valid"), "says valid:\n{}", r.combined());
+}
+
+#[test]
+fn missing_file_fails_naming_it() {
+    let dir = TempDir::new("missing");
+    let path = dir.join("no-such-file.cfg");
+    let r = run_bounded(&["-c", "-f", path.to_str().unwrap()], Duration::from_secs(10));
+    assert!(r.code.is_some_and(|c| c != 0), "missing file accepted (exit {:?}):\n{}", r.code, r.combined());
+    assert!(r.stderr.contains("no-such-file.cfg"), "stderr does not name the file:\n{}", r.stderr);
+    assert!(r.stderr.contains("[ALERT]"), "no [ALERT] on stderr:\n{}", r.stderr);
+}
+
+#[test]
+fn version_flag_prints_a_version() {
+    let r = run_bounded(&["-v"], Duration::from_secs(10));
+    assert_eq!(r.code, Some(0), "-v failed:\n{}", r.combined());
+    let out = r.combined();
+    assert!(out.to_lowercase().contains("version"), "no 'version' in:\n{out}");
+    let has_dotted_number =
+        out.as_bytes().windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
+    assert!(has_dotted_number, "no version number in:\n{out}");
+}
+
+#[test]
+fn legacy_1_4_config_is_valid() {
+    let [port, s1, s2]: [u16; 3] = free_ports(3).try_into().unwrap();
+    let text = format!(
+        r#"# HAProxy 1.4 dialect: keywords 2.x rejects but nbproxy must accept (HAPROXY-FACTS §1.14-1.15)
+global
+    maxconn 4096
+    nbproc 2
+    spread-checks 3
+
+defaults
+    mode tcp
+    retries 3
+    redispatch
+    contimeout 5000
+    clitimeout 50000
+    srvtimeout 50000
+
+listen legacy 0.0.0.0:{port}
+    balance roundrobin
+    server web01 127.0.0.1:{s1} check inter 2000 fall 3
+    server web02 127.0.0.1:{s2} check port {s2} inter 2000 rise 2 fall 3
+"#
+    );
+    let r = check(&text);
+    assert_valid("1.4 config", r.code, &r.combined());
+}

@@ -1,0 +1,186 @@
+//! Logging: syslog over UDP with `<PRI>` and `option tcplog` fields, level filtering, `option dontlognull`, and
+//! `file@` targets reopened on SIGHUP (SPEC §7; HAPROXY-FACTS §3; issue 2).
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+use support::*;
+
+/// `frontend fe` → `backend be` with the given global `log` lines and defaults extras.
+fn cfg(global_logs: &[String], defaults_extra: &str, port: u16, servers: &[(&str, u16, &str)]) -> String {
+    let mut c = String::from("global\n");
+    for l in global_logs {
+        c.push_str(&format!("    {l}\n"));
+    }
+    c.push_str(&format!(
+        "\ndefaults\n    mode tcp\n    log global\n    option tcplog\n{defaults_extra}    timeout connect 1s\n    \
+         timeout client 10s\n    timeout server 10s\n\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\n\
+         backend be\n    balance roundrobin\n"
+    ));
+    for (name, p, extra) in servers {
+        c.push_str(&format!("    server {name} 127.0.0.1:{p} {extra}\n"));
+    }
+    c
+}
+
+/// A complete session: banner, one echoed line, clean close. Returns (client port, bytes received).
+fn session(port: u16) -> (u16, usize) {
+    let mut c = Conn::open(port).expect("connect");
+    let name = c.banner().expect("banner");
+    assert_eq!(c.say("hello").expect("echo"), format!("{name}: hello"));
+    c.shutdown_write().unwrap();
+    let rest = c.read_rest().expect("read to EOF");
+    assert_eq!(rest, "", "unexpected data after the echo");
+    (c.local_port(), c.received())
+}
+
+#[test]
+fn syslog_line_has_facility_priority_and_tcplog_fields() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(&[format!("log 127.0.0.1:{} local3 info", logs.port)], "", port, &[("web01", web01.port, "")]);
+    let _p = Proxy::start_and_wait(&text, port);
+
+    let (client_port, received) = session(port);
+    assert_eq!(received, "SSH-2.0-web01\r\n".len() + "web01: hello\n".len());
+    let line = logs
+        .wait_for(|l| is_session_of(l, client_port), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no traffic line for client port {client_port}"));
+
+    // local3 = 19, info = 6: 19*8 + 6 = 158.
+    assert!(line.starts_with("<158>"), "PRI of local3.info is <158>: {line}");
+    let s = parse_syslog(&line).unwrap_or_else(|| panic!("not an RFC3164 line: {line}"));
+    assert!(s.pid.is_some(), "no tag[pid] in: {line}");
+    let t = parse_tcplog(&s.msg).unwrap_or_else(|| panic!("not a tcplog message: {}", s.msg));
+    assert_eq!(t.client.port(), client_port);
+    assert_eq!(t.frontend, "fe", "{line}");
+    assert_eq!(format!("{}/{}", t.backend, t.server), "be/web01", "{line}");
+    assert_eq!(t.state, "--", "normal termination: {line}");
+    assert_eq!(t.bytes, received as u64, "bytes server→client: {line}");
+    assert_eq!(t.timers.split('/').count(), 3, "Tw/Tc/Tt: {line}");
+    assert_eq!(t.conns.split('/').count(), 5, "ac/fc/bc/sc/rc: {line}");
+    assert_eq!(t.queues, "0/0", "sq/bq: {line}");
+}
+
+#[test]
+fn warning_level_target_gets_state_changes_but_no_traffic() {
+    let info = UdpCollector::start();
+    let warn = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let mut web02 = BannerServer::start("web02");
+    let port = free_port();
+    let check = "check inter 200 fall 2 rise 2";
+    let text = cfg(
+        &[format!("log 127.0.0.1:{} local0 info", info.port), format!("log 127.0.0.1:{} local0 warning", warn.port)],
+        "",
+        port,
+        &[("web01", web01.port, check), ("web02", web02.port, check)],
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+
+    let (client_port, _) = session(port);
+    info.wait_for(|l| is_session_of(l, client_port), Duration::from_secs(3))
+        .expect("the info target got no traffic line");
+
+    web02.stop();
+    let down = warn
+        .wait_for(|l| l.contains("Server be/web02 is DOWN"), Duration::from_secs(2))
+        .expect("the warning target did not get the DOWN line");
+    assert!(down.starts_with("<129>"), "{down}");
+    web02.restart();
+    info.wait_for(|l| l.contains("Server be/web02 is UP"), Duration::from_secs(2))
+        .expect("the info target did not get the UP line");
+    thread::sleep(Duration::from_millis(200));
+
+    let w = warn.lines();
+    assert!(!w.iter().any(|l| is_session_of(l, client_port)), "traffic (info) reached the warning target: {w:#?}");
+    assert!(!w.iter().any(|l| l.contains("is UP")), "UP (notice) reached the warning target: {w:#?}");
+    assert!(w.iter().all(|l| parse_syslog(l).and_then(|s| s.pri).is_some_and(|p| p % 8 <= 4)), "{w:#?}");
+}
+
+#[test]
+fn dontlognull_skips_sessions_without_client_data() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(
+        &[format!("log 127.0.0.1:{} local0 info", logs.port)],
+        "    option dontlognull\n",
+        port,
+        &[("web01", web01.port, "")],
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+
+    // Connect, read the banner, close without sending anything.
+    let mut silent = Conn::open(port).unwrap();
+    assert_eq!(silent.banner().unwrap(), "web01");
+    let silent_port = silent.local_port();
+    silent.shutdown_write().unwrap();
+    let _ = silent.read_rest();
+    drop(silent);
+    thread::sleep(Duration::from_millis(100));
+
+    let (talk_port, _) = session(port);
+    logs.wait_for(|l| is_session_of(l, talk_port), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no line for the session that sent data (port {talk_port})"));
+    thread::sleep(Duration::from_millis(300));
+    let lines = logs.lines();
+    assert!(!lines.iter().any(|l| is_session_of(l, silent_port)), "null session logged: {lines:#?}");
+}
+
+fn lines_of(path: &Path) -> Vec<String> {
+    fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+#[test]
+fn file_log_is_reopened_after_rename_and_hup() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let dir = TempDir::new("filelog");
+    let log = dir.join("nbproxy.log");
+    let rotated = dir.join("nbproxy.log.1");
+    let text = cfg(&[format!("log file@{} local0 info", log.display())], "", port, &[("web01", web01.port, "")]);
+    let p = Proxy::start_and_wait(&text, port);
+
+    let first: Vec<u16> = (0..5).map(|_| session(port).0).collect();
+    let in_file = |path: &Path, ports: &[u16]| {
+        let lines = lines_of(path);
+        ports.iter().all(|cp| lines.iter().any(|l| is_session_of(l, *cp)))
+    };
+    assert!(
+        wait_until(Duration::from_secs(3), || in_file(&log, &first)),
+        "first sessions not all in {}: {:#?}",
+        log.display(),
+        lines_of(&log)
+    );
+    for l in lines_of(&log).iter().filter(|l| !l.is_empty()) {
+        let s = parse_syslog(l).unwrap_or_else(|| panic!("file line is not `Mmm dd hh:mm:ss host tag[pid]: msg`: {l}"));
+        assert_eq!(s.pri, None, "file lines carry no <PRI>: {l}");
+    }
+
+    fs::rename(&log, &rotated).unwrap();
+    p.signal(libc::SIGHUP);
+    // Give the master a moment to reopen (it may create the file now or at the next line).
+    wait_until(Duration::from_millis(500), || log.exists());
+    thread::sleep(Duration::from_millis(100));
+
+    let second: Vec<u16> = (0..5).map(|_| session(port).0).collect();
+    assert!(
+        wait_until(Duration::from_secs(3), || in_file(&log, &second)),
+        "sessions after HUP not all in the new {}: new file {:#?}, rotated {:#?}",
+        log.display(),
+        lines_of(&log),
+        lines_of(&rotated)
+    );
+    assert!(in_file(&rotated, &first), "sessions before the rename missing from the rotated file");
+    let new_lines = lines_of(&log);
+    assert!(!first.iter().any(|cp| new_lines.iter().any(|l| is_session_of(l, *cp))), "old lines in the new file");
+    let all: Vec<String> = lines_of(&rotated).into_iter().chain(new_lines).collect();
+    for cp in first.iter().chain(&second) {
+        assert_eq!(all.iter().filter(|l| is_session_of(l, *cp)).count(), 1, "session {cp} not logged exactly once");
+    }
+}
