@@ -30,11 +30,7 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 /// Tokenize a whole file. On a syntax error (an unterminated quote) returns the line and a message.
-pub fn tokenize(
-    file: &Arc<str>,
-    text: &str,
-    env: EnvLookup<'_>,
-) -> Result<Vec<Line>, (Pos, String)> {
+pub fn tokenize(file: &Arc<str>, text: &str, env: EnvLookup<'_>) -> Result<Vec<Line>, (Pos, String)> {
     let parsed = HaproxyParser::parse(Rule::file, text).map_err(|e| {
         let (line, col) = match e.line_col {
             pest::error::LineColLocation::Pos(p) => p,
@@ -47,13 +43,7 @@ pub fn tokenize(
         } else {
             format!("syntax error at column {col}")
         };
-        (
-            Pos {
-                file: file.clone(),
-                line,
-            },
-            msg,
-        )
+        (Pos { file: file.clone(), line }, msg)
     })?;
     let mut out = Vec::new();
     for file_pair in parsed {
@@ -62,19 +52,10 @@ pub fn tokenize(
                 continue;
             }
             let lno = line.as_span().start_pos().line_col().0;
-            let words: Vec<String> = line
-                .into_inner()
-                .filter(|p| p.as_rule() == Rule::word)
-                .map(|w| word_text(w, env))
-                .collect();
+            let words: Vec<String> =
+                line.into_inner().filter(|p| p.as_rule() == Rule::word).map(|w| word_text(w, env)).collect();
             if !words.is_empty() {
-                out.push(Line {
-                    pos: Pos {
-                        file: file.clone(),
-                        line: lno,
-                    },
-                    words,
-                });
+                out.push(Line { pos: Pos { file: file.clone(), line: lno }, words });
             }
         }
     }
@@ -154,21 +135,14 @@ mod tests {
 
     fn words(text: &str) -> Vec<Vec<String>> {
         let f: Arc<str> = Arc::from("t.cfg");
-        tokenize(&f, text, &env)
-            .unwrap()
-            .into_iter()
-            .map(|l| l.words)
-            .collect()
+        tokenize(&f, text, &env).unwrap().into_iter().map(|l| l.words).collect()
     }
 
     #[test]
     fn words_and_comments() {
         assert_eq!(
             words("  bind *:80   # comment\n\n# full\n\tmode\thttp"),
-            vec![
-                vec!["bind".to_string(), "*:80".into()],
-                vec!["mode".into(), "http".into()]
-            ]
+            vec![vec!["bind".to_string(), "*:80".into()], vec!["mode".into(), "http".into()]]
         );
         assert_eq!(words("acl a path a#b")[0][3], "a#b");
     }
@@ -176,31 +150,14 @@ mod tests {
     #[test]
     fn quotes_and_escapes() {
         let w = words(r##"x "a b" 'c $PORT \n' \ d\#e \\ \x41 \. "q\"q" "" "#""##);
-        assert_eq!(
-            w[0],
-            vec![
-                "x",
-                "a b",
-                "c $PORT \\n",
-                " d#e",
-                "\\",
-                "A",
-                "\\.",
-                "q\"q",
-                "",
-                "#"
-            ]
-        );
+        assert_eq!(w[0], vec!["x", "a b", "c $PORT \\n", " d#e", "\\", "A", "\\.", "q\"q", "", "#"]);
         assert_eq!(words("rspadd X-A:\\ b\\tc")[0][1], "X-A: b\tc");
     }
 
     #[test]
     fn env_expansion() {
         let w = words(r#"bind "${HOST}:$PORT" :${PORT} "${NOPE}" ${NOPE-9} x$ '${PORT}'"#);
-        assert_eq!(
-            w[0],
-            vec!["bind", "127.0.0.1:8080", ":8080", "", "9", "x$", "${PORT}"]
-        );
+        assert_eq!(w[0], vec!["bind", "127.0.0.1:8080", ":8080", "", "9", "x$", "${PORT}"]);
     }
 
     #[test]

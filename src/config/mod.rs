@@ -25,8 +25,7 @@ pub enum DiagLevel {
 
 /// What `-c` prints (exit status 2) when the configuration is valid but nothing listens; see
 /// [`Config::has_listeners`].
-pub const NO_LISTENER_MSG: &str =
-    "Configuration file has no error but will not start (no listener) => exit(2).";
+pub const NO_LISTENER_MSG: &str = "Configuration file has no error but will not start (no listener) => exit(2).";
 
 /// One message about the configuration: `[ALERT] file:line: message`.
 #[derive(Debug, Clone)]
@@ -67,19 +66,10 @@ pub fn load(files: &[PathBuf]) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 /// [`load`] with an explicit environment lookup (for tests).
-pub fn load_with_env(
-    files: &[PathBuf],
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Loaded, Vec<Diagnostic>> {
-    let alert = |m: String| Diagnostic {
-        level: DiagLevel::Alert,
-        pos: None,
-        message: m,
-    };
+pub fn load_with_env(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Vec<Diagnostic>> {
+    let alert = |m: String| Diagnostic { level: DiagLevel::Alert, pos: None, message: m };
     if files.is_empty() {
-        return Err(vec![alert(
-            "No configuration file specified (use -f FILE).".into(),
-        )]);
+        return Err(vec![alert("No configuration file specified (use -f FILE).".into())]);
     }
     let mut diags = Vec::new();
     let mut lines = Vec::new();
@@ -99,11 +89,7 @@ pub fn load_with_env(
             let name: Arc<str> = Arc::from(path.display().to_string());
             match grammar::tokenize(&name, &text, env) {
                 Ok(mut l) => lines.append(&mut l),
-                Err((pos, m)) => diags.push(Diagnostic {
-                    level: DiagLevel::Alert,
-                    pos: Some(pos),
-                    message: m,
-                }),
+                Err((pos, m)) => diags.push(Diagnostic { level: DiagLevel::Alert, pos: Some(pos), message: m }),
             }
         }
     }
@@ -112,10 +98,7 @@ pub fn load_with_env(
     if diags.iter().any(|d| d.level == DiagLevel::Alert) {
         return Err(diags);
     }
-    Ok(Loaded {
-        config,
-        warnings: diags,
-    })
+    Ok(Loaded { config, warnings: diags })
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -128,23 +111,13 @@ fn io_reason(e: &std::io::Error) -> String {
 
 /// A file stands for itself; a directory for its `*.cfg` files in lexical order.
 fn expand_path(p: &Path) -> Result<Vec<PathBuf>, String> {
-    let meta = std::fs::metadata(p).map_err(|e| {
-        format!(
-            "Cannot open configuration file/directory {} : {}",
-            p.display(),
-            io_reason(&e)
-        )
-    })?;
+    let meta = std::fs::metadata(p)
+        .map_err(|e| format!("Cannot open configuration file/directory {} : {}", p.display(), io_reason(&e)))?;
     if !meta.is_dir() {
         return Ok(vec![p.to_path_buf()]);
     }
-    let rd = std::fs::read_dir(p).map_err(|e| {
-        format!(
-            "Cannot open configuration file/directory {} : {}",
-            p.display(),
-            io_reason(&e)
-        )
-    })?;
+    let rd = std::fs::read_dir(p)
+        .map_err(|e| format!("Cannot open configuration file/directory {} : {}", p.display(), io_reason(&e)))?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|x| x.extension().is_some_and(|e| e == "cfg") && x.is_file())

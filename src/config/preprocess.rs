@@ -20,20 +20,12 @@ struct Block {
 }
 
 /// Apply conditional blocks; return the lines that remain. `.alert` and structural errors are alerts.
-pub fn preprocess(
-    lines: Vec<Line>,
-    diags: &mut Vec<Diagnostic>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Line> {
+pub fn preprocess(lines: Vec<Line>, diags: &mut Vec<Diagnostic>, env: &dyn Fn(&str) -> Option<String>) -> Vec<Line> {
     let mut out = Vec::new();
     let mut stack: Vec<Block> = Vec::new();
     let mut last_file: Option<std::sync::Arc<str>> = None;
     let alert = |diags: &mut Vec<Diagnostic>, pos: &Pos, m: String| {
-        diags.push(Diagnostic {
-            level: DiagLevel::Alert,
-            pos: Some(pos.clone()),
-            message: m,
-        })
+        diags.push(Diagnostic { level: DiagLevel::Alert, pos: Some(pos.clone()), message: m })
     };
     for line in lines {
         // Blocks cannot span files.
@@ -47,11 +39,7 @@ pub fn preprocess(
         let kw = line.words[0].as_str();
         match kw {
             ".if" => {
-                let v = if active {
-                    eval(&line.words[1..], env)
-                } else {
-                    Ok(false)
-                };
+                let v = if active { eval(&line.words[1..], env) } else { Ok(false) };
                 let v = v.unwrap_or_else(|e| {
                     alert(diags, &line.pos, e);
                     false
@@ -128,11 +116,7 @@ pub fn preprocess(
 /// Evaluate a condition given as words (joined with spaces, so `streq(a, b)` may span words).
 pub fn eval(words: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<bool, String> {
     let text = words.join(" ");
-    let mut p = CondParser {
-        s: text.as_bytes(),
-        i: 0,
-        env,
-    };
+    let mut p = CondParser { s: text.as_bytes(), i: 0, env };
     let v = p.or()?;
     p.ws();
     if p.i != p.s.len() {
@@ -204,19 +188,14 @@ impl CondParser<'_> {
             }
             let raw = String::from_utf8_lossy(&self.s[astart..self.i]).into_owned();
             self.i += 1;
-            let args: Vec<String> = if raw.trim().is_empty() {
-                Vec::new()
-            } else {
-                raw.split(',').map(|a| a.trim().to_string()).collect()
-            };
+            let args: Vec<String> =
+                if raw.trim().is_empty() { Vec::new() } else { raw.split(',').map(|a| a.trim().to_string()).collect() };
             return self.predicate(&name, &args);
         }
         if name.is_empty() {
             return Ok(false);
         }
-        name.parse::<i64>()
-            .map(|n| n != 0)
-            .map_err(|_| format!("unparsable conditional expression '{name}'"))
+        name.parse::<i64>().map(|n| n != 0).map_err(|_| format!("unparsable conditional expression '{name}'"))
     }
     fn predicate(&self, name: &str, args: &[String]) -> Result<bool, String> {
         let want = |n: usize| {
@@ -260,13 +239,7 @@ impl CondParser<'_> {
 fn cmp_version(a: &str, b: &str) -> std::cmp::Ordering {
     let parse = |s: &str| -> Vec<u64> {
         s.split(['.', '-'])
-            .map(|p| {
-                p.chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect::<String>()
-                    .parse()
-                    .unwrap_or(0)
-            })
+            .map(|p| p.chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0))
             .collect()
     };
     let (mut x, mut y) = (parse(a), parse(b));
@@ -299,7 +272,9 @@ mod tests {
         let (l, d) = run(".if defined(SET)\na\n.elif 1\nb\n.else\nc\n.endif\n.if defined(NOPE)\nd\n.elif streq(x,x)\ne\n.else\nf\n.endif");
         assert_eq!(l, vec!["a", "e"]);
         assert!(d.is_empty());
-        let (l, _) = run(".if 0\na\n.if 1\nb\n.endif\n.else\nc\n.endif\n.if version_atleast(2.4) && !version_before(1.8)\nd\n.endif");
+        let (l, _) = run(
+            ".if 0\na\n.if 1\nb\n.endif\n.else\nc\n.endif\n.if version_atleast(2.4) && !version_before(1.8)\nd\n.endif",
+        );
         assert_eq!(l, vec!["c", "d"]);
         let (l, _) = run(".if feature(LINUX)\na\n.endif\n.if feature(OPENSSL)\nb\n.endif\n.if strneq(a,b)\nc\n.endif\n.if\nd\n.endif");
         assert_eq!(l, vec!["a", "c"]);
@@ -312,15 +287,9 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d[2].to_string(), "[ALERT] p.cfg:3: bad");
         let (_, d) = run("a\n.endif");
-        assert_eq!(
-            d[0].to_string(),
-            "[ALERT] p.cfg:2: '.endif' without a matching '.if'"
-        );
+        assert_eq!(d[0].to_string(), "[ALERT] p.cfg:2: '.endif' without a matching '.if'");
         let (_, d) = run(".if 1\na");
-        assert_eq!(
-            d[0].to_string(),
-            "[ALERT] p.cfg:1: missing '.endif' for this '.if'"
-        );
+        assert_eq!(d[0].to_string(), "[ALERT] p.cfg:1: missing '.endif' for this '.if'");
         let (_, d) = run(".if bogus(1)\n.endif");
         assert_eq!(d.len(), 1);
     }

@@ -8,9 +8,7 @@ pub fn parse_time(s: &str) -> Result<Duration, String> {
     if digits == 0 {
         return Err(format!("expects a time value, got '{s}'"));
     }
-    let n: u64 = s[..digits]
-        .parse()
-        .map_err(|_| format!("time value '{s}' is too large"))?;
+    let n: u64 = s[..digits].parse().map_err(|_| format!("time value '{s}' is too large"))?;
     let d = match &s[digits..] {
         "us" => Some(Duration::from_micros(n)),
         "" | "ms" => Some(Duration::from_millis(n)),
@@ -19,12 +17,7 @@ pub fn parse_time(s: &str) -> Result<Duration, String> {
         "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
         "h" => n.checked_mul(3600).map(Duration::from_secs),
         "d" => n.checked_mul(86400).map(Duration::from_secs),
-        u => {
-            return Err(format!(
-                "unexpected character '{}' in time value '{s}'",
-                u.chars().next().unwrap_or('?')
-            ))
-        }
+        u => return Err(format!("unexpected character '{}' in time value '{s}'", u.chars().next().unwrap_or('?'))),
     };
     d.ok_or_else(|| format!("time value '{s}' is too large"))
 }
@@ -35,23 +28,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     if digits == 0 {
         return Err(format!("expects a size value, got '{s}'"));
     }
-    let n: u64 = s[..digits]
-        .parse()
-        .map_err(|_| format!("size value '{s}' is too large"))?;
+    let n: u64 = s[..digits].parse().map_err(|_| format!("size value '{s}' is too large"))?;
     let mul: u64 = match &s[digits..] {
         "" => 1,
         "k" | "K" => 1 << 10,
         "m" | "M" => 1 << 20,
         "g" | "G" => 1 << 30,
-        u => {
-            return Err(format!(
-                "unexpected character '{}' in size value '{s}'",
-                u.chars().next().unwrap_or('?')
-            ))
-        }
+        u => return Err(format!("unexpected character '{}' in size value '{s}'", u.chars().next().unwrap_or('?'))),
     };
-    n.checked_mul(mul)
-        .ok_or_else(|| format!("size value '{s}' is too large"))
+    n.checked_mul(mul).ok_or_else(|| format!("size value '{s}' is too large"))
 }
 
 #[cfg(test)]

@@ -15,12 +15,7 @@ fn is_ssl_tuning(kw: &str) -> bool {
         || kw.starts_with("tune.ssl.")
         || matches!(
             kw,
-            "ca-base"
-                | "crt-base"
-                | "maxsslconn"
-                | "maxsslrate"
-                | "httpclient.ssl.verify"
-                | "httpclient.ssl.ca-file"
+            "ca-base" | "crt-base" | "maxsslconn" | "maxsslrate" | "httpclient.ssl.verify" | "httpclient.ssl.ca-file"
         )
 }
 
@@ -55,15 +50,12 @@ pub(crate) fn keyword(g: &mut Global, line: &Line, ctx: &mut Ctx) {
 }
 
 fn arg<'a>(w: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
-    w.get(i)
-        .map(String::as_str)
-        .ok_or_else(|| format!("'{}' expects {what} as an argument.", w[0]))
+    w.get(i).map(String::as_str).ok_or_else(|| format!("'{}' expects {what} as an argument.", w[0]))
 }
 
 fn num<T: std::str::FromStr>(w: &[String], i: usize) -> Result<T, String> {
     let s = arg(w, i, "an integer")?;
-    s.parse()
-        .map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
+    s.parse().map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
 }
 
 fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), String> {
@@ -89,9 +81,7 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "spread-checks" => {
             let n: u32 = num(w, 1)?;
             if n > 50 {
-                return Err(
-                    "'spread-checks' expects a positive integer argument between 0 and 50.".into(),
-                );
+                return Err("'spread-checks' expects a positive integer argument between 0 and 50.".into());
             }
             g.spread_checks = n;
         }
@@ -106,21 +96,17 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "node" => g.node = Some(arg(w, 1, "a name")?.to_string()),
         "description" => g.description = Some(w[1..].join(" ")),
         "hard-stop-after" => {
-            g.hard_stop_after =
-                Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?)
+            g.hard_stop_after = Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?)
         }
         "tune.bufsize" => {
             let v = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))?;
             if !(1024..=(1 << 30)).contains(&v) {
-                return Err(format!(
-                    "'{kw}' expects a value between 1024 and 1073741824."
-                ));
+                return Err(format!("'{kw}' expects a value between 1024 and 1073741824."));
             }
             g.bufsize = v as usize;
         }
         "tune.maxrewrite" => {
-            g.maxrewrite =
-                parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize
+            g.maxrewrite = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize
         }
         "tune.maxaccept" => g.maxaccept = num(w, 1)?,
         "maxpipes" => g.maxpipes = Some(num(w, 1)?),
@@ -128,15 +114,16 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "master-worker" => {}
         "nbthread" => {
             let _: u32 = num(w, 1)?;
-            ctx.warn(&line.pos, "'nbthread' is accepted but ignored: nbproxy runs single-threaded worker processes (see 'nbproc').");
+            ctx.warn(
+                &line.pos,
+                "'nbthread' is accepted but ignored: nbproxy runs single-threaded worker processes (see 'nbproc').",
+            );
         }
         "stats" => stats(g, line)?,
         "noreuseport" => return Err(unsupported(kw)),
         _ if kw.starts_with("lua-") || kw.starts_with("tune.lua.") => return Err(unsupported(kw)),
         _ if is_ssl_tuning(kw) => {}
-        _ if HARMLESS.contains(&kw)
-            || kw.starts_with("tune.h2.")
-            || kw.starts_with("tune.quic.") => {}
+        _ if HARMLESS.contains(&kw) || kw.starts_with("tune.h2.") || kw.starts_with("tune.quic.") => {}
         "setenv"
         | "presetenv"
         | "resetenv"
@@ -160,10 +147,7 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         _ => {
             let mut known: Vec<&str> = GLOBAL_KEYWORDS.to_vec();
             known.extend_from_slice(HARMLESS);
-            return Err(format!(
-                "unknown keyword '{kw}' in 'global' section{}",
-                super::proxy::suggest(kw, &known)
-            ));
+            return Err(format!("unknown keyword '{kw}' in 'global' section{}", super::proxy::suggest(kw, &known)));
         }
     }
     Ok(())
@@ -179,11 +163,11 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             } else if addr.starts_with('/') {
                 addr
             } else if addr.contains(':') || addr.contains('@') {
-                return Err(format!(
-                    "'stats socket {addr}': a stats socket on an inet address is not supported yet"
-                ));
+                return Err(format!("'stats socket {addr}': a stats socket on an inet address is not supported yet"));
             } else {
-                return Err(format!("'stats socket' : missing port number in '{addr}' (a unix socket path must be absolute)"));
+                return Err(format!(
+                    "'stats socket' : missing port number in '{addr}' (a unix socket path must be absolute)"
+                ));
             };
             let mut s = StatsSocket {
                 pos: line.pos.clone(),
@@ -196,22 +180,38 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             let mut i = 3;
             while i < w.len() {
                 let v = w.get(i + 1).map(String::as_str);
-                let need =
-                    || v.ok_or_else(|| format!("'stats socket' : '{}' expects an argument", w[i]));
+                let need = || v.ok_or_else(|| format!("'stats socket' : '{}' expects an argument", w[i]));
                 match w[i].as_str() {
-                    "mode" => s.mode = Some(u32::from_str_radix(need()?, 8).map_err(|_| format!("'stats socket' : invalid mode '{}'", v.unwrap_or("")))?),
+                    "mode" => {
+                        s.mode = Some(
+                            u32::from_str_radix(need()?, 8)
+                                .map_err(|_| format!("'stats socket' : invalid mode '{}'", v.unwrap_or("")))?,
+                        )
+                    }
                     "level" => {
                         s.level = match need()? {
                             "user" => StatsLevel::User,
                             "operator" => StatsLevel::Operator,
                             "admin" => StatsLevel::Admin,
-                            l => return Err(format!("'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'")),
+                            l => {
+                                return Err(format!(
+                                    "'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'"
+                                ))
+                            }
                         }
                     }
                     "user" => s.user = Some(UserSpec::Name(need()?.to_string())),
                     "group" => s.group = Some(UserSpec::Name(need()?.to_string())),
-                    "uid" => s.user = Some(UserSpec::Id(need()?.parse().map_err(|_| "'stats socket' : 'uid' expects an integer".to_string())?)),
-                    "gid" => s.group = Some(UserSpec::Id(need()?.parse().map_err(|_| "'stats socket' : 'gid' expects an integer".to_string())?)),
+                    "uid" => {
+                        s.user = Some(UserSpec::Id(
+                            need()?.parse().map_err(|_| "'stats socket' : 'uid' expects an integer".to_string())?,
+                        ))
+                    }
+                    "gid" => {
+                        s.group = Some(UserSpec::Id(
+                            need()?.parse().map_err(|_| "'stats socket' : 'gid' expects an integer".to_string())?,
+                        ))
+                    }
                     "process" | "maxconn" | "name" | "thread" | "backlog" => {
                         need()?;
                     }
@@ -226,15 +226,12 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             g.stats_sockets.push(s);
         }
         Some("timeout") => {
-            g.stats_timeout =
-                parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?
+            g.stats_timeout = parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?
         }
         Some("maxconn") => g.stats_maxconn = num(w, 2)?,
         Some("bind-process") => {}
         Some(o) => {
-            return Err(format!(
-            "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')"
-        ))
+            return Err(format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')"))
         }
         None => return Err("'stats' expects 'socket', 'maxconn' or 'timeout'".into()),
     }
@@ -263,16 +260,10 @@ fn level(s: &str) -> Option<Level> {
 }
 
 /// Resolve `HOST[:PORT]` (or `[v6]:port`, `v6` alone) to one socket address; `default_port` when none given.
-pub(crate) fn resolve_host(
-    text: &str,
-    default_port: u16,
-    family: Option<u8>,
-) -> Result<SocketAddr, String> {
+pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) -> Result<SocketAddr, String> {
     let (host, port) = split_host_port(text)?;
     let port = match port {
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| format!("invalid port '{p}' in '{text}'"))?,
+        Some(p) => p.parse::<u16>().map_err(|_| format!("invalid port '{p}' in '{text}'"))?,
         None => default_port,
     };
     let host = if host.is_empty() || host == "*" {
@@ -284,9 +275,7 @@ pub(crate) fn resolve_host(
     } else {
         host
     };
-    let addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|_| format!("could not resolve address '{host}'"))?;
+    let addrs = (host, port).to_socket_addrs().map_err(|_| format!("could not resolve address '{host}'"))?;
     let mut found = None;
     for a in addrs {
         let ok = match family {
@@ -295,10 +284,7 @@ pub(crate) fn resolve_host(
             _ => true,
         };
         if ok
-            && (found.is_none()
-                || (family.is_none()
-                    && a.is_ipv4()
-                    && !found.is_some_and(|f: SocketAddr| f.is_ipv4())))
+            && (found.is_none() || (family.is_none() && a.is_ipv4() && !found.is_some_and(|f: SocketAddr| f.is_ipv4())))
         {
             found = Some(a);
         }
@@ -310,9 +296,7 @@ pub(crate) fn resolve_host(
 /// not an IPv6 address).
 pub(crate) fn split_host_port(text: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(rest) = text.strip_prefix('[') {
-        let end = rest
-            .find(']')
-            .ok_or_else(|| format!("missing ']' in '{text}'"))?;
+        let end = rest.find(']').ok_or_else(|| format!("missing ']' in '{text}'"))?;
         let host = &rest[..end];
         let tail = &rest[end + 1..];
         return match tail.strip_prefix(':') {
@@ -332,9 +316,7 @@ pub(crate) fn split_host_port(text: &str) -> Result<(&str, Option<&str>), String
 
 /// Parse the words after `log` (not `global`): `ADDR [len N] [format F] [sample R:S] FACILITY [MAX [MIN]]`.
 pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
-    let addr = w
-        .first()
-        .ok_or("'log' expects either <address[:port]> and <facility> or 'global' as arguments.")?;
+    let addr = w.first().ok_or("'log' expects either <address[:port]> and <facility> or 'global' as arguments.")?;
     let dest = if addr == "stdout" || addr == "fd@1" {
         LogDest::Stdout
     } else if addr == "stderr" || addr == "fd@2" {
@@ -352,15 +334,9 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
     {
         return Err(format!("log target '{addr}' is not supported yet"));
     } else {
-        let (fam, rest) = if let Some(r) = addr
-            .strip_prefix("udp4@")
-            .or_else(|| addr.strip_prefix("ipv4@"))
-        {
+        let (fam, rest) = if let Some(r) = addr.strip_prefix("udp4@").or_else(|| addr.strip_prefix("ipv4@")) {
             (Some(4), r)
-        } else if let Some(r) = addr
-            .strip_prefix("udp6@")
-            .or_else(|| addr.strip_prefix("ipv6@"))
-        {
+        } else if let Some(r) = addr.strip_prefix("udp6@").or_else(|| addr.strip_prefix("ipv6@")) {
             (Some(6), r)
         } else if let Some(r) = addr.strip_prefix("udp@") {
             (None, r)
@@ -375,10 +351,7 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
     loop {
         match w.get(i).map(String::as_str) {
             Some("len") => {
-                len = w
-                    .get(i + 1)
-                    .and_then(|v| v.parse().ok())
-                    .ok_or("'log len' expects an integer")?;
+                len = w.get(i + 1).and_then(|v| v.parse().ok()).ok_or("'log len' expects an integer")?;
                 i += 2;
             }
             Some("format") => {
@@ -396,13 +369,9 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
             _ => break,
         }
     }
-    let fac = w
-        .get(i)
-        .ok_or("'log' expects <facility> after the address")?;
-    let facility = FACILITIES
-        .iter()
-        .position(|f| f == fac)
-        .ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
+    let fac = w.get(i).ok_or("'log' expects <facility> after the address")?;
+    let facility =
+        FACILITIES.iter().position(|f| f == fac).ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
     let max_level = match w.get(i + 1) {
         Some(l) => level(l).ok_or_else(|| format!("unknown optional log level '{l}'"))?,
         None => Level::Debug,
@@ -412,17 +381,7 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
         None => Level::Emerg,
     };
     if let Some(extra) = w.get(i + 3) {
-        return Err(format!(
-            "unexpected argument '{extra}' after the log levels"
-        ));
+        return Err(format!("unexpected argument '{extra}' after the log levels"));
     }
-    Ok(LogTarget {
-        pos: pos.clone(),
-        dest,
-        facility,
-        max_level,
-        min_level,
-        format,
-        len,
-    })
+    Ok(LogTarget { pos: pos.clone(), dest, facility, max_level, min_level, format, len })
 }

@@ -26,18 +26,10 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn alert(&mut self, pos: &Pos, msg: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            level: DiagLevel::Alert,
-            pos: Some(pos.clone()),
-            message: msg.into(),
-        });
+        self.diags.push(Diagnostic { level: DiagLevel::Alert, pos: Some(pos.clone()), message: msg.into() });
     }
     pub fn warn(&mut self, pos: &Pos, msg: impl Into<String>) {
-        self.diags.push(Diagnostic {
-            level: DiagLevel::Warning,
-            pos: Some(pos.clone()),
-            message: msg.into(),
-        });
+        self.diags.push(Diagnostic { level: DiagLevel::Warning, pos: Some(pos.clone()), message: msg.into() });
     }
 }
 
@@ -73,10 +65,8 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
 
     for line in lines {
         let kw = line.words[0].as_str();
-        let is_section = matches!(
-            kw,
-            "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist"
-        ) || REFUSED_SECTIONS.contains(&kw);
+        let is_section = matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist")
+            || REFUSED_SECTIONS.contains(&kw);
         if is_section {
             finish_section(
                 std::mem::replace(&mut section, Section::None),
@@ -85,21 +75,11 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
                 &mut builders,
                 &mut cfg,
             );
-            section = open_section(
-                &line,
-                &mut ctx,
-                &mut cfg,
-                &mut global_seen,
-                &defaults,
-                &named_defaults,
-                &builders,
-            );
+            section = open_section(&line, &mut ctx, &mut cfg, &mut global_seen, &defaults, &named_defaults, &builders);
             continue;
         }
         match &mut section {
-            Section::None => {
-                ctx.alert(&line.pos, format!("unknown keyword '{kw}' out of section."))
-            }
+            Section::None => ctx.alert(&line.pos, format!("unknown keyword '{kw}' out of section.")),
             Section::Global => global::keyword(&mut cfg.global, &line, &mut ctx),
             Section::Defaults(d) => d.keyword(&line, &mut ctx),
             Section::Proxy(b) => b.keyword(&line, &mut ctx),
@@ -107,19 +87,10 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
             Section::Skip => {}
         }
     }
-    finish_section(
-        section,
-        &mut defaults,
-        &mut named_defaults,
-        &mut builders,
-        &mut cfg,
-    );
+    finish_section(section, &mut defaults, &mut named_defaults, &mut builders, &mut cfg);
 
     let global_logs = cfg.global.logs.clone();
-    cfg.proxies = builders
-        .into_iter()
-        .map(|b| b.finish(&global_logs, &mut ctx))
-        .collect();
+    cfg.proxies = builders.into_iter().map(|b| b.finish(&global_logs, &mut ctx)).collect();
     assign_ids(&mut cfg, &mut ctx);
     validate(&cfg, &mut ctx);
     diags.append(&mut ctx.diags);
@@ -173,14 +144,8 @@ fn open_section(
                 ctx.alert(pos, format!("'{kw}' expects <name> as an argument"));
                 return Section::Skip;
             };
-            if let Some(bad) = name
-                .chars()
-                .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-            {
-                ctx.alert(
-                    pos,
-                    format!("character '{bad}' is not permitted in '{kw}' name '{name}'"),
-                );
+            if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+                ctx.alert(pos, format!("character '{bad}' is not permitted in '{kw}' name '{name}'"));
             }
             let mut rest = &line.words[2..];
             let mut base = defaults;
@@ -189,17 +154,12 @@ fn open_section(
                     Some(d) => base = d,
                     None => ctx.alert(
                         pos,
-                        format!(
-                            "defaults section '{}' not found",
-                            rest.get(i + 1).map(String::as_str).unwrap_or("")
-                        ),
+                        format!("defaults section '{}' not found", rest.get(i + 1).map(String::as_str).unwrap_or("")),
                     ),
                 }
                 rest = &rest[..i];
             }
-            if let Some(other) = builders
-                .iter()
-                .find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind))
+            if let Some(other) = builders.iter().find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind))
             {
                 ctx.alert(
                     pos,
@@ -222,11 +182,7 @@ fn open_section(
             Section::Proxy(Box::new(b))
         }
         "userlist" => match line.words.get(1) {
-            Some(n) => Section::Userlist(Userlist {
-                pos: pos.clone(),
-                name: n.clone(),
-                ..Default::default()
-            }),
+            Some(n) => Section::Userlist(Userlist { pos: pos.clone(), name: n.clone(), ..Default::default() }),
             None => {
                 ctx.alert(pos, "'userlist' expects <name> as an argument");
                 Section::Skip
@@ -272,48 +228,26 @@ fn userlist_keyword(u: &mut Userlist, line: &Line, ctx: &mut Ctx) {
             };
             let mut users = Vec::new();
             if w.get(2).map(String::as_str) == Some("users") {
-                users = w
-                    .get(3)
-                    .map(|s| s.split(',').map(str::to_string).collect())
-                    .unwrap_or_default();
+                users = w.get(3).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
             }
             u.groups.push((name.clone(), users));
         }
         "user" => {
             let (Some(name), Some(kind), Some(pass)) = (w.get(1), w.get(2), w.get(3)) else {
-                return ctx.alert(
-                    &line.pos,
-                    "'user' expects <name> password|insecure-password <password>",
-                );
+                return ctx.alert(&line.pos, "'user' expects <name> password|insecure-password <password>");
             };
             let insecure = match kind.as_str() {
                 "password" => false,
                 "insecure-password" => true,
-                k => {
-                    return ctx.alert(
-                        &line.pos,
-                        format!("unknown keyword '{k}' for user '{name}'"),
-                    )
-                }
+                k => return ctx.alert(&line.pos, format!("unknown keyword '{k}' for user '{name}'")),
             };
             let mut groups = Vec::new();
             if w.get(4).map(String::as_str) == Some("groups") {
-                groups = w
-                    .get(5)
-                    .map(|s| s.split(',').map(str::to_string).collect())
-                    .unwrap_or_default();
+                groups = w.get(5).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
             }
-            u.users.push(UserEntry {
-                name: name.clone(),
-                password: pass.clone(),
-                insecure,
-                groups,
-            });
+            u.users.push(UserEntry { name: name.clone(), password: pass.clone(), insecure, groups });
         }
-        k => ctx.alert(
-            &line.pos,
-            format!("unknown keyword '{k}' in 'userlist' section"),
-        ),
+        k => ctx.alert(&line.pos, format!("unknown keyword '{k}' in 'userlist' section")),
     }
 }
 
@@ -322,15 +256,7 @@ fn assign_ids(cfg: &mut Config, ctx: &mut Ctx) {
     for p in &cfg.proxies {
         if p.id != 0 {
             if let Some(other) = used.insert(p.id, p.name.clone()) {
-                ctx.alert(
-                    &p.pos,
-                    format!(
-                        "{} '{}' has the same id {} as '{other}'",
-                        p.kind.as_str(),
-                        p.name,
-                        p.id
-                    ),
-                );
+                ctx.alert(&p.pos, format!("{} '{}' has the same id {} as '{other}'", p.kind.as_str(), p.name, p.id));
             }
         }
     }
@@ -350,27 +276,10 @@ fn assign_ids(cfg: &mut Config, ctx: &mut Ctx) {
 fn acl_terms(p: &Proxy) -> Vec<(&Pos, &AclTerm)> {
     let mut v: Vec<(&Pos, &AclTerm)> = p.acls.iter().map(|a| (&a.pos, &a.term)).collect();
     let mut conds: Vec<(&Pos, &Cond)> = Vec::new();
-    conds.extend(
-        p.use_backends
-            .iter()
-            .filter_map(|u| u.cond.as_ref().map(|c| (&u.pos, c))),
-    );
-    conds.extend(
-        p.http_request
-            .iter()
-            .chain(&p.http_response)
-            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
-    );
-    conds.extend(
-        p.tcp_request
-            .iter()
-            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
-    );
-    conds.extend(
-        p.legacy_rules
-            .iter()
-            .filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))),
-    );
+    conds.extend(p.use_backends.iter().filter_map(|u| u.cond.as_ref().map(|c| (&u.pos, c))));
+    conds.extend(p.http_request.iter().chain(&p.http_response).filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
+    conds.extend(p.tcp_request.iter().filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
+    conds.extend(p.legacy_rules.iter().filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
     for (pos, c) in conds {
         for t in c.alternatives.iter().flatten() {
             if let CondTermKind::Anonymous(a) = &t.kind {
@@ -387,14 +296,8 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
             if t.fetch == "http_auth" || t.fetch == "http_auth_group" {
                 match t.args.first() {
                     Some(ul) if cfg.userlists.iter().any(|u| &u.name == ul) => {}
-                    Some(ul) => ctx.alert(
-                        pos,
-                        format!("'{}': unable to find userlist '{ul}'.", t.fetch),
-                    ),
-                    None => ctx.alert(
-                        pos,
-                        format!("'{}' expects a userlist name in parentheses.", t.fetch),
-                    ),
+                    Some(ul) => ctx.alert(pos, format!("'{}': unable to find userlist '{ul}'.", t.fetch)),
+                    None => ctx.alert(pos, format!("'{}' expects a userlist name in parentheses.", t.fetch)),
                 }
             }
         }
@@ -405,19 +308,11 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
             match cfg.backend(name) {
                 None => ctx.alert(
                     pos,
-                    format!(
-                        "{} '{}': unable to find required use_backend: '{name}'.",
-                        p.kind.as_str(),
-                        p.name
-                    ),
+                    format!("{} '{}': unable to find required use_backend: '{name}'.", p.kind.as_str(), p.name),
                 ),
                 Some(be) if p.mode == Mode::Http && be.mode == Mode::Tcp => ctx.alert(
                     pos,
-                    format!(
-                        "{} '{}' (mode http) cannot use backend '{name}' (mode tcp).",
-                        p.kind.as_str(),
-                        p.name
-                    ),
+                    format!("{} '{}' (mode http) cannot use backend '{name}' (mode tcp).", p.kind.as_str(), p.name),
                 ),
                 _ => {}
             }
@@ -456,23 +351,27 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
             if !seen.insert(s.name.as_str()) {
                 ctx.warn(
                     &s.pos,
-                    format!(
-                        "{} '{}': server name '{}' is used more than once.",
-                        p.kind.as_str(),
-                        p.name,
-                        s.name
-                    ),
+                    format!("{} '{}': server name '{}' is used more than once.", p.kind.as_str(), p.name, s.name),
                 );
             }
             if let Some(t) = &s.track {
                 let (bname, sname) = t.split_once('/').unwrap_or((p.name.as_str(), t.as_str()));
                 match cfg.backend(bname).and_then(|b| b.servers.iter().find(|x| x.name == sname)) {
-                    None => ctx.alert(&s.pos, format!("unable to find required server '{t}' tracked by '{}/{}'.", p.name, s.name)),
+                    None => ctx.alert(
+                        &s.pos,
+                        format!("unable to find required server '{t}' tracked by '{}/{}'.", p.name, s.name),
+                    ),
                     Some(ts) if !ts.check && ts.track.is_none() => ctx.alert(
                         &s.pos,
                         format!("unable to use {bname}/{sname} for tracking as it does not have checks enabled."),
                     ),
-                    Some(_) if s.check => ctx.alert(&s.pos, format!("server '{}/{}': unable to enable checks and tracking at the same time!", p.name, s.name)),
+                    Some(_) if s.check => ctx.alert(
+                        &s.pos,
+                        format!(
+                            "server '{}/{}': unable to enable checks and tracking at the same time!",
+                            p.name, s.name
+                        ),
+                    ),
                     _ => {}
                 }
             }
@@ -484,11 +383,7 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
             ProxyKind::Listen => t.client.is_none() || t.connect.is_none() || t.server.is_none(),
         };
         if missing && p.mode != Mode::Health && !p.disabled {
-            let kind = if p.kind == ProxyKind::Listen {
-                "proxy"
-            } else {
-                p.kind.as_str()
-            };
+            let kind = if p.kind == ProxyKind::Listen { "proxy" } else { p.kind.as_str() };
             ctx.warn(&p.pos, format!("missing timeouts for {kind} '{}'.", p.name));
         }
     }

@@ -81,67 +81,39 @@ impl PxBuilder {
             Some(k) => return Err(format!("'{}' only supports 'option' (got '{k}')", w[0])),
             None => return Err(format!("'{}' expects 'option' and an option name", w[0])),
         }
-        let name = rest
-            .get(1)
-            .ok_or("'option' expects an option name.")?
-            .as_str();
+        let name = rest.get(1).ok_or("'option' expects an option name.")?.as_str();
         let args = &rest[2..];
         if prefix == Some("default") {
             if self.is_defaults {
                 return Err("'default option' not allowed in 'defaults' section.".into());
             }
             let def = self.def_opts.clone();
-            if let (Some(dst), Some(src)) = (
-                bool_opt(&mut self.px.options, name),
-                bool_opt(&mut def.clone(), name),
-            ) {
+            if let (Some(dst), Some(src)) = (bool_opt(&mut self.px.options, name), bool_opt(&mut def.clone(), name)) {
                 *dst = *src;
                 return Ok(());
             }
-            return Err(format!(
-                "'default option {name}' is only supported for boolean options"
-            ));
+            return Err(format!("'default option {name}' is only supported for boolean options"));
         }
         let on = prefix.is_none();
         if let Some(b) = bool_opt(&mut self.px.options, name) {
             *b = on;
             if let Some(extra) = args.first() {
-                return Err(format!(
-                    "'option {name}' does not take any argument (got '{extra}')."
-                ));
+                return Err(format!("'option {name}' does not take any argument (got '{extra}')."));
             }
             return Ok(());
         }
         let o = &mut self.px.options;
         match name {
             "httpclose" | "forceclose" => {
-                o.http_conn_mode = if on {
-                    HttpConnMode::Close
-                } else {
-                    HttpConnMode::KeepAlive
-                }
+                o.http_conn_mode = if on { HttpConnMode::Close } else { HttpConnMode::KeepAlive }
             }
             "http-server-close" => {
-                o.http_conn_mode = if on {
-                    HttpConnMode::ServerClose
-                } else {
-                    HttpConnMode::KeepAlive
-                }
+                o.http_conn_mode = if on { HttpConnMode::ServerClose } else { HttpConnMode::KeepAlive }
             }
             "http-keep-alive" => o.http_conn_mode = HttpConnMode::KeepAlive,
-            "http-tunnel" => {
-                o.http_conn_mode = if on {
-                    HttpConnMode::Tunnel
-                } else {
-                    HttpConnMode::KeepAlive
-                }
-            }
+            "http-tunnel" => o.http_conn_mode = if on { HttpConnMode::Tunnel } else { HttpConnMode::KeepAlive },
             "forwardfor" | "originalto" => {
-                let v = if on {
-                    Some(forward_opts(name, args)?)
-                } else {
-                    None
-                };
+                let v = if on { Some(forward_opts(name, args)?) } else { None };
                 if name == "forwardfor" {
                     o.forwardfor = v;
                 } else {
@@ -153,20 +125,12 @@ impl PxBuilder {
                     (false, _) => LogFormat::Default,
                     (true, None) => LogFormat::Http { clf: false },
                     (true, Some("clf")) => LogFormat::Http { clf: true },
-                    (true, Some(a)) => {
-                        return Err(format!("'option httplog' only supports 'clf' (got '{a}')."))
-                    }
+                    (true, Some(a)) => return Err(format!("'option httplog' only supports 'clf' (got '{a}').")),
                 }
             }
-            "tcplog" => {
-                self.px.log_format = if on {
-                    LogFormat::Tcp
-                } else {
-                    LogFormat::Default
-                }
-            }
-            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check"
-            | "ldap-check" | "pgsql-check" | "tcp-check" => {
+            "tcplog" => self.px.log_format = if on { LogFormat::Tcp } else { LogFormat::Default },
+            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check" | "ldap-check" | "pgsql-check"
+            | "tcp-check" => {
                 self.check_cap(name, D | B)?;
                 if !on {
                     self.px.check = CheckKind::Tcp;
@@ -190,35 +154,19 @@ impl PxBuilder {
                     }
                     "ssl-hello-chk" => CheckKind::SslHello,
                     "smtpchk" => match args {
-                        [] => CheckKind::Smtp {
-                            verb: "HELO".into(),
-                            domain: "localhost".into(),
-                        },
-                        [v, d, ..] if v == "HELO" || v == "EHLO" => CheckKind::Smtp {
-                            verb: v.clone(),
-                            domain: d.clone(),
-                        },
-                        _ => CheckKind::Smtp {
-                            verb: "HELO".into(),
-                            domain: "localhost".into(),
-                        },
+                        [] => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
+                        [v, d, ..] if v == "HELO" || v == "EHLO" => {
+                            CheckKind::Smtp { verb: v.clone(), domain: d.clone() }
+                        }
+                        _ => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
                     },
                     "mysql-check" => match args {
                         [] => CheckKind::Mysql { user: None },
-                        [u, name, ..] if u == "user" => CheckKind::Mysql {
-                            user: Some(name.clone()),
-                        },
-                        _ => {
-                            return Err(
-                                "'option mysql-check' only supports 'user <name> [post-41]'."
-                                    .into(),
-                            )
-                        }
+                        [u, name, ..] if u == "user" => CheckKind::Mysql { user: Some(name.clone()) },
+                        _ => return Err("'option mysql-check' only supports 'user <name> [post-41]'.".into()),
                     },
                     "pgsql-check" => match args {
-                        [u, name, ..] if u == "user" => CheckKind::Pgsql {
-                            user: Some(name.clone()),
-                        },
+                        [u, name, ..] if u == "user" => CheckKind::Pgsql { user: Some(name.clone()) },
                         _ => return Err("'option pgsql-check' expects 'user <name>'.".into()),
                     },
                     "redis-check" => CheckKind::Redis,
@@ -240,10 +188,7 @@ impl PxBuilder {
             | "log-separate-errors-x" => return Err(unsupported(&format!("option {n}", n = name))),
             _ => {
                 let _ = ctx;
-                return Err(format!(
-                    "unknown option '{name}'{}",
-                    super::proxy::suggest(name, OPTION_NAMES)
-                ));
+                return Err(format!("unknown option '{name}'{}", super::proxy::suggest(name, OPTION_NAMES)));
             }
         }
         Ok(())
@@ -331,11 +276,7 @@ impl PxBuilder {
         if sub == "socket" || sub == "timeout" || sub == "maxconn" {
             return Err(format!("'stats {sub}' is only allowed in 'global' section"));
         }
-        let cond = if matches!(sub, "admin" | "http-request") {
-            self.opt_cond(&w[2..], &line.pos)?
-        } else {
-            None
-        };
+        let cond = if matches!(sub, "admin" | "http-request") { self.opt_cond(&w[2..], &line.pos)? } else { None };
         let st = self.px.stats.get_or_insert_with(|| StatsConf {
             uri: "/haproxy?stats".into(),
             realm: "HAProxy Statistics".into(),
@@ -392,32 +333,20 @@ impl PxBuilder {
         let w = &line.words;
         let kw = w[0].as_str();
         let code = |s: Option<&String>| -> Result<u16, String> {
-            let s = s.ok_or_else(|| {
-                format!("'{kw}' expects <status_code> and <url|file> as arguments.")
-            })?;
-            s.parse()
-                .map_err(|_| format!("'{kw}': invalid status code '{s}'"))
+            let s = s.ok_or_else(|| format!("'{kw}' expects <status_code> and <url|file> as arguments."))?;
+            s.parse().map_err(|_| format!("'{kw}': invalid status code '{s}'"))
         };
         match kw {
             "errorfile" => {
                 let c = code(w.get(1))?;
-                let f = w
-                    .get(2)
-                    .ok_or("'errorfile' expects <status_code> and <file> as arguments.")?;
-                let content =
-                    std::fs::read(f).map_err(|e| format!("error opening file <{f}> : {e}"))?;
+                let f = w.get(2).ok_or("'errorfile' expects <status_code> and <file> as arguments.")?;
+                let content = std::fs::read(f).map_err(|e| format!("error opening file <{f}> : {e}"))?;
                 self.add_errorfile(line, c, content);
             }
             "errorloc" | "errorloc302" | "errorloc303" => {
                 let c = code(w.get(1))?;
-                let url = w.get(2).ok_or_else(|| {
-                    format!("'{kw}' expects <status_code> and <url> as arguments.")
-                })?;
-                let (st, reason) = if kw == "errorloc303" {
-                    (303, "See Other")
-                } else {
-                    (302, "Found")
-                };
+                let url = w.get(2).ok_or_else(|| format!("'{kw}' expects <status_code> and <url> as arguments."))?;
+                let (st, reason) = if kw == "errorloc303" { (303, "See Other") } else { (302, "Found") };
                 let content = format!("HTTP/1.1 {st} {reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\nConnection: close\r\n\r\n");
                 self.add_errorfile(line, c, content.into_bytes());
             }
@@ -432,28 +361,18 @@ impl PxBuilder {
                 let mut hdrs = Vec::new();
                 let mut i = 3;
                 while i < w.len() {
-                    let v = w
-                        .get(i + 1)
-                        .ok_or_else(|| format!("'http-error': '{}' expects an argument.", w[i]))?;
+                    let v = w.get(i + 1).ok_or_else(|| format!("'http-error': '{}' expects an argument.", w[i]))?;
                     match w[i].as_str() {
                         "content-type" => ctype = Some(v.clone()),
                         "errorfile" => {
-                            raw = Some(
-                                std::fs::read(v)
-                                    .map_err(|e| format!("error opening file <{v}> : {e}"))?,
-                            )
+                            raw = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?)
                         }
                         "file" | "lf-file" => {
-                            body = Some(
-                                std::fs::read(v)
-                                    .map_err(|e| format!("error opening file <{v}> : {e}"))?,
-                            )
+                            body = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?)
                         }
                         "string" | "lf-string" => body = Some(v.clone().into_bytes()),
                         "hdr" => {
-                            let val = w
-                                .get(i + 2)
-                                .ok_or("'http-error hdr' expects a name and a value.")?;
+                            let val = w.get(i + 2).ok_or("'http-error hdr' expects a name and a value.")?;
                             hdrs.push(format!("{v}: {val}\r\n"));
                             i += 1;
                         }
@@ -488,11 +407,7 @@ impl PxBuilder {
 
     fn add_errorfile(&mut self, line: &Line, code: u16, content: Vec<u8>) {
         self.px.errorfiles.retain(|e| e.code != code);
-        self.px.errorfiles.push(ErrorFile {
-            pos: line.pos.clone(),
-            code,
-            content,
-        });
+        self.px.errorfiles.push(ErrorFile { pos: line.pos.clone(), code, content });
     }
 
     /// `capture request|response header NAME len N`, `capture cookie NAME len N`.
@@ -501,11 +416,7 @@ impl PxBuilder {
             (Some("cookie"), _) => (CaptureKind::Cookie, 2),
             (Some("request"), Some("header")) => (CaptureKind::RequestHeader, 3),
             (Some("response"), Some("header")) => (CaptureKind::ResponseHeader, 3),
-            _ => {
-                return Err(
-                    "'capture' expects 'cookie', 'request header' or 'response header'.".into(),
-                )
-            }
+            _ => return Err("'capture' expects 'cookie', 'request header' or 'response header'.".into()),
         };
         let name = w.get(name_i).ok_or("'capture' expects a name.")?.clone();
         if w.get(name_i + 1).map(String::as_str) != Some("len") {
@@ -520,31 +431,19 @@ impl PxBuilder {
 fn forward_opts(name: &str, args: &[String]) -> Result<ForwardFor, String> {
     let mut f = ForwardFor {
         except: None,
-        header: if name == "forwardfor" {
-            "X-Forwarded-For".into()
-        } else {
-            "X-Original-To".into()
-        },
+        header: if name == "forwardfor" { "X-Forwarded-For".into() } else { "X-Original-To".into() },
         if_none: false,
     };
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "except" => {
-                let n = args
-                    .get(i + 1)
-                    .ok_or("'except' expects <address>[/mask] as argument.")?;
-                f.except = Some(
-                    super::rules::parse_net(n)
-                        .ok_or_else(|| format!("'except' : invalid network '{n}'"))?,
-                );
+                let n = args.get(i + 1).ok_or("'except' expects <address>[/mask] as argument.")?;
+                f.except = Some(super::rules::parse_net(n).ok_or_else(|| format!("'except' : invalid network '{n}'"))?);
                 i += 1;
             }
             "header" => {
-                f.header = args
-                    .get(i + 1)
-                    .ok_or("'header' expects <header_name> as argument.")?
-                    .clone();
+                f.header = args.get(i + 1).ok_or("'header' expects <header_name> as argument.")?.clone();
                 i += 1;
             }
             "if-none" => f.if_none = true,

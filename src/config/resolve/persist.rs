@@ -9,10 +9,7 @@ use crate::config::units::{parse_size, parse_time};
 impl PxBuilder {
     /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] …`.
     pub(crate) fn cookie(&mut self, w: &[String]) -> Result<(), String> {
-        let name = w
-            .get(1)
-            .ok_or("'cookie' expects <cookie_name> as argument.")?
-            .clone();
+        let name = w.get(1).ok_or("'cookie' expects <cookie_name> as argument.")?.clone();
         let mut c = CookieConf {
             name,
             mode: CookieMode::Passive,
@@ -30,10 +27,7 @@ impl PxBuilder {
         };
         let mut i = 2;
         while i < w.len() {
-            let val = |i: usize| {
-                w.get(i + 1)
-                    .ok_or_else(|| format!("'cookie {}' expects a value.", w[i]))
-            };
+            let val = |i: usize| w.get(i + 1).ok_or_else(|| format!("'cookie {}' expects a value.", w[i]));
             match w[i].as_str() {
                 "rewrite" => c.mode = CookieMode::Rewrite,
                 "insert" => c.mode = CookieMode::Insert,
@@ -85,16 +79,11 @@ impl PxBuilder {
             };
             let mut i = 1;
             while i < w.len() {
-                let v = w
-                    .get(i + 1)
-                    .ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
+                let v = w.get(i + 1).ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
                 match w[i].as_str() {
                     "type" => {
                         st.table_type = v?.clone();
-                        if !matches!(
-                            st.table_type.as_str(),
-                            "ip" | "ipv6" | "integer" | "string" | "binary"
-                        ) {
+                        if !matches!(st.table_type.as_str(), "ip" | "ipv6" | "integer" | "string" | "binary") {
                             return Err(format!("'stick-table': unknown type '{}'", st.table_type));
                         }
                         if w.get(i + 2).map(String::as_str) == Some("len") {
@@ -102,13 +91,8 @@ impl PxBuilder {
                             i += 2;
                         }
                     }
-                    "size" => {
-                        st.size = parse_size(v?).map_err(|e| format!("'stick-table size': {e}"))?
-                    }
-                    "expire" => {
-                        st.expire =
-                            Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?)
-                    }
+                    "size" => st.size = parse_size(v?).map_err(|e| format!("'stick-table size': {e}"))?,
+                    "expire" => st.expire = Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?),
                     "len" => st.len = Some(parse_num(w, i + 1)?),
                     "store" => {
                         v?;
@@ -128,38 +112,21 @@ impl PxBuilder {
             self.px.stick = Some(st);
             return Ok(());
         }
-        let kind = w
-            .get(1)
-            .ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?
-            .clone();
-        if !matches!(
-            kind.as_str(),
-            "on" | "match" | "store-request" | "store-response"
-        ) {
-            return Err(format!("'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."));
+        let kind = w.get(1).ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?.clone();
+        if !matches!(kind.as_str(), "on" | "match" | "store-request" | "store-response") {
+            return Err(format!(
+                "'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."
+            ));
         }
-        let expr = w
-            .get(2)
-            .ok_or("'stick' expects a sample expression.")?
-            .clone();
+        let expr = w.get(2).ok_or("'stick' expects a sample expression.")?.clone();
         let mut table = None;
         let mut rest = &w[3..];
         if rest.first().map(String::as_str) == Some("table") {
-            table = Some(
-                rest.get(1)
-                    .ok_or("'stick ... table' expects a table name.")?
-                    .clone(),
-            );
+            table = Some(rest.get(1).ok_or("'stick ... table' expects a table name.")?.clone());
             rest = &rest[2..];
         }
         let cond = self.opt_cond(rest, &line.pos)?;
-        let rule = StickRule {
-            pos: line.pos.clone(),
-            kind,
-            expr,
-            table,
-            cond,
-        };
+        let rule = StickRule { pos: line.pos.clone(), kind, expr, table, cond };
         let pos = line.pos.clone();
         self.px
             .stick

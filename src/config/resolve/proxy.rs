@@ -147,9 +147,7 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -292,7 +290,9 @@ impl PxBuilder {
             "bind" => {
                 self.check_cap(kw, F)?;
                 if w.len() < 2 {
-                    return Err("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".into());
+                    return Err(
+                        "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".into()
+                    );
                 }
                 self.bind_words(&w[1..], pos, ctx);
             }
@@ -313,18 +313,13 @@ impl PxBuilder {
                 };
                 if let Some(extra) = w.get(2) {
                     if extra != "sdbm" {
-                        return Err(format!(
-                            "'hash-type' function '{extra}' is not supported yet"
-                        ));
+                        return Err(format!("'hash-type' function '{extra}' is not supported yet"));
                     }
                 }
             }
             "timeout" => self.timeout(w, ctx, pos)?,
             "contimeout" | "clitimeout" | "srvtimeout" => {
-                let d =
-                    parse_time(a1.ok_or_else(|| {
-                        format!("'{kw}' expects an integer value (in milliseconds)")
-                    })?)
+                let d = parse_time(a1.ok_or_else(|| format!("'{kw}' expects an integer value (in milliseconds)"))?)
                     .map_err(|e| format!("'{kw}': {e}"))?;
                 self.set_timeout(kw, d, ctx, pos)?;
             }
@@ -345,13 +340,15 @@ impl PxBuilder {
                 match a1 {
                     Some("global") => self.logs.push(LogSpec::Global),
                     Some(_) => self.logs.push(LogSpec::Target(parse_log(&w[1..], pos)?)),
-                    None => return Err("'log' expects either <address[:port]> and <facility> or 'global' as arguments.".into()),
+                    None => {
+                        return Err(
+                            "'log' expects either <address[:port]> and <facility> or 'global' as arguments.".into()
+                        )
+                    }
                 }
                 if self.logs.len() > 1
                     && matches!(self.logs.last(), Some(LogSpec::Global))
-                    && self.logs[..self.logs.len() - 1]
-                        .iter()
-                        .any(|l| matches!(l, LogSpec::Global))
+                    && self.logs[..self.logs.len() - 1].iter().any(|l| matches!(l, LogSpec::Global))
                 {
                     self.logs.pop();
                 }
@@ -391,32 +388,19 @@ impl PxBuilder {
             }
             "default_backend" => {
                 self.check_cap(kw, D | F)?;
-                self.px.default_backend = Some(
-                    a1.ok_or("'default_backend' expects a backend name.")?
-                        .to_string(),
-                );
+                self.px.default_backend = Some(a1.ok_or("'default_backend' expects a backend name.")?.to_string());
             }
             "use_backend" => {
                 self.check_cap(kw, F)?;
-                let name = a1
-                    .ok_or("'use_backend' expects a backend name.")?
-                    .to_string();
+                let name = a1.ok_or("'use_backend' expects a backend name.")?.to_string();
                 let cond = self.opt_cond(&w[2..], pos)?;
-                self.px.use_backends.push(UseBackend {
-                    pos: pos.clone(),
-                    backend: name,
-                    cond,
-                });
+                self.px.use_backends.push(UseBackend { pos: pos.clone(), backend: name, cond });
             }
             "use-server" => {
                 self.check_cap(kw, B)?;
                 let name = a1.ok_or("'use-server' expects a server name.")?.to_string();
                 let cond = self.opt_cond(&w[2..], pos)?;
-                self.px.use_servers.push(UseServer {
-                    pos: pos.clone(),
-                    server: name,
-                    cond,
-                });
+                self.px.use_servers.push(UseServer { pos: pos.clone(), server: name, cond });
             }
             "acl" => {
                 self.check_cap(kw, F | B)?;
@@ -448,8 +432,9 @@ impl PxBuilder {
                 self.stick(line)?;
             }
             "stats" => self.stats(line)?,
-            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error"
-            | "errorfiles" => self.errors(line)?,
+            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" | "errorfiles" => {
+                self.errors(line)?
+            }
             "monitor-uri" => {
                 self.check_cap(kw, D | F)?;
                 self.px.monitor_uri = Some(a1.ok_or("'monitor-uri' expects an URI.")?.to_string());
@@ -459,9 +444,7 @@ impl PxBuilder {
                 if a1 != Some("fail") {
                     return Err("'monitor' expects 'fail' followed by a condition.".into());
                 }
-                let c = self
-                    .opt_cond(&w[2..], pos)?
-                    .ok_or("'monitor fail' expects a condition ('if' or 'unless').")?;
+                let c = self.opt_cond(&w[2..], pos)?.ok_or("'monitor fail' expects a condition ('if' or 'unless').")?;
                 self.px.monitor_fail.push(c);
             }
             "monitor-net" => {
@@ -479,10 +462,7 @@ impl PxBuilder {
             }
             "unique-id-header" => {
                 self.check_cap(kw, D | F)?;
-                self.px.unique_id_header = Some(
-                    a1.ok_or("'unique-id-header' expects a header name.")?
-                        .to_string(),
-                );
+                self.px.unique_id_header = Some(a1.ok_or("'unique-id-header' expects a header name.")?.to_string());
             }
             "http-check" => {
                 self.check_cap(kw, D | B)?;
@@ -497,10 +477,7 @@ impl PxBuilder {
                 ctx.warn(pos, "'appsession' is accepted but has no effect (removed in HAProxy 1.6); use 'stick-table' + 'stick on req.cook(...)'.");
             }
             "bind-process" => {
-                ctx.warn(
-                    pos,
-                    "'bind-process' has no effect: every nbproxy worker serves every proxy.",
-                );
+                ctx.warn(pos, "'bind-process' has no effect: every nbproxy worker serves every proxy.");
             }
             "id" => {
                 if self.is_defaults {
@@ -516,24 +493,18 @@ impl PxBuilder {
             "disabled" => self.px.disabled = true,
             "enabled" => self.px.disabled = false,
             "grace" => {
-                parse_time(a1.ok_or("'grace' expects a time.")?)
-                    .map_err(|e| format!("'grace': {e}"))?;
+                parse_time(a1.ok_or("'grace' expects a time.")?).map_err(|e| format!("'grace': {e}"))?;
             }
             "http-reuse" => {
                 self.check_cap(kw, D | B)?;
                 if !matches!(a1, Some("never" | "safe" | "aggressive" | "always")) {
-                    return Err(
-                        "'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into(),
-                    );
+                    return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into());
                 }
             }
             "source" => {
                 self.check_cap(kw, D | B)?;
                 a1.ok_or("'source' expects <addr>[:<port>] as an argument.")?;
-                ctx.warn(
-                    pos,
-                    "'source' is accepted but outgoing connections are not bound to it yet.",
-                );
+                ctx.warn(pos, "'source' is accepted but outgoing connections are not bound to it yet.");
             }
             "http-send-name-header"
             | "force-persist"
@@ -552,10 +523,7 @@ impl PxBuilder {
             | "external-check" => return Err(unsupported(kw)),
             _ => {
                 let section = self.section();
-                return Err(format!(
-                    "unknown keyword '{kw}' in '{section}' section{}",
-                    suggest(kw, PROXY_KEYWORDS)
-                ));
+                return Err(format!("unknown keyword '{kw}' in '{section}' section{}", suggest(kw, PROXY_KEYWORDS)));
             }
         }
         Ok(())
@@ -563,25 +531,15 @@ impl PxBuilder {
 
     fn timeout(&mut self, w: &[String], ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
         let name = w.get(1).ok_or("'timeout' expects 'client', 'http-keep-alive', 'http-request', 'server', 'connect', 'check', 'queue', 'tarpit', 'tunnel', 'client-fin' or 'server-fin'.")?;
-        let v = w.get(2).ok_or_else(|| {
-            format!("'timeout {name}' expects an integer value (in milliseconds)")
-        })?;
+        let v = w.get(2).ok_or_else(|| format!("'timeout {name}' expects an integer value (in milliseconds)"))?;
         let d = parse_time(v).map_err(|e| format!("'timeout {name}': {e}"))?;
         if let Some(extra) = w.get(3) {
-            return Err(format!(
-                "'timeout {name}': unexpected extra argument '{extra}'"
-            ));
+            return Err(format!("'timeout {name}': unexpected extra argument '{extra}'"));
         }
         self.set_timeout(name, d, ctx, pos)
     }
 
-    fn set_timeout(
-        &mut self,
-        name: &str,
-        d: Duration,
-        ctx: &mut Ctx,
-        pos: &Pos,
-    ) -> Result<(), String> {
+    fn set_timeout(&mut self, name: &str, d: Duration, ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
         let t = &mut self.px.timeouts;
         let (slot, caps) = match name {
             "connect" | "contimeout" => (&mut t.connect, D | B),
@@ -619,16 +577,21 @@ impl PxBuilder {
         if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled && !self.bind_failed {
             ctx.warn(
                 &p.pos,
-                format!("{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.kind.as_str(), p.name),
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    p.kind.as_str(),
+                    p.name
+                ),
             );
         }
-        if p.kind.has_frontend()
-            && p.mode != Mode::Http
-            && matches!(p.log_format, LogFormat::Http { .. })
-        {
+        if p.kind.has_frontend() && p.mode != Mode::Http && matches!(p.log_format, LogFormat::Http { .. }) {
             ctx.warn(
                 &p.pos,
-                format!("'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.", p.kind.as_str(), p.name),
+                format!(
+                    "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                    p.kind.as_str(),
+                    p.name
+                ),
             );
             self.px.log_format = LogFormat::Tcp;
         }
@@ -649,24 +612,17 @@ impl PxBuilder {
 
 /// Keywords whose capability mismatch is an error rather than HAProxy's "ignored" warning: they would change
 /// what the proxy is.
-const HARD_CAPS: &[&str] = &[
-    "bind",
-    "server",
-    "server-template",
-    "use_backend",
-    "dispatch",
-];
+const HARD_CAPS: &[&str] = &["bind", "server", "server-template", "use_backend", "dispatch"];
 
 /// Where a keyword may appear (D = defaults, F = frontend side, B = backend side); `None` = anywhere.
 fn caps_of(kw: &str) -> Option<u8> {
     Some(match kw {
         "bind" | "use_backend" | "monitor" | "capture" => F,
         "server" | "server-template" | "dispatch" | "use-server" | "appsession" | "stick" => B,
-        "default-server" | "balance" | "hash-type" | "retries" | "redispatch" | "transparent"
-        | "fullconn" | "cookie" | "http-check" | "tcp-check" | "http-reuse" | "contimeout"
-        | "srvtimeout" => D | B,
-        "log-format" | "maxconn" | "backlog" | "rate-limit" | "default_backend" | "monitor-uri"
-        | "monitor-net" | "unique-id-format" | "unique-id-header" | "clitimeout" => D | F,
+        "default-server" | "balance" | "hash-type" | "retries" | "redispatch" | "transparent" | "fullconn"
+        | "cookie" | "http-check" | "tcp-check" | "http-reuse" | "contimeout" | "srvtimeout" => D | B,
+        "log-format" | "maxconn" | "backlog" | "rate-limit" | "default_backend" | "monitor-uri" | "monitor-net"
+        | "unique-id-format" | "unique-id-header" | "clitimeout" => D | F,
         "acl"
         | "http-request"
         | "http-response"
@@ -713,11 +669,8 @@ pub(crate) fn is_legacy_rule(kw: &str) -> bool {
 
 /// Parse word `i` as an integer, with HAProxy's message.
 pub(crate) fn parse_num<T: std::str::FromStr>(w: &[String], i: usize) -> Result<T, String> {
-    let s = w
-        .get(i)
-        .ok_or_else(|| format!("'{}' expects an integer argument.", w[0]))?;
-    s.parse()
-        .map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
+    let s = w.get(i).ok_or_else(|| format!("'{}' expects an integer argument.", w[0]))?;
+    s.parse().map_err(|_| format!("'{}' expects an integer argument, got '{s}'.", w[0]))
 }
 
 #[cfg(test)]
@@ -726,10 +679,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            suggest("balence", PROXY_KEYWORDS),
-            "; did you mean 'balance' maybe ?"
-        );
+        assert_eq!(suggest("balence", PROXY_KEYWORDS), "; did you mean 'balance' maybe ?");
         assert_eq!(suggest("zzzzzzzzzz", PROXY_KEYWORDS), "");
     }
 }

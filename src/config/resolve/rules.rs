@@ -67,19 +67,18 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
     }
     Some(match base {
         "src" | "dst" | "url_ip" | "hdr_ip" | "req_ip" => MatchMethod::Ip,
-        "nbsrv" | "connslots" | "queue" | "avg_queue" | "be_conn" | "fe_conn" | "dst_conn"
-        | "fe_sess_rate" | "be_sess_rate" | "status" | "req_len" | "srv_conn" | "sc0_conn_cur"
-        | "sc1_conn_cur" | "sc2_conn_cur" | "sc0_http_req_rate" | "sc1_http_req_rate"
-        | "sc2_http_req_rate" | "sc0_conn_rate" | "sc1_conn_rate" | "sc2_conn_rate"
-        | "sc_http_req_rate" | "sc0_http_err_rate" | "sc1_http_err_rate" | "sc0_gpc0"
-        | "sc1_gpc0" | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur"
-        | "src_http_err_rate" | "table_cnt" => MatchMethod::Int,
-        "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used"
-        | "req_proto_http" | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end"
-        | "http_auth" | "stopping" => MatchMethod::Bool,
-        "req_ssl_hello_type" | "ssl_c_verify" | "len" | "req_ssl_ver" | "rdp_cookie_cnt" => {
+        "nbsrv" | "connslots" | "queue" | "avg_queue" | "be_conn" | "fe_conn" | "dst_conn" | "fe_sess_rate"
+        | "be_sess_rate" | "status" | "req_len" | "srv_conn" | "sc0_conn_cur" | "sc1_conn_cur" | "sc2_conn_cur"
+        | "sc0_http_req_rate" | "sc1_http_req_rate" | "sc2_http_req_rate" | "sc0_conn_rate" | "sc1_conn_rate"
+        | "sc2_conn_rate" | "sc_http_req_rate" | "sc0_http_err_rate" | "sc1_http_err_rate" | "sc0_gpc0"
+        | "sc1_gpc0" | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur" | "src_http_err_rate" | "table_cnt" => {
             MatchMethod::Int
         }
+        "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used" | "req_proto_http"
+        | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end" | "http_auth" | "stopping" => {
+            MatchMethod::Bool
+        }
+        "req_ssl_hello_type" | "ssl_c_verify" | "len" | "req_ssl_ver" | "rdp_cookie_cnt" => MatchMethod::Int,
         // Stick-table counters and rates: sc0_*, sc_*, src_*, table_*, *_rate, *_cur.
         b if b.starts_with("sc0_")
             || b.starts_with("sc1_")
@@ -100,17 +99,11 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
 pub(crate) fn parse_acl_term(w: &[String]) -> Result<AclTerm, String> {
     let spec = w.first().ok_or("missing fetch method in ACL expression")?;
     let (fetch, args, converters) = split_fetch(spec)?;
-    if fetch.is_empty()
-        || !fetch
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
+    if fetch.is_empty() || !fetch.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(format!("unknown fetch method '{spec}' in ACL expression"));
     }
     if fetch == "acl" {
-        return Err(format!(
-            "unknown fetch method '{fetch}' in ACL expression '{spec}'"
-        ));
+        return Err(format!("unknown fetch method '{fetch}' in ACL expression '{spec}'"));
     }
     let mut t = AclTerm {
         fetch: fetch.clone(),
@@ -129,13 +122,10 @@ pub(crate) fn parse_acl_term(w: &[String]) -> Result<AclTerm, String> {
             "-n" | "-u" => {}
             "-f" => {
                 let f = w.get(i + 1).ok_or("'-f' expects a file name")?;
-                let text = std::fs::read_to_string(f)
-                    .map_err(|e| format!("failed to open pattern file <{f}> : {e}"))?;
+                let text =
+                    std::fs::read_to_string(f).map_err(|e| format!("failed to open pattern file <{f}> : {e}"))?;
                 t.patterns.extend(
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(str::to_string),
+                    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string),
                 );
                 t.files.push(PathBuf::from(f));
                 i += 1;
@@ -206,21 +196,13 @@ fn split_fetch(spec: &str) -> Result<(String, Vec<String>, Vec<String>), String>
     let (fetch, args) = match head.find('(') {
         Some(p) if head.ends_with(')') => {
             let inner = &head[p + 1..head.len() - 1];
-            let args = if inner.is_empty() {
-                Vec::new()
-            } else {
-                inner.split(',').map(str::to_string).collect()
-            };
+            let args = if inner.is_empty() { Vec::new() } else { inner.split(',').map(str::to_string).collect() };
             (head[..p].to_string(), args)
         }
         Some(_) => return Err(format!("invalid fetch expression '{spec}'")),
         None => (head.to_string(), Vec::new()),
     };
-    Ok((
-        fetch,
-        args,
-        parts[1..].iter().map(|s| s.to_string()).collect(),
-    ))
+    Ok((fetch, args, parts[1..].iter().map(|s| s.to_string()).collect()))
 }
 
 impl PxBuilder {
@@ -228,22 +210,13 @@ impl PxBuilder {
     pub(crate) fn acl(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
         let name = w.get(1).ok_or("'acl' expects an ACL name.")?;
-        if let Some(c) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-        {
-            return Err(format!(
-                "character '{c}' is not permitted in acl name '{name}'"
-            ));
+        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
+            return Err(format!("character '{c}' is not permitted in acl name '{name}'"));
         }
         let term = parse_acl_term(&w[2..])
             .inspect_err(|_| self.bad_acls.push(name.clone()))
             .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}."))?;
-        self.px.acls.push(Acl {
-            pos: line.pos.clone(),
-            name: name.clone(),
-            term,
-        });
+        self.px.acls.push(Acl { pos: line.pos.clone(), name: name.clone(), term });
         Ok(())
     }
 
@@ -252,9 +225,7 @@ impl PxBuilder {
         match w.first().map(String::as_str) {
             None => Ok(None),
             Some("if") | Some("unless") => self.cond(w).map(Some),
-            Some(o) => Err(format!(
-                "expects 'if', 'unless' or nothing, but found '{o}'"
-            )),
+            Some(o) => Err(format!("expects 'if', 'unless' or nothing, but found '{o}'")),
         }
     }
 
@@ -287,15 +258,10 @@ impl PxBuilder {
                 (neg, rest)
             };
             let kind = if rest == "{" {
-                let end = w[i + 1..]
-                    .iter()
-                    .position(|x| x == "}")
-                    .ok_or("missing closing '}' in condition")?;
+                let end = w[i + 1..].iter().position(|x| x == "}").ok_or("missing closing '}' in condition")?;
                 let body = &w[i + 1..i + 1 + end];
                 i += end + 1;
-                CondTermKind::Anonymous(
-                    parse_acl_term(body).map_err(|e| format!("error in anonymous ACL: {e}"))?,
-                )
+                CondTermKind::Anonymous(parse_acl_term(body).map_err(|e| format!("error in anonymous ACL: {e}"))?)
             } else {
                 if !PREDEFINED_ACLS.contains(&rest)
                     && !self.px.acls.iter().any(|a| a.name == rest)
@@ -313,10 +279,7 @@ impl PxBuilder {
         if alternatives.iter().any(Vec::is_empty) {
             return Err(format!("missing condition after '{}'", w[0]));
         }
-        Ok(Cond {
-            negate,
-            alternatives,
-        })
+        Ok(Cond { negate, alternatives })
     }
 
     /// Split `w` at the first `if`/`unless`: (action words, condition).
@@ -342,15 +305,8 @@ impl PxBuilder {
     pub(crate) fn http_rule_words(&self, w: &[String], pos: &Pos) -> Result<HttpRule, String> {
         let kw = w[0].as_str();
         let (a, cond) = self.split_cond(&w[1..])?;
-        let act = a
-            .first()
-            .ok_or_else(|| format!("'{kw}' expects an action."))?
-            .as_str();
-        let arg = |i: usize| {
-            a.get(i)
-                .cloned()
-                .ok_or_else(|| format!("'{kw} {act}' expects more arguments."))
-        };
+        let act = a.first().ok_or_else(|| format!("'{kw}' expects an action."))?.as_str();
+        let arg = |i: usize| a.get(i).cloned().ok_or_else(|| format!("'{kw} {act}' expects more arguments."));
         let status_opt = |name: &str, default: u16| -> Result<u16, String> {
             match a.iter().position(|x| x == name) {
                 Some(p) => a
@@ -371,15 +327,10 @@ impl PxBuilder {
                     }
                 })?,
             },
-            "tarpit" => HttpAction::Tarpit {
-                status: status_opt("deny_status", 500)?,
-            },
-            "auth" => HttpAction::Auth {
-                realm: a
-                    .iter()
-                    .position(|x| x == "realm")
-                    .and_then(|p| a.get(p + 1).cloned()),
-            },
+            "tarpit" => HttpAction::Tarpit { status: status_opt("deny_status", 500)? },
+            "auth" => {
+                HttpAction::Auth { realm: a.iter().position(|x| x == "realm").and_then(|p| a.get(p + 1).cloned()) }
+            }
             "redirect" => HttpAction::Redirect(self.redirect(&a[1..], pos)?),
             "add-header" | "set-header" => {
                 let name = arg(1)?;
@@ -391,33 +342,17 @@ impl PxBuilder {
                 }
             }
             "del-header" => HttpAction::DelHeader { name: arg(1)? },
-            "replace-header" => HttpAction::ReplaceHeader {
-                name: arg(1)?,
-                regex: arg(2)?,
-                replacement: arg(3)?,
-            },
-            "replace-value" => HttpAction::ReplaceValue {
-                name: arg(1)?,
-                regex: arg(2)?,
-                replacement: arg(3)?,
-            },
+            "replace-header" => HttpAction::ReplaceHeader { name: arg(1)?, regex: arg(2)?, replacement: arg(3)? },
+            "replace-value" => HttpAction::ReplaceValue { name: arg(1)?, regex: arg(2)?, replacement: arg(3)? },
             "set-path" => HttpAction::SetPath(arg(1)?),
             "set-uri" => HttpAction::SetUri(arg(1)?),
             "set-query" => HttpAction::SetQuery(arg(1)?),
             "set-method" => HttpAction::SetMethod(arg(1)?),
-            "replace-path" => HttpAction::ReplacePath {
-                regex: arg(1)?,
-                replacement: arg(2)?,
-            },
-            "replace-uri" => HttpAction::ReplaceUri {
-                regex: arg(1)?,
-                replacement: arg(2)?,
-            },
-            "set-status" => HttpAction::SetStatus(
-                arg(1)?
-                    .parse()
-                    .map_err(|_| format!("'{kw} set-status' expects a status code."))?,
-            ),
+            "replace-path" => HttpAction::ReplacePath { regex: arg(1)?, replacement: arg(2)? },
+            "replace-uri" => HttpAction::ReplaceUri { regex: arg(1)?, replacement: arg(2)? },
+            "set-status" => {
+                HttpAction::SetStatus(arg(1)?.parse().map_err(|_| format!("'{kw} set-status' expects a status code."))?)
+            }
             "use-service" => HttpAction::UseService(arg(1)?),
             "return" => {
                 let mut status = 200;
@@ -431,18 +366,13 @@ impl PxBuilder {
                         .cloned()
                         .ok_or_else(|| format!("'{kw} return': '{}' expects an argument.", a[i]))?;
                     match a[i].as_str() {
-                        "status" => {
-                            status = v
-                                .parse()
-                                .map_err(|_| format!("'{kw} return': invalid status '{v}'."))?
-                        }
+                        "status" => status = v.parse().map_err(|_| format!("'{kw} return': invalid status '{v}'."))?,
                         "content-type" => content_type = Some(v),
                         "string" | "lf-string" => body = Some(v),
                         "file" | "lf-file" | "errorfile" => {
                             body = Some(
                                 String::from_utf8_lossy(
-                                    &std::fs::read(&v)
-                                        .map_err(|e| format!("error opening file <{v}> : {e}"))?,
+                                    &std::fs::read(&v).map_err(|e| format!("error opening file <{v}> : {e}"))?,
                                 )
                                 .into_owned(),
                             )
@@ -450,9 +380,9 @@ impl PxBuilder {
                         "hdr" => {
                             headers.push((
                                 v,
-                                a.get(i + 2).cloned().ok_or_else(|| {
-                                    format!("'{kw} return hdr' expects a name and a value.")
-                                })?,
+                                a.get(i + 2)
+                                    .cloned()
+                                    .ok_or_else(|| format!("'{kw} return hdr' expects a name and a value."))?,
                             ));
                             i += 1;
                         }
@@ -461,58 +391,41 @@ impl PxBuilder {
                     }
                     i += 2;
                 }
-                HttpAction::Return {
-                    status,
-                    content_type,
-                    body,
-                    headers,
-                }
+                HttpAction::Return { status, content_type, body, headers }
             }
             _ if act.starts_with("set-var(") && act.ends_with(')') && act.len() > 9 => {
-                HttpAction::SetVar {
-                    name: act[8..act.len() - 1].to_string(),
-                    expr: a[1..].join(" "),
-                }
+                HttpAction::SetVar { name: act[8..act.len() - 1].to_string(), expr: a[1..].join(" ") }
             }
             _ if act.starts_with("lua.") => return Err(unsupported("lua")),
-            "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop"
-            | "capture" | "set-src" | "del-acl" | "add-acl" | "del-map" | "set-map"
-            | "set-nice" | "set-tos" | "set-mark" | "early-hint" | "reject" | "normalize-uri"
-            | "set-timeout" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-set-gpt0" | "unset-var"
-            | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port" | "cache-use"
-            | "cache-store" | "wait-for-body" | "wait-for-handshake" | "strict-mode"
-            | "set-pathq" | "replace-pathq" => HttpAction::Other(a.join(" ")),
+            "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop" | "capture" | "set-src"
+            | "del-acl" | "add-acl" | "del-map" | "set-map" | "set-nice" | "set-tos" | "set-mark" | "early-hint"
+            | "reject" | "normalize-uri" | "set-timeout" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-set-gpt0"
+            | "unset-var" | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port" | "cache-use"
+            | "cache-store" | "wait-for-body" | "wait-for-handshake" | "strict-mode" | "set-pathq"
+            | "replace-pathq" => HttpAction::Other(a.join(" ")),
             o => return Err(format!("'{kw}' : unknown action '{o}'.")),
         };
-        Ok(HttpRule {
-            pos: pos.clone(),
-            action,
-            cond,
-        })
+        Ok(HttpRule { pos: pos.clone(), action, cond })
     }
 
     /// `tcp-request inspect-delay T` / `tcp-request connection|content|session ACTION … [if COND]`.
     pub(crate) fn tcp_rule(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
         let kw = w[0].as_str();
-        let layer = w.get(1).ok_or_else(|| {
-            format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session'.")
-        })?;
+        let layer =
+            w.get(1).ok_or_else(|| format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session'."))?;
         if layer == "inspect-delay" {
-            let t = w
-                .get(2)
-                .ok_or_else(|| format!("'{kw} inspect-delay' expects a time."))?;
-            self.px.tcp_inspect_delay =
-                Some(parse_time(t).map_err(|e| format!("'{kw} inspect-delay': {e}"))?);
+            let t = w.get(2).ok_or_else(|| format!("'{kw} inspect-delay' expects a time."))?;
+            self.px.tcp_inspect_delay = Some(parse_time(t).map_err(|e| format!("'{kw} inspect-delay': {e}"))?);
             return Ok(());
         }
         if !matches!(layer.as_str(), "connection" | "content" | "session") {
-            return Err(format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session' (got '{layer}')."));
+            return Err(format!(
+                "'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session' (got '{layer}')."
+            ));
         }
         let (a, cond) = self.split_cond(&w[2..])?;
-        let act = a
-            .first()
-            .ok_or_else(|| format!("'{kw} {layer}' expects an action."))?;
+        let act = a.first().ok_or_else(|| format!("'{kw} {layer}' expects an action."))?;
         if act.starts_with("lua.") {
             return Err(unsupported("lua"));
         }
@@ -544,11 +457,7 @@ impl PxBuilder {
         let mut have_kind = false;
         let mut i = 0;
         while i < a.len() {
-            let v = || {
-                a.get(i + 1)
-                    .cloned()
-                    .ok_or_else(|| format!("'redirect': '{}' expects an argument.", a[i]))
-            };
+            let v = || a.get(i + 1).cloned().ok_or_else(|| format!("'redirect': '{}' expects an argument.", a[i]));
             match a[i].as_str() {
                 k @ ("location" | "prefix" | "scheme") => {
                     r.kind = match k {
@@ -561,11 +470,12 @@ impl PxBuilder {
                     i += 1;
                 }
                 "code" => {
-                    r.code = v()?
-                        .parse()
-                        .map_err(|_| "'redirect': 'code' expects a number.".to_string())?;
+                    r.code = v()?.parse().map_err(|_| "'redirect': 'code' expects a number.".to_string())?;
                     if !matches!(r.code, 301 | 302 | 303 | 307 | 308) {
-                        return Err(format!("'redirect': unsupported HTTP code '{}' (expects 301, 302, 303, 307 or 308).", r.code));
+                        return Err(format!(
+                            "'redirect': unsupported HTTP code '{}' (expects 301, 302, 303, 307 or 308).",
+                            r.code
+                        ));
                     }
                     i += 1;
                 }
@@ -585,9 +495,7 @@ impl PxBuilder {
             i += 1;
         }
         if !have_kind {
-            return Err(
-                "'redirect' expects 'location', 'prefix' or 'scheme' followed by a target.".into(),
-            );
+            return Err("'redirect' expects 'location', 'prefix' or 'scheme' followed by a target.".into());
         }
         Ok(r)
     }
@@ -599,22 +507,13 @@ impl PxBuilder {
         let (arg, rest) = if kw == "block" {
             (String::new(), &w[1..])
         } else {
-            (
-                w.get(1)
-                    .ok_or_else(|| format!("'{kw}' expects <regex> or <header> as an argument."))?
-                    .clone(),
-                &w[2..],
-            )
+            (w.get(1).ok_or_else(|| format!("'{kw}' expects <regex> or <header> as an argument."))?.clone(), &w[2..])
         };
         let needs2 = kw.ends_with("rep") || kw.ends_with("setbe");
         let (arg2, rest) = if needs2 {
             (
                 Some(
-                    rest.first()
-                        .ok_or_else(|| {
-                            format!("'{kw}' expects <search> and <replace> as arguments.")
-                        })?
-                        .clone(),
+                    rest.first().ok_or_else(|| format!("'{kw}' expects <search> and <replace> as arguments."))?.clone(),
                 ),
                 &rest[1..],
             )
@@ -625,13 +524,7 @@ impl PxBuilder {
         if kw == "block" && cond.is_none() {
             return Err("'block' expects 'if' or 'unless' followed by a condition.".into());
         }
-        self.px.legacy_rules.push(LegacyRule {
-            pos: line.pos.clone(),
-            keyword: kw.to_string(),
-            arg,
-            arg2,
-            cond,
-        });
+        self.px.legacy_rules.push(LegacyRule { pos: line.pos.clone(), keyword: kw.to_string(), arg, arg2, cond });
         Ok(())
     }
 }

@@ -30,9 +30,7 @@ pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
             return Err(format!("empty address in '{text}'"));
         }
         if let Some(n) = item.strip_prefix("fd@") {
-            out.push(ListenAddr::Fd(n.parse().map_err(|_| {
-                format!("invalid file descriptor '{n}' in '{item}'")
-            })?));
+            out.push(ListenAddr::Fd(n.parse().map_err(|_| format!("invalid file descriptor '{n}' in '{item}'"))?));
             continue;
         }
         if let Some(p) = item.strip_prefix("unix@") {
@@ -53,15 +51,9 @@ pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
             let scheme = item.split('@').next().unwrap_or(item);
             return Err(format!("'{scheme}@' addresses are not supported yet"));
         }
-        let (fam, rest) = if let Some(r) = item
-            .strip_prefix("ipv4@")
-            .or_else(|| item.strip_prefix("tcp4@"))
-        {
+        let (fam, rest) = if let Some(r) = item.strip_prefix("ipv4@").or_else(|| item.strip_prefix("tcp4@")) {
             (Some(4), r)
-        } else if let Some(r) = item
-            .strip_prefix("ipv6@")
-            .or_else(|| item.strip_prefix("tcp6@"))
-        {
+        } else if let Some(r) = item.strip_prefix("ipv6@").or_else(|| item.strip_prefix("tcp6@")) {
             (Some(6), r)
         } else if let Some(r) = item.strip_prefix("tcp@") {
             (None, r)
@@ -76,19 +68,13 @@ pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
                 None => (rest, None),
             },
         };
-        let port = port
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| format!("missing port number: '{item}'"))?;
+        let port = port.filter(|p| !p.is_empty()).ok_or_else(|| format!("missing port number: '{item}'"))?;
         let (lo, hi) = match port.split_once('-') {
             Some((a, b)) => (a, b),
             None => (port, port),
         };
-        let lo: u16 = lo
-            .parse()
-            .map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
-        let hi: u16 = hi
-            .parse()
-            .map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
+        let lo: u16 = lo.parse().map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
+        let hi: u16 = hi.parse().map_err(|_| format!("invalid port '{port}' in '{item}'"))?;
         if lo == 0 || hi < lo {
             return Err(format!("invalid port range '{port}' in '{item}'"));
         }
@@ -132,14 +118,10 @@ impl PxBuilder {
         let mut i = 1;
         while i < w.len() {
             let kw = w[i].as_str();
-            let val = || {
-                w.get(i + 1)
-                    .ok_or_else(|| format!("'bind {}' : '{kw}' expects an argument", w[0]))
-            };
+            let val = || w.get(i + 1).ok_or_else(|| format!("'bind {}' : '{kw}' expects an argument", w[0]));
             let num = || -> Result<u32, String> {
                 let v = val()?;
-                v.parse()
-                    .map_err(|_| format!("'bind {}' : '{kw}' expects an integer, got '{v}'", w[0]))
+                v.parse().map_err(|_| format!("'bind {}' : '{kw}' expects an integer, got '{v}'", w[0]))
             };
             let mut consumed = 1;
             match kw {
@@ -167,8 +149,8 @@ impl PxBuilder {
                         _ => {}
                     }
                 }
-                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level"
-                | "severity-output" | "nice" => {
+                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level" | "severity-output"
+                | "nice" => {
                     val()?;
                 }
                 "namespace" | "accept-netscaler-cip" | "proto" | "expose-fd" | "gid-x" => {
@@ -193,12 +175,10 @@ impl PxBuilder {
             return Ok(());
         }
         let (names, addr_i) = if kw == "server-template" {
-            let prefix = w.get(1).ok_or(
-                "'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.",
-            )?;
-            let range = w.get(2).ok_or(
-                "'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.",
-            )?;
+            let prefix =
+                w.get(1).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
+            let range =
+                w.get(2).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
             let (lo, hi) = match range.split_once('-') {
                 Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
                 None => (Ok(1), range.parse::<u32>()),
@@ -209,32 +189,20 @@ impl PxBuilder {
             if lo == 0 || hi < lo {
                 return Err(format!("'server-template': invalid range '{range}'"));
             }
-            (
-                (lo..=hi)
-                    .map(|n| format!("{prefix}{n}"))
-                    .collect::<Vec<_>>(),
-                3,
-            )
+            ((lo..=hi).map(|n| format!("{prefix}{n}")).collect::<Vec<_>>(), 3)
         } else {
-            let name = w
-                .get(1)
-                .ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
+            let name = w.get(1).ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
             (vec![name.clone()], 2)
         };
         if w.iter().any(|x| x == "resolvers") {
             return Err(unsupported("resolvers"));
         }
-        if let Some(x) = w
-            .iter()
-            .skip(addr_i + 1)
-            .find(|x| SSL_WORDS.contains(&x.as_str()))
-        {
+        if let Some(x) = w.iter().skip(addr_i + 1).find(|x| SSL_WORDS.contains(&x.as_str())) {
             let _ = x;
             return Err(unsupported("ssl"));
         }
-        let addr_text = w
-            .get(addr_i)
-            .ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
+        let addr_text =
+            w.get(addr_i).ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
         let addr = server_addr(addr_text)?;
         for name in names {
             let mut s = self.defsrv.clone();
@@ -262,18 +230,14 @@ fn server_addr(text: &str) -> Result<SocketAddr, String> {
         || text.starts_with("abns@")
         || text.starts_with("sockpair@")
     {
-        return Err(format!(
-            "server address '{text}': unix socket servers are not supported yet"
-        ));
+        return Err(format!("server address '{text}': unix socket servers are not supported yet"));
     } else {
         (None, text)
     };
     let (host, port) = split_host_port(rest)?;
     if let Some(p) = port {
         if p.starts_with('+') || p.starts_with('-') {
-            return Err(format!(
-                "server address '{text}': relative ports are not supported yet"
-            ));
+            return Err(format!("server address '{text}': relative ports are not supported yet"));
         }
     }
     if host.is_empty() {
@@ -282,33 +246,20 @@ fn server_addr(text: &str) -> Result<SocketAddr, String> {
     resolve_host(rest, 0, fam).map_err(|e| format!("could not resolve address '{text}' : {e}"))
 }
 
-fn apply_server_opts(
-    s: &mut Server,
-    w: &[String],
-    is_default: bool,
-    ctx: &mut Ctx,
-    pos: &Pos,
-) -> Result<(), String> {
+fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
     let mut i = 0;
     while i < w.len() {
         let kw = w[i].as_str();
-        let val = || {
-            w.get(i + 1)
-                .map(String::as_str)
-                .ok_or_else(|| format!("'{kw}' expects an argument."))
-        };
+        let val = || w.get(i + 1).map(String::as_str).ok_or_else(|| format!("'{kw}' expects an argument."));
         let num = || -> Result<u32, String> {
             let v = val()?;
-            v.parse()
-                .map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'."))
+            v.parse().map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'."))
         };
-        let time = || -> Result<std::time::Duration, String> {
-            parse_time(val()?).map_err(|e| format!("'{kw}': {e}"))
-        };
+        let time = || -> Result<std::time::Duration, String> { parse_time(val()?).map_err(|e| format!("'{kw}': {e}")) };
         let mut takes = true;
         match kw {
-            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check"
-            | "no-backup" | "no-send-proxy" | "non-stick" | "stick" => {
+            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check" | "no-backup" | "no-send-proxy"
+            | "non-stick" | "stick" => {
                 takes = false;
                 match kw {
                     "check" => s.check = true,
@@ -323,16 +274,14 @@ fn apply_server_opts(
                 }
             }
             "port" => {
-                s.check_port = Some(
-                    u16::try_from(num()?)
-                        .map_err(|_| "'port' expects a port number.".to_string())?,
-                )
+                s.check_port = Some(u16::try_from(num()?).map_err(|_| "'port' expects a port number.".to_string())?)
             }
             "addr" => {
-                s.check_addr =
-                    Some(val()?.parse::<IpAddr>().map_err(|_| {
-                        format!("'addr' expects an IP address, got '{}'.", w[i + 1])
-                    })?)
+                s.check_addr = Some(
+                    val()?
+                        .parse::<IpAddr>()
+                        .map_err(|_| format!("'addr' expects an IP address, got '{}'.", w[i + 1]))?,
+                )
             }
             "inter" => s.inter = time()?,
             "fastinter" => s.fastinter = Some(time()?),
@@ -351,10 +300,7 @@ fn apply_server_opts(
             "weight" => {
                 let n = num()?;
                 if n > 256 {
-                    return Err(format!(
-                        "weight of server '{}' must be between 0 and 256 (got {n}).",
-                        s.name
-                    ));
+                    return Err(format!("weight of server '{}' must be between 0 and 256 (got {n}).", s.name));
                 }
                 s.weight = n;
             }
@@ -374,9 +320,7 @@ fn apply_server_opts(
             "observe" => {
                 let v = val()?;
                 if v != "layer4" && v != "layer7" {
-                    return Err(format!(
-                        "'observe' expects 'layer4' or 'layer7', got '{v}'."
-                    ));
+                    return Err(format!("'observe' expects 'layer4' or 'layer7', got '{v}'."));
                 }
                 s.observe = Some(v.to_string());
             }
@@ -384,15 +328,15 @@ fn apply_server_opts(
             "on-error" => {
                 let v = val()?;
                 if !matches!(v, "fastinter" | "fail-check" | "sudden-death" | "mark-down") {
-                    return Err(format!("'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '{v}'."));
+                    return Err(format!(
+                        "'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '{v}'."
+                    ));
                 }
                 s.on_error = Some(v.to_string());
             }
             "agent-port" => {
-                s.agent_port = Some(
-                    u16::try_from(num()?)
-                        .map_err(|_| "'agent-port' expects a port number.".to_string())?,
-                )
+                s.agent_port =
+                    Some(u16::try_from(num()?).map_err(|_| "'agent-port' expects a port number.".to_string())?)
             }
             "agent-check" | "agent-send" | "agent-inter" | "agent-addr" => {
                 if kw == "agent-check" {
@@ -400,21 +344,11 @@ fn apply_server_opts(
                 } else {
                     val()?;
                 }
-                ctx.warn(
-                    pos,
-                    format!("'{kw}' is accepted but agent checks are not performed by nbproxy."),
-                );
+                ctx.warn(pos, format!("'{kw}' is accepted but agent checks are not performed by nbproxy."));
             }
-            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn"
-            | "pool-purge-delay" | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
-                if matches!(
-                    kw,
-                    "resolve-prefer"
-                        | "init-addr"
-                        | "pool-max-conn"
-                        | "pool-purge-delay"
-                        | "max-reuse"
-                ) {
+            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn" | "pool-purge-delay"
+            | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
+                if matches!(kw, "resolve-prefer" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse") {
                     val()?;
                 } else {
                     return Err(unsupported(kw));
@@ -436,11 +370,7 @@ fn apply_server_opts(
             _ => {
                 return Err(format!(
                     "unknown keyword '{kw}' on '{}' line.",
-                    if is_default {
-                        "default-server"
-                    } else {
-                        "server"
-                    }
+                    if is_default { "default-server" } else { "server" }
                 ))
             }
         }
