@@ -162,3 +162,79 @@ listen legacy 0.0.0.0:{port}
     let r = check(&text);
     assert_valid("1.4 config", r.code, &r.combined());
 }
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let port = free_port();
+    let text = format!(
+        "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         listen fe\n    bind 127.0.0.1:{port}\n    frobnicate 1\n    balance roundrobin\n    wibble 2\n    \
+         server web01 127.0.0.1:{}\n",
+        port + 1
+    );
+    let r = check(&text);
+    assert!(r.code.is_some_and(|c| c != 0), "accepted:\n{}", r.combined());
+    for kw in ["frobnicate", "wibble"] {
+        let at = r.at(line_of(&text, kw));
+        assert!(r.stderr.contains(&at), "{kw}: stderr does not name {at}:\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn several_files_are_read_in_order_and_errors_name_their_file() {
+    let [port, s1]: [u16; 2] = free_ports(2).try_into().unwrap();
+    let common =
+        "global\n    maxconn 100\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    \
+                  timeout server 5s\n";
+    let listen = format!("listen fe\n    bind 127.0.0.1:{port}\n    server web01 127.0.0.1:{s1}\n");
+    let r = check_files(&[("00-common.cfg", common), ("10-listen.cfg", &listen)]);
+    assert_valid("two files", r.code, &r.combined());
+
+    let broken = format!("{listen}    frobnicate\n");
+    let r = check_files(&[("00-common.cfg", common), ("10-listen.cfg", &broken)]);
+    let second = r.file.with_file_name("10-listen.cfg");
+    let at = format!("{}:4", second.display());
+    assert!(r.code.is_some_and(|c| c != 0), "accepted:\n{}", r.combined());
+    assert!(r.stderr.contains(&at), "stderr does not name {at}:\n{}", r.stderr);
+}
+
+#[test]
+fn ssl_is_refused_not_ignored() {
+    let port = free_port();
+    let text = format!(
+        "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         listen fe\n    bind 127.0.0.1:{port} ssl crt /nonexistent/site.pem\n    server web01 127.0.0.1:{}\n",
+        port + 1
+    );
+    let r = check(&text);
+    assert!(r.code.is_some_and(|c| c != 0), "ssl silently accepted:\n{}", r.combined());
+    assert!(r.stderr.contains(&r.at(8)), "stderr does not name {}:\n{}", r.at(8), r.stderr);
+    assert!(r.stderr.contains("not supported"), "SPEC §4: 'ssl' is not supported yet; got:\n{}", r.stderr);
+}
+
+#[test]
+fn conditional_blocks_skip_what_is_not_selected() {
+    let port = free_port();
+    let text = format!(
+        r#"defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+listen fe
+    bind 127.0.0.1:{port}
+.if defined(NBPROXY_TEST_SURELY_UNDEFINED_VARIABLE)
+    frobnicate this would be an error
+.else
+    balance roundrobin
+.endif
+.if streq(same,same)
+    server web01 127.0.0.1:{s}
+.endif
+"#,
+        s = port + 1
+    );
+    let r = check(&text);
+    assert_valid(".if/.else/.endif", r.code, &r.combined());
+}

@@ -12,6 +12,12 @@ const RISE: u64 = 2;
 
 /// `frontend fe` → `backend be` with checked servers, logging to the collector at local0 info.
 fn checked_cfg(log_port: u16, port: u16, servers: &[(&str, u16)]) -> String {
+    let servers: Vec<(&str, u16, &str)> = servers.iter().map(|(n, p)| (*n, *p, "")).collect();
+    checked_cfg_with(log_port, port, &servers)
+}
+
+/// As [`checked_cfg`], with extra words per server (e.g. `backup`).
+fn checked_cfg_with(log_port: u16, port: u16, servers: &[(&str, u16, &str)]) -> String {
     let mut cfg = format!(
         r#"global
     log 127.0.0.1:{log_port} local0 info
@@ -32,8 +38,10 @@ backend be
     balance roundrobin
 "#
     );
-    for (name, p) in servers {
-        cfg.push_str(&format!("    server {name} 127.0.0.1:{p} check inter {INTER_MS} fall {FALL} rise {RISE}\n"));
+    for (name, p, extra) in servers {
+        cfg.push_str(&format!(
+            "    server {name} 127.0.0.1:{p} check inter {INTER_MS} fall {FALL} rise {RISE} {extra}\n"
+        ));
     }
     cfg
 }
@@ -54,11 +62,12 @@ fn stopped_server_goes_down_gets_no_traffic_and_comes_back() {
     let before = banner_counts(port, 4);
     assert_eq!(count(&before, "web02"), 2, "both servers should serve at first: {before:?}");
 
+    let mark = logs.mark();
     web02.stop();
     let t0 = Instant::now();
     let limit = Duration::from_millis(INTER_MS * FALL) + margin();
     let down = logs
-        .wait_for(|l| l.contains("Server be/web02 is DOWN"), limit)
+        .wait_for_since(mark, |l| l.contains("Server be/web02 is DOWN"), limit)
         .unwrap_or_else(|| panic!("no 'Server be/web02 is DOWN' within {limit:?}"));
     eprintln!("DOWN logged after {:?}: {down}", t0.elapsed());
     assert!(down.starts_with("<129>"), "DOWN is logged at alert on local0 (<129>): {down}");
@@ -67,11 +76,12 @@ fn stopped_server_goes_down_gets_no_traffic_and_comes_back() {
     let after = banner_counts(port, 10);
     assert_eq!(count(&after, "web01"), 10, "a DOWN server got traffic: {after:?}");
 
+    let mark = logs.mark();
     web02.restart();
     let t1 = Instant::now();
     let limit = Duration::from_millis(INTER_MS * RISE) + margin();
     let up = logs
-        .wait_for(|l| l.contains("Server be/web02 is UP"), limit)
+        .wait_for_since(mark, |l| l.contains("Server be/web02 is UP"), limit)
         .unwrap_or_else(|| panic!("no 'Server be/web02 is UP' within {limit:?} of the restart"));
     eprintln!("UP logged after {:?}: {up}", t1.elapsed());
     assert!(up.starts_with("<133>"), "UP is logged at notice on local0 (<133>): {up}");
@@ -88,12 +98,13 @@ fn all_servers_down_closes_clients_promptly_and_logs_why() {
     let _p = Proxy::start_and_wait(&checked_cfg(logs.port, port, &[("web01", web01.port)]), port);
     assert_eq!(banner_of(port).unwrap(), "web01");
 
+    let mark = logs.mark();
     web01.stop();
     let limit = Duration::from_millis(INTER_MS * FALL) + margin();
-    logs.wait_for(|l| l.contains("Server be/web01 is DOWN"), limit)
+    logs.wait_for_since(mark, |l| l.contains("Server be/web01 is DOWN"), limit)
         .unwrap_or_else(|| panic!("no 'Server be/web01 is DOWN' within {limit:?}"));
     let none = logs
-        .wait_for(|l| l.contains("backend be has no server available"), Duration::from_millis(500))
+        .wait_for_since(mark, |l| l.contains("backend be has no server available"), Duration::from_millis(500))
         .expect("no 'backend be has no server available!' line");
     assert!(none.starts_with("<128>"), "'no server available' is logged at emerg on local0 (<128>): {none}");
 
@@ -120,4 +131,28 @@ fn all_servers_down_closes_clients_promptly_and_logs_why() {
     assert!(line.starts_with("<134>"), "traffic at info on local0 (<134>): {line}");
     assert_eq!((t.frontend.as_str(), t.backend.as_str(), t.server.as_str()), ("fe", "be", "<NOSRV>"), "{line}");
     assert!(t.state.starts_with('S'), "termination state should start with S (SC): {line}");
+}
+
+#[test]
+fn backup_server_serves_only_when_the_active_ones_are_down() {
+    let logs = UdpCollector::start();
+    let mut web01 = BannerServer::start("web01");
+    let spare = BannerServer::start("spare");
+    let port = free_port();
+    let _p = Proxy::start_and_wait(
+        &checked_cfg_with(logs.port, port, &[("web01", web01.port, ""), ("spare", spare.port, "backup")]),
+        port,
+    );
+    let counts = banner_counts(port, 6);
+    assert_eq!(count(&counts, "web01"), 6, "a backup server got traffic while the active one is UP: {counts:?}");
+
+    let mark = logs.mark();
+    web01.stop();
+    let limit = Duration::from_millis(INTER_MS * FALL) + margin();
+    let down = logs
+        .wait_for_since(mark, |l| l.contains("Server be/web01 is DOWN"), limit)
+        .unwrap_or_else(|| panic!("no 'Server be/web01 is DOWN' within {limit:?}"));
+    assert!(down.contains("0 active and 1 backup servers left"), "{down}");
+    let counts = banner_counts(port, 4);
+    assert_eq!(count(&counts, "spare"), 4, "the backup should take over: {counts:?}");
 }

@@ -91,8 +91,9 @@ fn warning_level_target_gets_state_changes_but_no_traffic() {
         .wait_for(|l| l.contains("Server be/web02 is DOWN"), Duration::from_secs(2))
         .expect("the warning target did not get the DOWN line");
     assert!(down.starts_with("<129>"), "{down}");
+    let mark = info.mark();
     web02.restart();
-    info.wait_for(|l| l.contains("Server be/web02 is UP"), Duration::from_secs(2))
+    info.wait_for_since(mark, |l| l.contains("Server be/web02 is UP"), Duration::from_secs(2))
         .expect("the info target did not get the UP line");
     thread::sleep(Duration::from_millis(200));
 
@@ -130,6 +131,11 @@ fn dontlognull_skips_sessions_without_client_data() {
     thread::sleep(Duration::from_millis(300));
     let lines = logs.lines();
     assert!(!lines.iter().any(|l| is_session_of(l, silent_port)), "null session logged: {lines:#?}");
+}
+
+/// True if `n` appears in `line` as a whole number (not as part of a longer one).
+fn names_number(line: &str, n: i32) -> bool {
+    line.split(|c: char| !c.is_ascii_digit()).any(|t| t == n.to_string())
 }
 
 fn lines_of(path: &Path) -> Vec<String> {
@@ -183,4 +189,90 @@ fn file_log_is_reopened_after_rename_and_hup() {
     for cp in first.iter().chain(&second) {
         assert_eq!(all.iter().filter(|l| is_session_of(l, *cp)).count(), 1, "session {cp} not logged exactly once");
     }
+}
+
+#[test]
+fn default_format_logs_connect_from() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    // No `option tcplog`: HAProxy's default format, one line at accept (HAPROXY-FACTS §3.2).
+    let text = format!(
+        "global\n    log 127.0.0.1:{} local0 info\n\ndefaults\n    mode tcp\n    log global\n    timeout connect 1s\n    \
+         timeout client 10s\n    timeout server 10s\n\nlisten fe\n    bind 127.0.0.1:{port}\n    server web01 127.0.0.1:{}\n",
+        logs.port, web01.port
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+    let (client_port, _) = session(port);
+    let want = format!("Connect from 127.0.0.1:{client_port} to 127.0.0.1:{port} (fe/TCP)");
+    let line = logs
+        .wait_for(|l| l.contains(&want), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no {want:?} line; got {:#?}", logs.lines()));
+    assert!(line.starts_with("<134>"), "{line}");
+}
+
+#[test]
+fn log_tag_replaces_the_program_name() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(
+        &[format!("log 127.0.0.1:{} local0 info", logs.port), "log-tag edge-lb".to_string()],
+        "",
+        port,
+        &[("web01", web01.port, "")],
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+    let (client_port, _) = session(port);
+    let line = logs.wait_for(|l| is_session_of(l, client_port), Duration::from_secs(3)).expect("no traffic line");
+    let s = parse_syslog(&line).unwrap_or_else(|| panic!("not RFC3164: {line}"));
+    assert_eq!(s.tag, "edge-lb", "{line}");
+}
+
+#[test]
+fn client_timeout_is_logged_as_cd() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(&[format!("log 127.0.0.1:{} local0 info", logs.port)], "", port, &[("web01", web01.port, "")])
+        .replace("timeout client 10s", "timeout client 500ms");
+    let _p = Proxy::start_and_wait(&text, port);
+
+    let mut c = Conn::open(port).unwrap();
+    let client_port = c.local_port();
+    assert_eq!(c.banner().unwrap(), "web01");
+    c.set_read_timeout(Duration::from_secs(3));
+    let t0 = std::time::Instant::now();
+    match c.read_line() {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof || e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("idle client should be closed by `timeout client 500ms`, got {other:?}"),
+    }
+    let idle = t0.elapsed();
+    assert!(idle >= Duration::from_millis(400) && idle < Duration::from_millis(2000), "closed after {idle:?}");
+    let line = logs.wait_for(|l| is_session_of(l, client_port), Duration::from_secs(2)).expect("no traffic line");
+    let t = parse_tcplog(&line).unwrap_or_else(|| panic!("not tcplog: {line}"));
+    assert_eq!(t.state, "cD", "client-side timeout during data: {line}");
+}
+
+#[test]
+fn worker_death_is_logged_by_the_master() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(&[format!("log 127.0.0.1:{} local0 info", logs.port)], "", port, &[("web01", web01.port, "")])
+        .replacen("global\n", "global\n    nbproc 2\n", 1);
+    let p = Proxy::start_and_wait(&text, port);
+    let workers = p.wait_workers(2, Duration::from_secs(3));
+    let victim = workers[0];
+    thread::sleep(Duration::from_millis(200)); // start-up lines (which name the workers too) are in
+    let mark = logs.mark();
+    assert!(send_signal(victim, libc::SIGKILL));
+    let line = logs
+        .wait_for_since(
+            mark,
+            |l| names_number(l, victim) && parse_syslog(l).is_some_and(|s| s.pid == Some(p.pid() as u32)),
+            Duration::from_secs(2),
+        )
+        .unwrap_or_else(|| panic!("master {} logged nothing naming worker {victim}", p.pid()));
+    eprintln!("{line}");
 }

@@ -253,3 +253,41 @@ fn sf_hands_over_to_a_new_process_without_refusals() {
     assert_eq!(banner_of(port).unwrap(), "web01");
     assert!(!second.workers().is_empty(), "the second instance has no worker");
 }
+
+#[test]
+fn several_f_files_make_one_configuration() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let common = "global\n    nbproc 2\n\ndefaults\n    mode tcp\n    timeout connect 2s\n    timeout client 10s\n    \
+                  timeout server 10s\n";
+    let listen = format!("listen fe\n    bind 127.0.0.1:{port}\n    server web01 127.0.0.1:{}\n", web01.port);
+    let mut p = Proxy::start_files(&[("00-common.cfg", common), ("10-listen.cfg", &listen)], &[]);
+    p.wait_listening(port);
+    p.wait_workers(2, Duration::from_secs(3));
+    let mut c = Conn::open(port).unwrap();
+    assert_eq!(c.banner().unwrap(), "web01");
+    assert_eq!(c.say("two files").unwrap(), "web01: two files");
+}
+
+#[test]
+fn st_hands_over_and_stops_the_old_process_at_once() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let text = cfg(1, port, &web01);
+    let mut first = Proxy::start_and_wait(&text, port);
+    first.wait_workers(1, Duration::from_secs(3));
+    let mut held = Conn::open(port).unwrap();
+    assert_eq!(held.banner().unwrap(), "web01");
+
+    let old = first.pid().to_string();
+    let second = Proxy::start_with(&text, &["-st", &old]);
+    // Unlike -sf, the open session does not keep the old process alive.
+    assert!(first.wait_exit(Duration::from_secs(2)).is_some(), "old master alive 2 s after `-st {old}`");
+    held.set_read_timeout(Duration::from_secs(1));
+    assert!(held.say("anyone?").is_err(), "the old process's session survived -st");
+    assert!(
+        wait_until(Duration::from_secs(2), || banner_of(port).is_ok_and(|n| n == "web01")),
+        "second instance not serving"
+    );
+    assert!(!second.workers().is_empty());
+}

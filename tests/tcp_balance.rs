@@ -139,3 +139,88 @@ fn large_transfer_is_carried_intact() {
     sender.join().unwrap();
     assert_eq!(c.read_rest().unwrap(), "", "data after the last reply");
 }
+
+#[test]
+fn first_fills_servers_in_order() {
+    let (web01, web02) = (BannerServer::start("web01"), BannerServer::start("web02"));
+    let port = free_port();
+    let _p = Proxy::start_and_wait(
+        &listen_cfg(port, "first", &[("web01", web01.port, "maxconn 2"), ("web02", web02.port, "maxconn 2")]),
+        port,
+    );
+    let mut held = Vec::new();
+    let mut names = Vec::new();
+    for _ in 0..3 {
+        let mut c = Conn::open(port).unwrap();
+        names.push(c.banner().unwrap());
+        held.push(c);
+    }
+    assert_eq!(names, ["web01", "web01", "web02"], "first: web01 until its maxconn, then web02");
+}
+
+#[test]
+fn disabled_server_gets_no_traffic() {
+    let (web01, web02) = (BannerServer::start("web01"), BannerServer::start("web02"));
+    let port = free_port();
+    let _p = Proxy::start_and_wait(
+        &listen_cfg(port, "roundrobin", &[("web01", web01.port, ""), ("web02", web02.port, "disabled")]),
+        port,
+    );
+    let counts = banner_counts(port, 6);
+    assert_eq!(count(&counts, "web01"), 6, "{counts:?}");
+    assert_eq!(web02.accepted(), 0, "the disabled server was contacted");
+}
+
+#[test]
+fn server_maxconn_queues_the_excess() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let mut cfg = listen_cfg(port, "roundrobin", &[("web01", web01.port, "maxconn 1")]);
+    cfg.push_str("    timeout queue 5s\n");
+    let _p = Proxy::start_and_wait(&cfg, port);
+
+    let mut first = Conn::open(port).unwrap();
+    assert_eq!(first.banner().unwrap(), "web01");
+    let mut second = Conn::open(port).expect("the frontend accepts while the server is full");
+    second.set_read_timeout(Duration::from_millis(400));
+    match second.read_line() {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+        other => panic!("second connection should wait in the queue, got {other:?}"),
+    }
+    assert_eq!(web01.accepted(), 1, "maxconn 1 exceeded");
+
+    first.shutdown_write().unwrap();
+    let _ = first.read_rest();
+    second.set_read_timeout(Duration::from_secs(2));
+    assert_eq!(second.banner().expect("queued connection not served after the slot freed"), "web01");
+    assert_eq!(second.say("queued").unwrap(), "web01: queued");
+}
+
+#[test]
+fn mode_health_answers_ok() {
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\n\
+         listen health\n    bind 127.0.0.1:{port}\n    mode health\n"
+    );
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let mut c = Conn::open(port).unwrap();
+    let all = c.read_rest().expect("mode health closes after answering");
+    assert!(all.starts_with("OK"), "mode health answered {all:?}");
+}
+
+#[test]
+fn redispatch_moves_a_refused_connection_to_another_server() {
+    let mut dead = BannerServer::start("dead");
+    dead.stop(); // its port now refuses connections; no health check to notice
+    let web02 = BannerServer::start("web02");
+    let port = free_port();
+    let mut cfg = listen_cfg(port, "roundrobin", &[("dead", dead.port, ""), ("web02", web02.port, "")]);
+    cfg.push_str("    retries 1\n    option redispatch\n");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    for i in 0..4 {
+        let mut c = Conn::open(port).unwrap();
+        c.set_read_timeout(Duration::from_secs(4)); // a retry after a refusal may wait 1 s (HAPROXY-FACTS §5.2)
+        assert_eq!(c.banner().unwrap_or_else(|e| panic!("client #{i}: {e}")), "web02", "client #{i}");
+    }
+}

@@ -458,7 +458,7 @@ impl Worker {
         let fe = sess.fe;
         let f = &self.rt.frontends[fe];
         let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
-        let null = from_client == 0 && term == *b"--";
+        let null = from_client == 0;
         let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
         if !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
             let line = tcplog(&TcpLogFields {

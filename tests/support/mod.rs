@@ -310,11 +310,21 @@ impl Check {
 }
 
 pub fn check(cfg_text: &str) -> Check {
+    check_files(&[("nbproxy.cfg", cfg_text)])
+}
+
+/// `nbproxy -c -f NAME1 -f NAME2 …` on files written to one temp dir; [`Check::file`] is the first one.
+pub fn check_files(files: &[(&str, &str)]) -> Check {
     let dir = TempDir::new("check");
-    let file = dir.join("nbproxy.cfg");
-    fs::write(&file, cfg_text).expect("write config");
-    let run = run_bounded(&["-c", "-f", file.to_str().unwrap()], Duration::from_secs(10));
-    Check { code: run.code, stdout: run.stdout, stderr: run.stderr, file, _dir: dir }
+    let mut args = vec!["-c".to_string()];
+    for (name, text) in files {
+        fs::write(dir.join(name), text).expect("write config");
+        args.push("-f".into());
+        args.push(dir.join(name).to_string_lossy().into_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = run_bounded(&args, Duration::from_secs(10));
+    Check { code: run.code, stdout: run.stdout, stderr: run.stderr, file: dir.join(files[0].0), _dir: dir }
 }
 
 /// 1-based number of the first line of `text` containing `needle`.
@@ -348,14 +358,22 @@ impl Proxy {
 
     /// Like [`Proxy::start`] with `extra` arguments appended (e.g. `["-sf", "1234"]`, which must come last).
     pub fn start_with(cfg_text: &str, extra: &[&str]) -> Proxy {
+        Proxy::start_files(&[("nbproxy.cfg", cfg_text)], extra)
+    }
+
+    /// Writes each `(name, text)` into the temp dir and starts `-db -f NAME1 -f NAME2 … -p PIDFILE [extra…]`;
+    /// [`Proxy::cfg_path`] is the first file.
+    pub fn start_files(files: &[(&str, &str)], extra: &[&str]) -> Proxy {
         let dir = TempDir::new("proxy");
-        let cfg = dir.join("nbproxy.cfg");
-        fs::write(&cfg, cfg_text).expect("write config");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("-db");
+        for (name, text) in files {
+            fs::write(dir.join(name), text).expect("write config");
+            cmd.arg("-f").arg(dir.join(name));
+        }
+        let cfg = dir.join(files[0].0);
         let pidfile = dir.join("nbproxy.pid");
-        let child = Command::new(BIN)
-            .arg("-db")
-            .arg("-f")
-            .arg(&cfg)
+        let child = cmd
             .arg("-p")
             .arg(&pidfile)
             .args(extra)
@@ -743,9 +761,19 @@ impl UdpCollector {
 
     /// The first line (received so far or within `timeout`) matching `pred`.
     pub fn wait_for(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
+        self.wait_for_since(0, pred, timeout)
+    }
+
+    /// How many lines have been received: a mark for [`UdpCollector::wait_for_since`].
+    pub fn mark(&self) -> usize {
+        lock(&self.lines).len()
+    }
+
+    /// Like [`UdpCollector::wait_for`], ignoring the first `mark` lines.
+    pub fn wait_for_since(&self, mark: usize, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
         let mut found = None;
         wait_until(timeout, || {
-            found = lock(&self.lines).iter().find(|l| pred(l)).cloned();
+            found = lock(&self.lines).iter().skip(mark).find(|l| pred(l)).cloned();
             found.is_some()
         });
         found
