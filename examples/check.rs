@@ -1,6 +1,6 @@
 //! Temporary driver for the config loader: `cargo run --example check -- -c -f FILE [-f FILE…]`.
 //! Prints every diagnostic, then `Configuration file is valid`; exits 0 (valid), 1 (errors) or 2 (no listener),
-//! like `nbproxy -c`.
+//! like `nbproxy -c`. With `NBPROXY_DUMP=1` set, also prints the resolved model.
 
 use std::path::PathBuf;
 
@@ -32,6 +32,9 @@ fn main() {
             if !l.config.has_listeners() {
                 eprintln!("[ALERT] {}", nbproxy::config::NO_LISTENER_MSG);
                 std::process::exit(2);
+            }
+            if std::env::var_os("NBPROXY_DUMP").is_some() {
+                println!("{:#?}", l.config);
             }
             println!("Configuration file is valid");
         }

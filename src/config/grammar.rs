@@ -15,7 +15,9 @@ pub struct HaproxyParser;
 /// One non-empty config line: its position and its words after quoting, escapes and `${ENV}` are applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
+    /// File and 1-based line number.
     pub pos: Pos,
+    /// The words, never empty (blank and comment-only lines are dropped).
     pub words: Vec<String>,
 }
 

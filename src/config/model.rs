@@ -38,10 +38,12 @@ impl Config {
     pub fn backend(&self, name: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.kind.has_backend() && p.name == name)
     }
-    /// Does anything listen? (an enabled frontend or listen with at least one bind). HAProxy 2.6's `-c` exits 2
-    /// with [`crate::config::NO_LISTENER_MSG`] when not.
+    /// Does anything listen? (an enabled frontend or listen with at least one bind, or a `stats socket`, which
+    /// HAProxy 2.6 counts as a listener too). HAProxy 2.6's `-c` exits 2 with [`crate::config::NO_LISTENER_MSG`]
+    /// when not.
     pub fn has_listeners(&self) -> bool {
-        self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
+        !self.global.stats_sockets.is_empty()
+            || self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
     }
     /// Index into `proxies` of the backend named `name`.
     pub fn backend_index(&self, name: &str) -> Option<usize> {

@@ -13,7 +13,8 @@ pub fn parse_time(s: &str) -> Result<Duration, String> {
         "us" => Some(Duration::from_micros(n)),
         "" | "ms" => Some(Duration::from_millis(n)),
         "s" => Some(Duration::from_secs(n)),
-        "m" => n.checked_mul(60).map(Duration::from_secs),
+        // `min` is not documented but HAProxy reads the `m` and accepts it; configs in the wild use it.
+        "m" | "min" => n.checked_mul(60).map(Duration::from_secs),
         "h" => n.checked_mul(3600).map(Duration::from_secs),
         "d" => n.checked_mul(86400).map(Duration::from_secs),
         u => return Err(format!("unexpected character '{}' in time value '{s}'", u.chars().next().unwrap_or('?'))),
@@ -48,6 +49,7 @@ mod tests {
         assert_eq!(parse_time("15s"), Ok(Duration::from_secs(15)));
         assert_eq!(parse_time("10us"), Ok(Duration::from_micros(10)));
         assert_eq!(parse_time("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_time("15min"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_time("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_time("1d"), Ok(Duration::from_secs(86400)));
         assert_eq!(parse_time("7ms"), Ok(Duration::from_millis(7)));

@@ -20,59 +20,26 @@ fn is_ssl_tuning(kw: &str) -> bool {
 }
 
 /// Harmless `tune.*` and performance keywords: accepted, no effect on behaviour.
+#[rustfmt::skip]
 const HARMLESS: &[&str] = &[
-    "tune.maxpollevents",
-    "tune.rcvbuf.client",
-    "tune.rcvbuf.server",
-    "tune.sndbuf.client",
-    "tune.sndbuf.server",
-    "tune.chksize",
-    "tune.http.maxhdr",
-    "tune.http.cookielen",
-    "tune.http.logurilen",
-    "tune.pipesize",
-    "tune.idletimer",
-    "tune.recv_enough",
-    "tune.buffers.limit",
-    "tune.buffers.reserve",
-    "tune.pattern.cache-size",
-    "tune.runqueue-depth",
-    "tune.sched.low-latency",
-    "tune.fd.edge-triggered",
-    "tune.idle-pool.shared",
-    "tune.pool-high-fd-ratio",
-    "tune.pool-low-fd-ratio",
-    "tune.max-checks-per-thread",
-    "tune.comp.maxlevel",
-    "tune.zlib.memlevel",
-    "tune.zlib.windowsize",
-    "tune.listener.multi-queue",
-    "noepoll",
-    "nopoll",
-    "nokqueue",
-    "noevports",
-    "nogetaddrinfo",
-    "busy-polling",
-    "set-dumpable",
-    "insecure-fork-wanted",
-    "insecure-setuid-wanted",
-    "max-spread-checks",
-    "maxconnrate",
-    "maxsessrate",
-    "maxcomprate",
-    "maxzlibmem",
-    "mworker-max-reloads",
-    "numa-cpu-mapping",
-    "strict-limits",
-    "pp2-never-send-local",
-    "profiling.tasks",
-    "profiling.memory",
-    "expose-experimental-directives",
-    "zero-warning",
-    "grace",
-    "cpu-map",
-    "thread-groups",
-    "anonkey",
+    "tune.maxpollevents", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
+    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen", "tune.pipesize",
+    "tune.idletimer", "tune.recv_enough", "tune.buffers.limit", "tune.buffers.reserve", "tune.pattern.cache-size",
+    "tune.runqueue-depth", "tune.sched.low-latency", "tune.fd.edge-triggered", "tune.idle-pool.shared",
+    "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.max-checks-per-thread", "tune.comp.maxlevel",
+    "tune.zlib.memlevel", "tune.zlib.windowsize", "tune.listener.multi-queue", "noepoll", "nopoll", "nokqueue",
+    "noevports", "nogetaddrinfo", "busy-polling", "set-dumpable", "insecure-fork-wanted", "insecure-setuid-wanted",
+    "max-spread-checks", "maxconnrate", "maxsessrate", "maxcomprate", "maxzlibmem", "mworker-max-reloads",
+    "numa-cpu-mapping", "strict-limits", "pp2-never-send-local", "profiling.tasks", "profiling.memory",
+    "expose-experimental-directives", "zero-warning", "grace", "cpu-map", "thread-groups", "anonkey",
+];
+
+/// Global keywords with an effect, for "did you mean" suggestions.
+#[rustfmt::skip]
+const GLOBAL_KEYWORDS: &[&str] = &[
+    "daemon", "nbproc", "pidfile", "chroot", "user", "group", "uid", "gid", "maxconn", "ulimit-n", "spread-checks",
+    "log", "log-tag", "log-send-hostname", "quiet", "debug", "node", "description", "hard-stop-after",
+    "tune.bufsize", "tune.maxrewrite", "tune.maxaccept", "maxpipes", "nosplice", "master-worker", "nbthread", "stats",
 ];
 
 /// Handle one line of the `global` section.
@@ -177,7 +144,11 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         | "httpclient.resolvers.prefer"
         | "stats-file"
         | "default-path" => return Err(unsupported(kw)),
-        _ => return Err(format!("unknown keyword '{kw}' in 'global' section")),
+        _ => {
+            let mut known: Vec<&str> = GLOBAL_KEYWORDS.to_vec();
+            known.extend_from_slice(HARMLESS);
+            return Err(format!("unknown keyword '{kw}' in 'global' section{}", super::proxy::suggest(kw, &known)));
+        }
     }
     Ok(())
 }
@@ -218,15 +189,16 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
                         )
                     }
                     "level" => {
-                        s.level =
-                            match need()? {
-                                "user" => StatsLevel::User,
-                                "operator" => StatsLevel::Operator,
-                                "admin" => StatsLevel::Admin,
-                                l => return Err(format!(
+                        s.level = match need()? {
+                            "user" => StatsLevel::User,
+                            "operator" => StatsLevel::Operator,
+                            "admin" => StatsLevel::Admin,
+                            l => {
+                                return Err(format!(
                                     "'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'"
-                                )),
+                                ))
                             }
+                        }
                     }
                     "user" => s.user = Some(UserSpec::Name(need()?.to_string())),
                     "group" => s.group = Some(UserSpec::Name(need()?.to_string())),
@@ -266,9 +238,11 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
     Ok(())
 }
 
+#[rustfmt::skip]
 const FACILITIES: &[&str] = &[
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
-    "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
 ];
 
 fn level(s: &str) -> Option<Level> {

@@ -1,8 +1,10 @@
 //! Parse tree (tokenized, preprocessed lines) → [`Config`]: sections, `defaults` inheritance, legacy mappings,
 //! cross-references and validation. Every error carries `file:line`; all errors are collected.
 
+mod checks;
 mod global;
 mod options;
+mod persist;
 mod proxy;
 mod rules;
 mod server;
@@ -14,6 +16,7 @@ use super::model::*;
 use super::{DiagLevel, Diagnostic};
 
 pub(crate) use proxy::PxBuilder;
+pub use server::parse_bind_addrs;
 
 /// Collects diagnostics while resolving.
 #[derive(Default)]
@@ -36,8 +39,10 @@ pub(crate) fn unsupported(kw: &str) -> String {
 }
 
 /// Section kinds nbproxy refuses as a whole.
-const REFUSED_SECTIONS: &[&str] =
-    &["resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward"];
+#[rustfmt::skip]
+const REFUSED_SECTIONS: &[&str] = &[
+    "resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward",
+];
 
 enum Section {
     None,
@@ -267,8 +272,35 @@ fn assign_ids(cfg: &mut Config, ctx: &mut Ctx) {
     }
 }
 
+/// Every ACL term of a proxy: named ACLs and anonymous ones in conditions.
+fn acl_terms(p: &Proxy) -> Vec<(&Pos, &AclTerm)> {
+    let mut v: Vec<(&Pos, &AclTerm)> = p.acls.iter().map(|a| (&a.pos, &a.term)).collect();
+    let mut conds: Vec<(&Pos, &Cond)> = Vec::new();
+    conds.extend(p.use_backends.iter().filter_map(|u| u.cond.as_ref().map(|c| (&u.pos, c))));
+    conds.extend(p.http_request.iter().chain(&p.http_response).filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
+    conds.extend(p.tcp_request.iter().filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
+    conds.extend(p.legacy_rules.iter().filter_map(|r| r.cond.as_ref().map(|c| (&r.pos, c))));
+    for (pos, c) in conds {
+        for t in c.alternatives.iter().flatten() {
+            if let CondTermKind::Anonymous(a) = &t.kind {
+                v.push((pos, a));
+            }
+        }
+    }
+    v
+}
+
 fn validate(cfg: &Config, ctx: &mut Ctx) {
     for p in &cfg.proxies {
+        for (pos, t) in acl_terms(p) {
+            if t.fetch == "http_auth" || t.fetch == "http_auth_group" {
+                match t.args.first() {
+                    Some(ul) if cfg.userlists.iter().any(|u| &u.name == ul) => {}
+                    Some(ul) => ctx.alert(pos, format!("'{}': unable to find userlist '{ul}'.", t.fetch)),
+                    None => ctx.alert(pos, format!("'{}' expects a userlist name in parentheses.", t.fetch)),
+                }
+            }
+        }
         let check_be = |ctx: &mut Ctx, name: &str, pos: &Pos| {
             if name.contains("%[") {
                 return;
@@ -302,7 +334,7 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
         }
         let names: HashSet<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
         for us in &p.use_servers {
-            if !names.contains(us.server.as_str()) {
+            if !us.server.contains("%[") && !names.contains(us.server.as_str()) {
                 ctx.alert(
                     &us.pos,
                     format!(
@@ -317,7 +349,7 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
         let mut seen = HashSet::new();
         for s in &p.servers {
             if !seen.insert(s.name.as_str()) {
-                ctx.alert(
+                ctx.warn(
                     &s.pos,
                     format!("{} '{}': server name '{}' is used more than once.", p.kind.as_str(), p.name, s.name),
                 );
@@ -343,16 +375,6 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
                     _ => {}
                 }
             }
-        }
-        if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled {
-            ctx.warn(
-                &p.pos,
-                format!(
-                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
-                    p.kind.as_str(),
-                    p.name
-                ),
-            );
         }
         let t = &p.timeouts;
         let missing = match p.kind {

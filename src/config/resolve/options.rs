@@ -4,7 +4,7 @@ use super::proxy::{parse_num, PxBuilder, B, D, F};
 use super::{unsupported, Ctx};
 use crate::config::grammar::Line;
 use crate::config::model::*;
-use crate::config::units::{parse_size, parse_time};
+use crate::config::units::parse_time;
 
 /// Boolean options, by name.
 fn bool_opt<'a>(o: &'a mut ProxyOptions, name: &str) -> Option<&'a mut bool> {
@@ -42,56 +42,25 @@ fn bool_opt<'a>(o: &'a mut ProxyOptions, name: &str) -> Option<&'a mut bool> {
 }
 
 /// Options accepted with no effect on nbproxy's behaviour (performance hints or already the default).
-const NOOP_OPTIONS: &[&str] =
-    &["http-buffer-request", "disable-h2-upgrade", "http-ignore-probes", "dontlog-normal-x", "idle-close-on-response"];
+#[rustfmt::skip]
+const NOOP_OPTIONS: &[&str] = &[
+    "http-buffer-request",
+    "disable-h2-upgrade",
+    "http-ignore-probes",
+    "dontlog-normal-x",
+    "idle-close-on-response",
+];
 
 /// Every option name, for suggestions.
+#[rustfmt::skip]
 const OPTION_NAMES: &[&str] = &[
-    "redispatch",
-    "allbackups",
-    "persist",
-    "abortonclose",
-    "dontlognull",
-    "dontlog-normal",
-    "log-separate-errors",
-    "logasap",
-    "log-health-checks",
-    "tcpka",
-    "clitcpka",
-    "srvtcpka",
-    "nolinger",
-    "splice-auto",
-    "splice-request",
-    "splice-response",
-    "http-pretend-keepalive",
-    "checkcache",
-    "accept-invalid-http-request",
-    "accept-invalid-http-response",
-    "http-use-proxy-header",
-    "http-no-delay",
-    "independent-streams",
-    "transparent",
-    "contstats",
-    "socket-stats",
-    "tcp-smart-accept",
-    "tcp-smart-connect",
-    "httplog",
-    "tcplog",
-    "httpchk",
-    "ssl-hello-chk",
-    "smtpchk",
-    "mysql-check",
-    "redis-check",
-    "ldap-check",
-    "pgsql-check",
-    "tcp-check",
-    "forwardfor",
-    "originalto",
-    "http-keep-alive",
-    "http-server-close",
-    "httpclose",
-    "forceclose",
-    "http-tunnel",
+    "redispatch", "allbackups", "persist", "abortonclose", "dontlognull", "dontlog-normal", "log-separate-errors",
+    "logasap", "log-health-checks", "tcpka", "clitcpka", "srvtcpka", "nolinger", "splice-auto", "splice-request",
+    "splice-response", "http-pretend-keepalive", "checkcache", "accept-invalid-http-request",
+    "accept-invalid-http-response", "http-use-proxy-header", "http-no-delay", "independent-streams", "transparent",
+    "contstats", "socket-stats", "tcp-smart-accept", "tcp-smart-connect", "httplog", "tcplog", "httpchk",
+    "ssl-hello-chk", "smtpchk", "mysql-check", "redis-check", "ldap-check", "pgsql-check", "tcp-check", "forwardfor",
+    "originalto", "http-keep-alive", "http-server-close", "httpclose", "forceclose", "http-tunnel",
     "http-buffer-request",
 ];
 
@@ -227,8 +196,9 @@ impl PxBuilder {
 
     /// `balance ALGO [args]`.
     pub(crate) fn balance(&mut self, w: &[String]) -> Result<(), String> {
-        let algo = w.first().ok_or("'balance' expects an algorithm.")?.as_str();
-        let args = &w[1..];
+        // 1.4: a bare `balance` means roundrobin.
+        let algo = w.first().map(String::as_str).unwrap_or("roundrobin");
+        let args = w.get(1..).unwrap_or(&[]);
         self.px.balance = match algo {
             "roundrobin" => Balance::RoundRobin,
             "static-rr" => Balance::StaticRr,
@@ -291,63 +261,6 @@ impl PxBuilder {
         Ok(())
     }
 
-    /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] …`.
-    pub(crate) fn cookie(&mut self, w: &[String]) -> Result<(), String> {
-        let name = w.get(1).ok_or("'cookie' expects <cookie_name> as argument.")?.clone();
-        let mut c = CookieConf {
-            name,
-            mode: CookieMode::Passive,
-            indirect: false,
-            nocache: false,
-            postonly: false,
-            preserve: false,
-            httponly: false,
-            secure: false,
-            domains: Vec::new(),
-            maxidle: None,
-            maxlife: None,
-            dynamic: false,
-            attrs: Vec::new(),
-        };
-        let mut i = 2;
-        while i < w.len() {
-            let val = |i: usize| w.get(i + 1).ok_or_else(|| format!("'cookie {}' expects a value.", w[i]));
-            match w[i].as_str() {
-                "rewrite" => c.mode = CookieMode::Rewrite,
-                "insert" => c.mode = CookieMode::Insert,
-                "prefix" => c.mode = CookieMode::Prefix,
-                "indirect" => c.indirect = true,
-                "nocache" => c.nocache = true,
-                "postonly" => c.postonly = true,
-                "preserve" => c.preserve = true,
-                "httponly" => c.httponly = true,
-                "secure" => c.secure = true,
-                "dynamic" => c.dynamic = true,
-                "domain" => {
-                    c.domains.push(val(i)?.clone());
-                    i += 1;
-                }
-                "attr" => {
-                    c.attrs.push(val(i)?.clone());
-                    i += 1;
-                }
-                "maxidle" | "maxlife" => {
-                    let d = parse_time(val(i)?).map_err(|e| format!("'cookie {}': {e}", w[i]))?;
-                    if w[i] == "maxidle" {
-                        c.maxidle = Some(d);
-                    } else {
-                        c.maxlife = Some(d);
-                    }
-                    i += 1;
-                }
-                o => return Err(format!("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'maxlife', 'dynamic' and 'attr' options (got '{o}').")),
-            }
-            i += 1;
-        }
-        self.px.cookie = Some(c);
-        Ok(())
-    }
-
     /// `stats …` in a proxy.
     pub(crate) fn stats(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
@@ -395,6 +308,14 @@ impl PxBuilder {
             }
             "" => return Err("'stats' expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-node' or 'uri'.".into()),
             o => {
+                const SUBS: &[&str] = &["admin", "auth", "enable", "hide-version", "http-request", "realm", "refresh", "scope", "show-desc", "show-legends", "show-node", "uri"];
+                // `stats uri/admin?stats`: a missing space after a sub-keyword.
+                if let Some(k) = SUBS.iter().find(|k| o.len() > k.len() && o.starts_with(*k) && !o[k.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')) {
+                    return Err(format!(
+                        "unknown stats parameter '{o}'; did you mean 'stats {k} {}' maybe ?",
+                        &o[k.len()..]
+                    ));
+                }
                 return Err(format!(
                     "unknown stats parameter '{o}', expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-node' or 'uri'{}",
                     super::proxy::suggest(o, &["admin", "auth", "enable", "hide-version", "http-request", "realm", "refresh", "scope", "show-desc", "show-legends", "show-node", "uri"])
@@ -505,208 +426,6 @@ impl PxBuilder {
         self.px.captures.push(Capture { kind, name, len });
         Ok(())
     }
-
-    /// `stick-table …` and `stick on|match|store-request|store-response …`.
-    pub(crate) fn stick(&mut self, line: &Line) -> Result<(), String> {
-        let w = &line.words;
-        if w[0] == "stick-table" {
-            let mut st = StickConf {
-                pos: line.pos.clone(),
-                table_type: String::new(),
-                len: None,
-                size: 0,
-                expire: None,
-                nopurge: false,
-                rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default(),
-            };
-            let mut i = 1;
-            while i < w.len() {
-                let v = w.get(i + 1).ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
-                match w[i].as_str() {
-                    "type" => {
-                        st.table_type = v?.clone();
-                        if !matches!(st.table_type.as_str(), "ip" | "ipv6" | "integer" | "string" | "binary") {
-                            return Err(format!("'stick-table': unknown type '{}'", st.table_type));
-                        }
-                        if w.get(i + 2).map(String::as_str) == Some("len") {
-                            st.len = Some(parse_num(w, i + 3)?);
-                            i += 2;
-                        }
-                    }
-                    "size" => st.size = parse_size(v?).map_err(|e| format!("'stick-table size': {e}"))?,
-                    "expire" => st.expire = Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?),
-                    "len" => st.len = Some(parse_num(w, i + 1)?),
-                    "store" => {
-                        v?;
-                    }
-                    "nopurge" => {
-                        st.nopurge = true;
-                        i -= 1;
-                    }
-                    "peers" => return Err(unsupported("peers")),
-                    o => return Err(format!("'stick-table': unknown argument '{o}'")),
-                }
-                i += 2;
-            }
-            if st.table_type.is_empty() || st.size == 0 {
-                return Err("'stick-table': missing 'type' or 'size'.".into());
-            }
-            self.px.stick = Some(st);
-            return Ok(());
-        }
-        let kind = w.get(1).ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?.clone();
-        if !matches!(kind.as_str(), "on" | "match" | "store-request" | "store-response") {
-            return Err(format!(
-                "'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."
-            ));
-        }
-        let expr = w.get(2).ok_or("'stick' expects a sample expression.")?.clone();
-        let mut table = None;
-        let mut rest = &w[3..];
-        if rest.first().map(String::as_str) == Some("table") {
-            table = Some(rest.get(1).ok_or("'stick ... table' expects a table name.")?.clone());
-            rest = &rest[2..];
-        }
-        let cond = self.opt_cond(rest, &line.pos)?;
-        let rule = StickRule { pos: line.pos.clone(), kind, expr, table, cond };
-        let pos = line.pos.clone();
-        self.px
-            .stick
-            .get_or_insert_with(|| StickConf {
-                pos,
-                table_type: String::new(),
-                len: None,
-                size: 0,
-                expire: None,
-                nopurge: false,
-                rules: Vec::new(),
-            })
-            .rules
-            .push(rule);
-        Ok(())
-    }
-
-    /// `http-check expect|send|disable-on-404|send-state|comment`.
-    pub(crate) fn http_check_line(&mut self, w: &[String]) -> Result<(), String> {
-        let h = &mut self.http_check;
-        match w.get(1).map(String::as_str) {
-            Some("disable-on-404") => h.disable_on_404 = true,
-            Some("send-state") => h.send_state = true,
-            Some("comment") => {}
-            Some("expect") => h.expect = Some(expect(&w[2..], "http-check")?),
-            Some("send") => {
-                let mut i = 2;
-                while i < w.len() {
-                    let v = w
-                        .get(i + 1)
-                        .ok_or_else(|| format!("'http-check send': '{}' expects an argument.", w[i]))?
-                        .clone();
-                    match w[i].as_str() {
-                        "meth" => h.method = v,
-                        "uri" | "uri-lf" => h.uri = v,
-                        "ver" => h.version = v,
-                        "body" | "body-lf" => h.body = Some(v),
-                        "hdr" => {
-                            let val = w.get(i + 2).ok_or("'http-check send hdr' expects a name and a value.")?.clone();
-                            h.headers.push((v, val));
-                            i += 1;
-                        }
-                        o => return Err(format!("'http-check send': unknown keyword '{o}'")),
-                    }
-                    i += 2;
-                }
-            }
-            Some("connect") | Some("set-var") | Some("unset-var") => {
-                return Err(unsupported(&format!("http-check {}", w[1])))
-            }
-            _ => {
-                return Err("'http-check' expects 'disable-on-404', 'send-state', 'expect', 'send' or 'comment'.".into())
-            }
-        }
-        Ok(())
-    }
-
-    /// `tcp-check connect|send|send-binary|expect|comment`.
-    pub(crate) fn tcp_check_line(&mut self, w: &[String]) -> Result<(), String> {
-        let rule = match w.get(1).map(String::as_str) {
-            Some("connect") => {
-                let mut port = None;
-                let mut i = 2;
-                while i < w.len() {
-                    match w[i].as_str() {
-                        "port" => {
-                            port = Some(parse_num(w, i + 1)?);
-                            i += 1;
-                        }
-                        "ssl" | "sni" | "alpn" | "check-sni" => return Err(unsupported("ssl")),
-                        "send-proxy" | "linger" => {}
-                        "comment" => i += 1,
-                        o => return Err(format!("'tcp-check connect': unknown keyword '{o}'")),
-                    }
-                    i += 1;
-                }
-                TcpCheckRule::Connect { port, ssl: false }
-            }
-            Some("send") | Some("send-lf") => {
-                TcpCheckRule::Send(w.get(2).ok_or("'tcp-check send' expects a string.")?.clone().into_bytes())
-            }
-            Some("send-binary") | Some("send-binary-lf") => {
-                let hex = w.get(2).ok_or("'tcp-check send-binary' expects a hexadecimal string.")?;
-                TcpCheckRule::SendBinary(
-                    unhex(hex).ok_or_else(|| format!("'tcp-check send-binary': invalid hexadecimal string '{hex}'"))?,
-                )
-            }
-            Some("expect") => {
-                let e = expect(&w[2..], "tcp-check")?;
-                TcpCheckRule::Expect { negate: e.negate, kind: e.kind, pattern: e.pattern }
-            }
-            Some("comment") => TcpCheckRule::Comment(w[2..].join(" ")),
-            Some(o) if matches!(o, "set-var" | "unset-var" | "action") => {
-                return Err(unsupported(&format!("tcp-check {o}")))
-            }
-            _ => return Err("'tcp-check' expects 'comment', 'connect', 'send', 'send-binary' or 'expect'.".into()),
-        };
-        self.tcp_checks.push(rule);
-        Ok(())
-    }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// `[!] status|rstatus|string|rstring|binary|rbinary PATTERN` with 2.2+ option words skipped.
-fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
-    let mut i = 0;
-    // 2.2+ options before the match: min-recv N, ok-status S, error-status S, tout-status S, on-success F,
-    // on-error F, status-code E, comment C.
-    let mut negate = false;
-    while let Some(word) = w.get(i) {
-        match word.as_str() {
-            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code"
-            | "comment" => i += 2,
-            "!" => {
-                negate = true;
-                i += 1;
-            }
-            _ => break,
-        }
-    }
-    let kind = match w.get(i).map(String::as_str) {
-        Some("status") => ExpectKind::Status,
-        Some("rstatus") => ExpectKind::Rstatus,
-        Some("string") => ExpectKind::String,
-        Some("rstring") => ExpectKind::Rstring,
-        Some("binary") => ExpectKind::Binary,
-        Some("rbinary") => ExpectKind::Rbinary,
-        Some(o) => return Err(format!("'{kw} expect': unsupported match '{o}' (expects 'status', 'rstatus', 'string', 'rstring', 'binary' or 'rbinary')")),
-        None => return Err(format!("'{kw} expect' expects a match type and a pattern.")),
-    };
-    let pattern = w.get(i + 1).ok_or_else(|| format!("'{kw} expect' expects a pattern."))?.clone();
-    Ok(HttpCheckExpect { negate, kind, pattern })
 }
 
 fn forward_opts(name: &str, args: &[String]) -> Result<ForwardFor, String> {

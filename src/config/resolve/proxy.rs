@@ -35,108 +35,27 @@ pub(crate) struct PxBuilder {
     pub tcp_checks: Vec<TcpCheckRule>,
     /// The defaults' options, for `default option X`.
     pub def_opts: ProxyOptions,
+    /// A `bind` line was refused (so "no bind" is not worth a warning too).
+    pub bind_failed: bool,
+    /// ACL names whose definition was refused: using them is not reported again.
+    pub bad_acls: Vec<String>,
 }
 
 /// Every proxy keyword, for "did you mean" suggestions.
+#[rustfmt::skip]
 pub(crate) const PROXY_KEYWORDS: &[&str] = &[
-    "acl",
-    "appsession",
-    "backlog",
-    "balance",
-    "bind",
-    "bind-process",
-    "block",
-    "capture",
-    "clitimeout",
-    "compression",
-    "contimeout",
-    "cookie",
-    "default-server",
-    "default_backend",
-    "description",
-    "disabled",
-    "dispatch",
-    "email-alert",
-    "enabled",
-    "errorfile",
-    "errorfiles",
-    "errorloc",
-    "errorloc302",
-    "errorloc303",
-    "filter",
-    "force-persist",
-    "fullconn",
-    "grace",
-    "hash-type",
-    "http-check",
-    "http-error",
-    "http-request",
-    "http-response",
-    "http-reuse",
-    "http-send-name-header",
-    "id",
-    "ignore-persist",
-    "log",
-    "log-format",
-    "log-tag",
-    "maxconn",
-    "mode",
-    "monitor",
-    "monitor-net",
-    "monitor-uri",
-    "no",
-    "option",
-    "persist",
-    "rate-limit",
-    "redirect",
-    "redispatch",
-    "reqadd",
-    "reqallow",
-    "reqdel",
-    "reqdeny",
-    "reqiallow",
-    "reqidel",
-    "reqideny",
-    "reqipass",
-    "reqirep",
-    "reqisetbe",
-    "reqitarpit",
-    "reqpass",
-    "reqrep",
-    "reqsetbe",
-    "reqtarpit",
-    "retries",
-    "rspadd",
-    "rspdel",
-    "rspdeny",
-    "rspidel",
-    "rspideny",
-    "rspirep",
-    "rsprep",
-    "server",
-    "server-template",
-    "source",
-    "srvtimeout",
-    "stats",
-    "stick",
-    "stick-table",
-    "tcp-check",
-    "tcp-request",
-    "tcp-response",
-    "timeout",
-    "transparent",
-    "unique-id-format",
-    "unique-id-header",
-    "use-server",
-    "use_backend",
-    "default",
-    "log-format-sd",
-    "error-log-format",
-    "retry-on",
-    "http-after-response",
-    "max-keep-alive-queue",
-    "load-server-state-from-file",
-    "server-state-file-name",
+    "acl", "appsession", "backlog", "balance", "bind", "bind-process", "block", "capture", "clitimeout",
+    "compression", "contimeout", "cookie", "default-server", "default_backend", "description", "disabled", "dispatch",
+    "email-alert", "enabled", "errorfile", "errorfiles", "errorloc", "errorloc302", "errorloc303", "filter",
+    "force-persist", "fullconn", "grace", "hash-type", "http-check", "http-error", "http-request", "http-response",
+    "http-reuse", "http-send-name-header", "id", "ignore-persist", "log", "log-format", "log-tag", "maxconn", "mode",
+    "monitor", "monitor-net", "monitor-uri", "no", "option", "persist", "rate-limit", "redirect", "redispatch",
+    "reqadd", "reqallow", "reqdel", "reqdeny", "reqiallow", "reqidel", "reqideny", "reqipass", "reqirep", "reqisetbe",
+    "reqitarpit", "reqpass", "reqrep", "reqsetbe", "reqtarpit", "retries", "rspadd", "rspdel", "rspdeny", "rspidel",
+    "rspideny", "rspirep", "rsprep", "server", "server-template", "source", "srvtimeout", "stats", "stick",
+    "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent", "unique-id-format",
+    "unique-id-header", "use-server", "use_backend", "default", "log-format-sd", "error-log-format", "retry-on",
+    "http-after-response", "max-keep-alive-queue", "load-server-state-from-file", "server-state-file-name",
 ];
 
 fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
@@ -239,7 +158,9 @@ fn distance(a: &str, b: &str) -> usize {
 pub(crate) fn suggest(word: &str, candidates: &[&str]) -> String {
     let best = candidates.iter().map(|c| (distance(word, c), *c)).min();
     match best {
-        Some((d, c)) if d <= 2.max(word.len() / 4) && d < word.len() => format!("; did you mean '{c}' maybe ?"),
+        Some((d, c)) if d <= 2.max(word.len() / 4) && d < word.len() => {
+            format!("; did you mean '{c}' maybe ?")
+        }
         _ => String::new(),
     }
 }
@@ -256,6 +177,8 @@ impl PxBuilder {
             http_check: HttpCheck::default(),
             tcp_checks: Vec::new(),
             def_opts: ProxyOptions::default(),
+            bind_failed: false,
+            bad_acls: Vec::new(),
         }
     }
     /// `defaults NEW from OLD`: a copy of this defaults section under a new name.
@@ -335,6 +258,24 @@ impl PxBuilder {
         let kw = w[0].as_str();
         let pos = &line.pos;
         let a1 = w.get(1).map(String::as_str);
+        if let Some(caps) = caps_of(kw) {
+            if let Err(e) = self.check_cap(kw, caps) {
+                if self.is_defaults || HARD_CAPS.contains(&kw) {
+                    return Err(e);
+                }
+                // As HAProxy: a keyword for the other side of a proxy is ignored with a warning.
+                let need = if caps & F != 0 { "frontend" } else { "backend" };
+                ctx.warn(
+                    pos,
+                    format!(
+                        "'{kw}' ignored because {} '{}' has no {need} capability.",
+                        self.px.kind.as_str(),
+                        self.px.name
+                    ),
+                );
+                return Ok(());
+            }
+        }
         match kw {
             "mode" => {
                 self.check_cap(kw, D | F | B)?;
@@ -376,11 +317,11 @@ impl PxBuilder {
                     }
                 }
             }
-            "timeout" => self.timeout(w)?,
+            "timeout" => self.timeout(w, ctx, pos)?,
             "contimeout" | "clitimeout" | "srvtimeout" => {
                 let d = parse_time(a1.ok_or_else(|| format!("'{kw}' expects an integer value (in milliseconds)"))?)
                     .map_err(|e| format!("'{kw}': {e}"))?;
-                self.set_timeout(kw, d)?;
+                self.set_timeout(kw, d, ctx, pos)?;
             }
             "retries" => {
                 self.check_cap(kw, D | B)?;
@@ -560,8 +501,12 @@ impl PxBuilder {
                     return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into());
                 }
             }
+            "source" => {
+                self.check_cap(kw, D | B)?;
+                a1.ok_or("'source' expects <addr>[:<port>] as an argument.")?;
+                ctx.warn(pos, "'source' is accepted but outgoing connections are not bound to it yet.");
+            }
             "http-send-name-header"
-            | "source"
             | "force-persist"
             | "ignore-persist"
             | "persist"
@@ -569,20 +514,13 @@ impl PxBuilder {
             | "email-alert"
             | "filter"
             | "retry-on"
-            | "http-after-response-x"
             | "load-server-state-from-file"
             | "server-state-file-name"
             | "log-format-sd"
             | "error-log-format"
             | "max-keep-alive-queue"
             | "declare"
-            | "external-check" => {
-                if kw == "source" {
-                    // Binding outgoing connections to a source address is planned; refuse rather than ignore.
-                    return Err(unsupported(kw));
-                }
-                return Err(unsupported(kw));
-            }
+            | "external-check" => return Err(unsupported(kw)),
             _ => {
                 let section = self.section();
                 return Err(format!("unknown keyword '{kw}' in '{section}' section{}", suggest(kw, PROXY_KEYWORDS)));
@@ -591,17 +529,17 @@ impl PxBuilder {
         Ok(())
     }
 
-    fn timeout(&mut self, w: &[String]) -> Result<(), String> {
+    fn timeout(&mut self, w: &[String], ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
         let name = w.get(1).ok_or("'timeout' expects 'client', 'http-keep-alive', 'http-request', 'server', 'connect', 'check', 'queue', 'tarpit', 'tunnel', 'client-fin' or 'server-fin'.")?;
         let v = w.get(2).ok_or_else(|| format!("'timeout {name}' expects an integer value (in milliseconds)"))?;
         let d = parse_time(v).map_err(|e| format!("'timeout {name}': {e}"))?;
         if let Some(extra) = w.get(3) {
             return Err(format!("'timeout {name}': unexpected extra argument '{extra}'"));
         }
-        self.set_timeout(name, d)
+        self.set_timeout(name, d, ctx, pos)
     }
 
-    fn set_timeout(&mut self, name: &str, d: Duration) -> Result<(), String> {
+    fn set_timeout(&mut self, name: &str, d: Duration, ctx: &mut Ctx, pos: &Pos) -> Result<(), String> {
         let t = &mut self.px.timeouts;
         let (slot, caps) = match name {
             "connect" | "contimeout" => (&mut t.connect, D | B),
@@ -619,12 +557,44 @@ impl PxBuilder {
             n => return Err(format!("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tarpit', 'tunnel', 'client-fin' and 'server-fin' (got '{n}')")),
         };
         *slot = Some(d);
-        let _ = caps;
+        if !self.is_defaults && self.check_cap(name, caps).is_err() {
+            let need = if caps & F != 0 { "frontend" } else { "backend" };
+            ctx.warn(
+                pos,
+                format!(
+                    "'timeout {name}' ignored because {} '{}' has no {need} capability.",
+                    self.px.kind.as_str(),
+                    self.px.name
+                ),
+            );
+        }
         Ok(())
     }
 
     /// Finish the proxy: expand `log global`, settle the health-check kind.
-    pub fn finish(mut self, global_logs: &[LogTarget], _ctx: &mut Ctx) -> Proxy {
+    pub fn finish(mut self, global_logs: &[LogTarget], ctx: &mut Ctx) -> Proxy {
+        let p = &self.px;
+        if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled && !self.bind_failed {
+            ctx.warn(
+                &p.pos,
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    p.kind.as_str(),
+                    p.name
+                ),
+            );
+        }
+        if p.kind.has_frontend() && p.mode != Mode::Http && matches!(p.log_format, LogFormat::Http { .. }) {
+            ctx.warn(
+                &p.pos,
+                format!(
+                    "'option httplog' not usable with {} '{}' (needs 'mode http'). Falling back to 'option tcplog'.",
+                    p.kind.as_str(),
+                    p.name
+                ),
+            );
+            self.px.log_format = LogFormat::Tcp;
+        }
         for l in std::mem::take(&mut self.logs) {
             match l {
                 LogSpec::Global => self.px.logs.extend(global_logs.iter().cloned()),
@@ -638,6 +608,34 @@ impl PxBuilder {
         }
         self.px
     }
+}
+
+/// Keywords whose capability mismatch is an error rather than HAProxy's "ignored" warning: they would change
+/// what the proxy is.
+const HARD_CAPS: &[&str] = &["bind", "server", "server-template", "use_backend", "dispatch"];
+
+/// Where a keyword may appear (D = defaults, F = frontend side, B = backend side); `None` = anywhere.
+fn caps_of(kw: &str) -> Option<u8> {
+    Some(match kw {
+        "bind" | "use_backend" | "monitor" | "capture" => F,
+        "server" | "server-template" | "dispatch" | "use-server" | "appsession" | "stick" => B,
+        "default-server" | "balance" | "hash-type" | "retries" | "redispatch" | "transparent" | "fullconn"
+        | "cookie" | "http-check" | "tcp-check" | "http-reuse" | "contimeout" | "srvtimeout" => D | B,
+        "log-format" | "maxconn" | "backlog" | "rate-limit" | "default_backend" | "monitor-uri" | "monitor-net"
+        | "unique-id-format" | "unique-id-header" | "clitimeout" => D | F,
+        "acl"
+        | "http-request"
+        | "http-response"
+        | "http-after-response"
+        | "tcp-request"
+        | "tcp-response"
+        | "block"
+        | "redirect"
+        | "stick-table"
+        | "id" => F | B,
+        _ if is_legacy_rule(kw) => F | B,
+        _ => return None,
+    })
 }
 
 /// `reqadd`, `rspirep`, … (not `block`).

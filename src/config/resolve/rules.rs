@@ -11,29 +11,11 @@ use crate::config::model::*;
 use crate::config::units::parse_time;
 
 /// ACLs every proxy has (HAProxy's predefined ones).
+#[rustfmt::skip]
 pub(crate) const PREDEFINED_ACLS: &[&str] = &[
-    "TRUE",
-    "FALSE",
-    "HTTP",
-    "HTTP_1.0",
-    "HTTP_1.1",
-    "HTTP_2.0",
-    "HTTP_CONTENT",
-    "HTTP_URL_ABS",
-    "HTTP_URL_SLASH",
-    "HTTP_URL_STAR",
-    "LOCALHOST",
-    "METH_CONNECT",
-    "METH_DELETE",
-    "METH_GET",
-    "METH_HEAD",
-    "METH_OPTIONS",
-    "METH_POST",
-    "METH_PUT",
-    "METH_TRACE",
-    "RDP_COOKIE",
-    "REQ_CONTENT",
-    "WAIT_END",
+    "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
+    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS", "METH_POST",
+    "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END",
 ];
 
 /// `10.0.0.0/8` or a bare address.
@@ -93,8 +75,21 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
             MatchMethod::Int
         }
         "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used" | "req_proto_http"
-        | "req_ssl_hello_type" | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end" | "ssl_c_verify" => {
+        | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end" | "http_auth" | "stopping" => {
             MatchMethod::Bool
+        }
+        "req_ssl_hello_type" | "ssl_c_verify" | "len" | "req_ssl_ver" | "rdp_cookie_cnt" => MatchMethod::Int,
+        // Stick-table counters and rates: sc0_*, sc_*, src_*, table_*, *_rate, *_cur.
+        b if b.starts_with("sc0_")
+            || b.starts_with("sc1_")
+            || b.starts_with("sc2_")
+            || b.starts_with("sc_")
+            || b.starts_with("src_")
+            || b.starts_with("table_")
+            || b.ends_with("_rate")
+            || b.ends_with("_cur") =>
+        {
+            MatchMethod::Int
         }
         _ => return None,
     })
@@ -218,7 +213,9 @@ impl PxBuilder {
         if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c))) {
             return Err(format!("character '{c}' is not permitted in acl name '{name}'"));
         }
-        let term = parse_acl_term(&w[2..]).map_err(|e| format!("error detected while parsing ACL '{name}' : {e}."))?;
+        let term = parse_acl_term(&w[2..])
+            .inspect_err(|_| self.bad_acls.push(name.clone()))
+            .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}."))?;
         self.px.acls.push(Acl { pos: line.pos.clone(), name: name.clone(), term });
         Ok(())
     }
@@ -266,7 +263,10 @@ impl PxBuilder {
                 i += end + 1;
                 CondTermKind::Anonymous(parse_acl_term(body).map_err(|e| format!("error in anonymous ACL: {e}"))?)
             } else {
-                if !PREDEFINED_ACLS.contains(&rest) && !self.px.acls.iter().any(|a| a.name == rest) {
+                if !PREDEFINED_ACLS.contains(&rest)
+                    && !self.px.acls.iter().any(|a| a.name == rest)
+                    && !self.bad_acls.iter().any(|a| a == rest)
+                {
                     return Err(format!("no such ACL : '{rest}'"));
                 }
                 CondTermKind::Named(rest.to_string())
@@ -393,8 +393,8 @@ impl PxBuilder {
                 }
                 HttpAction::Return { status, content_type, body, headers }
             }
-            _ if act.starts_with("set-var(") => {
-                HttpAction::SetVar { name: act[8..act.len().saturating_sub(1)].to_string(), expr: a[1..].join(" ") }
+            _ if act.starts_with("set-var(") && act.ends_with(')') && act.len() > 9 => {
+                HttpAction::SetVar { name: act[8..act.len() - 1].to_string(), expr: a[1..].join(" ") }
             }
             _ if act.starts_with("lua.") => return Err(unsupported("lua")),
             "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop" | "capture" | "set-src"
@@ -444,16 +444,9 @@ impl PxBuilder {
     /// `redirect location|prefix|scheme TARGET [options] [if|unless COND]` (words after `redirect`).
     pub(crate) fn redirect(&self, w: &[String], _pos: &Pos) -> Result<Redirect, String> {
         let (a, cond) = self.split_cond(w)?;
-        let kind = match a.first().map(String::as_str) {
-            Some("location") => RedirectKind::Location,
-            Some("prefix") => RedirectKind::Prefix,
-            Some("scheme") => RedirectKind::Scheme,
-            _ => return Err("'redirect' expects 'location', 'prefix' or 'scheme' followed by a target.".into()),
-        };
-        let target = a.get(1).ok_or("'redirect' expects a target.")?.clone();
         let mut r = Redirect {
-            kind,
-            target,
+            kind: RedirectKind::Location,
+            target: String::new(),
             code: 302,
             drop_query: false,
             append_slash: false,
@@ -461,10 +454,21 @@ impl PxBuilder {
             clear_cookie: None,
             cond,
         };
-        let mut i = 2;
+        let mut have_kind = false;
+        let mut i = 0;
         while i < a.len() {
             let v = || a.get(i + 1).cloned().ok_or_else(|| format!("'redirect': '{}' expects an argument.", a[i]));
             match a[i].as_str() {
+                k @ ("location" | "prefix" | "scheme") => {
+                    r.kind = match k {
+                        "location" => RedirectKind::Location,
+                        "prefix" => RedirectKind::Prefix,
+                        _ => RedirectKind::Scheme,
+                    };
+                    r.target = v()?;
+                    have_kind = true;
+                    i += 1;
+                }
                 "code" => {
                     r.code = v()?.parse().map_err(|_| "'redirect': 'code' expects a number.".to_string())?;
                     if !matches!(r.code, 301 | 302 | 303 | 307 | 308) {
@@ -489,6 +493,9 @@ impl PxBuilder {
                 o => return Err(format!("'redirect': unknown option '{o}'.")),
             }
             i += 1;
+        }
+        if !have_kind {
+            return Err("'redirect' expects 'location', 'prefix' or 'scheme' followed by a target.".into());
         }
         Ok(r)
     }

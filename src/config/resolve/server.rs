@@ -11,57 +11,19 @@ use crate::config::model::*;
 use crate::config::units::parse_time;
 
 /// Bind/server keywords that belong to TLS.
+#[rustfmt::skip]
 const SSL_WORDS: &[&str] = &[
-    "ssl",
-    "crt",
-    "crt-list",
-    "ca-file",
-    "crl-file",
-    "verify",
-    "sni",
-    "alpn",
-    "npn",
-    "ciphers",
-    "ciphersuites",
-    "curves",
-    "ecdhe",
-    "no-sslv3",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "force-sslv3",
-    "force-tlsv10",
-    "force-tlsv11",
-    "force-tlsv12",
-    "force-tlsv13",
-    "ssl-min-ver",
-    "ssl-max-ver",
-    "check-ssl",
-    "check-sni",
-    "check-alpn",
-    "verifyhost",
-    "strict-sni",
-    "ssl-reuse",
-    "no-ssl-reuse",
-    "allow-0rtt",
-    "ca-sign-file",
-    "generate-certificates",
-    "tls-ticket-keys",
-    "no-tls-tickets",
-    "prefer-client-ciphers",
-    "ca-verify-file",
-    "ca-ignore-err",
-    "crt-ignore-err",
-    "sigalgs",
-    "client-sigalgs",
-    "quic-cc-algo",
-    "send-proxy-v2-ssl",
+    "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "sni", "alpn", "npn", "ciphers", "ciphersuites",
+    "curves", "ecdhe", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
+    "force-tlsv11", "force-tlsv12", "force-tlsv13", "ssl-min-ver", "ssl-max-ver", "check-ssl", "check-sni",
+    "check-alpn", "verifyhost", "strict-sni", "ssl-reuse", "no-ssl-reuse", "allow-0rtt", "ca-sign-file",
+    "generate-certificates", "tls-ticket-keys", "no-tls-tickets", "prefer-client-ciphers", "ca-verify-file",
+    "ca-ignore-err", "crt-ignore-err", "sigalgs", "client-sigalgs", "quic-cc-algo", "send-proxy-v2-ssl",
     "send-proxy-v2-ssl-cn",
 ];
 
 /// Expand one comma-separated `bind` address list.
-pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
+pub fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
     let mut out = Vec::new();
     for item in text.split(',') {
         if item.is_empty() {
@@ -98,7 +60,14 @@ pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
         } else {
             (None, item)
         };
-        let (host, port) = split_host_port(rest)?;
+        // A bind always has a port: the last colon separates it even from an unbracketed IPv6 address.
+        let (host, port) = match rest.starts_with('[') {
+            true => split_host_port(rest)?,
+            false => match rest.rfind(':') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            },
+        };
         let port = port.filter(|p| !p.is_empty()).ok_or_else(|| format!("missing port number: '{item}'"))?;
         let (lo, hi) = match port.split_once('-') {
             Some((a, b)) => (a, b),
@@ -122,7 +91,10 @@ impl PxBuilder {
     pub(crate) fn bind_words(&mut self, w: &[String], pos: &Pos, ctx: &mut Ctx) {
         match self.bind_inner(w, pos) {
             Ok(b) => self.px.binds.push(b),
-            Err(e) => ctx.alert(pos, e),
+            Err(e) => {
+                self.bind_failed = true;
+                ctx.alert(pos, e)
+            }
         }
     }
 
@@ -222,6 +194,13 @@ impl PxBuilder {
             let name = w.get(1).ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
             (vec![name.clone()], 2)
         };
+        if w.iter().any(|x| x == "resolvers") {
+            return Err(unsupported("resolvers"));
+        }
+        if let Some(x) = w.iter().skip(addr_i + 1).find(|x| SSL_WORDS.contains(&x.as_str())) {
+            let _ = x;
+            return Err(unsupported("ssl"));
+        }
         let addr_text =
             w.get(addr_i).ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
         let addr = server_addr(addr_text)?;
