@@ -144,7 +144,9 @@ mod tests {
             words("  bind *:80   # comment\n\n# full\n\tmode\thttp"),
             vec![vec!["bind".to_string(), "*:80".into()], vec!["mode".into(), "http".into()]]
         );
-        assert_eq!(words("acl a path a#b")[0][3], "a#b");
+        // HAProxy 2.6 ends the line at an unquoted `#` even inside a word.
+        assert_eq!(words("acl a path a#b c")[0], vec!["acl", "a", "path", "a"]);
+        assert_eq!(words(r#"acl a path "a#b" a\#b"#)[0][3..], ["a#b", "a#b"]);
     }
 
     #[test]
