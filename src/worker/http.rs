@@ -68,6 +68,8 @@ pub(super) struct HttpTxn {
     pub reused: bool,
     /// Transactions completed on this connection.
     pub count: u32,
+    /// A locally generated response was sent for this transaction.
+    pub answered: bool,
 }
 
 impl HttpTxn {
@@ -96,6 +98,7 @@ impl HttpTxn {
             req_line: Vec::new(),
             reused: false,
             count: 0,
+            answered: false,
         }
     }
 
@@ -117,6 +120,12 @@ impl HttpTxn {
         self.bytes_out = 0;
         self.req_line.clear();
         self.count += 1;
+        self.answered = false;
+    }
+
+    /// The request went out completely and no response head has come back yet.
+    pub(super) fn awaiting_response(&self) -> bool {
+        self.stage == Stage::Forward && self.to_server_pos >= self.to_server.len() && self.req_body.is_done()
     }
 }
 
@@ -314,6 +323,16 @@ impl Worker {
         let f = &self.rt.frontends[sess.fe];
         let mode = f.http_mode;
         let forwardfor = f.forwardfor.clone();
+        let be = self.choose_backend(sess.fe, sess.client_addr, sess.local_addr);
+        if be != sess.be {
+            if let Some(h) = sess.http.as_mut() {
+                h.reused = false;
+            }
+            if let Some(b) = be {
+                self.rt.backends[b].total += 1;
+            }
+        }
+        sess.be = be;
         let h = sess.http.as_mut()?;
         let data = sess.stream.c2s.pending();
         let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(len).min(len);
@@ -524,7 +543,7 @@ impl Worker {
         }
         h.reset(now);
         sess.logged = false;
-        sess.phase = Phase::Established;
+        sess.phase = Phase::Request;
         sess.phase_since = now;
         Step::Idle
     }
@@ -536,6 +555,9 @@ impl Worker {
         }
         sess.logged = true;
         let Some(h) = sess.http.as_ref() else { return };
+        if h.count > 0 && h.req_line.is_empty() {
+            return; // a keep-alive connection closed between requests
+        }
         let f = &self.rt.frontends[sess.fe];
         if f.log_format == LogFormat::Default || !f.logger.enabled(Level::Info) {
             return;
@@ -610,9 +632,10 @@ impl Worker {
     /// Answer the client with a locally generated page (errors, 503 when no server), best effort, then close.
     pub(super) fn http_local_reply(&mut self, sess: &mut Session, code: u16) {
         let Some(h) = sess.http.as_mut() else { return };
-        if h.to_client_pos > 0 || h.status >= 0 && h.stage == Stage::RespBody {
+        if h.answered || h.to_client_pos > 0 || h.stage == Stage::RespBody || h.stage == Stage::Tunnel {
             return; // the client already got (part of) a response
         }
+        h.answered = true;
         let page = self.rt.frontends[sess.fe].errors.get(code);
         h.status = code as i32;
         let n = flush(&mut sess.stream.client, page, Instant::now()).unwrap_or(0);
