@@ -121,3 +121,148 @@ pub fn set_connection<H: MessageHead>(edits: &mut HeadEdits, head: &H, buf: &[u8
     };
     edits.added.push((b"connection".to_vec(), value.to_vec()));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::head::{parse_request, parse_response, Framing};
+
+    fn parsed(buf: &[u8]) -> RequestHead {
+        let mut h = RequestHead::default();
+        assert!(parse_request(buf, 15360, &mut h).unwrap().is_some());
+        h
+    }
+
+    fn written(buf: &[u8], edits: &HeadEdits) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_request(buf, &parsed(buf), edits, &mut out);
+        out
+    }
+
+    fn s(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    #[test]
+    fn no_edits_is_identity() {
+        for buf in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-Sp:  v \r\n\r\nhello",
+            b"GET http://x/ HTTP/1.0\r\n\r\n",
+        ] {
+            let h = parsed(buf);
+            let out = written(buf, &HeadEdits::default());
+            assert_eq!(s(&out), s(&buf[..h.len]));
+        }
+        // Leading empty lines are not forwarded.
+        assert_eq!(s(&written(b"\r\n\r\nGET / HTTP/1.1\r\n\r\n", &HeadEdits::default())), "GET / HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn delete_replace_add() {
+        let buf: &[u8] = b"GET /a HTTP/1.1\r\nHost: h\r\nX-Del: 1\r\nX-Rep: old\r\nX-Keep:  k \r\n\r\n";
+        let edits = HeadEdits {
+            start_line: None,
+            deleted: vec![1],
+            replaced: vec![(2, b"first".to_vec()), (2, b"new".to_vec())],
+            added: vec![(b"X-Forwarded-For".to_vec(), b"10.0.0.1".to_vec()), (b"x-b".to_vec(), b"2".to_vec())],
+        };
+        assert_eq!(
+            s(&written(buf, &edits)),
+            "GET /a HTTP/1.1\r\nHost: h\r\nX-Rep: new\r\nX-Keep:  k \r\nX-Forwarded-For: 10.0.0.1\r\nx-b: 2\r\n\r\n"
+        );
+        let edits = HeadEdits { start_line: Some(b"GET /b?q HTTP/1.1".to_vec()), ..Default::default() };
+        assert_eq!(
+            s(&written(buf, &edits)),
+            "GET /b?q HTTP/1.1\r\nHost: h\r\nX-Del: 1\r\nX-Rep: old\r\nX-Keep:  k \r\n\r\n"
+        );
+        let mut edits = edits;
+        assert!(!edits.is_empty());
+        edits.clear();
+        assert!(edits.is_empty());
+    }
+
+    #[test]
+    fn content_length_dropped_or_normalized() {
+        let buf: &[u8] = b"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(s(&written(buf, &HeadEdits::default())), "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let buf: &[u8] = b"POST / HTTP/1.1\r\nContent-Length: 4\r\nA: b\r\nContent-Length: 4\r\n\r\n";
+        assert_eq!(s(&written(buf, &HeadEdits::default())), "POST / HTTP/1.1\r\nContent-Length: 4\r\nA: b\r\n\r\n");
+        let buf: &[u8] = b"POST / HTTP/1.1\r\ncontent-length: 4, 4\r\n\r\n";
+        assert_eq!(s(&written(buf, &HeadEdits::default())), "POST / HTTP/1.1\r\ncontent-length: 4\r\n\r\n");
+        // Same for responses.
+        let buf: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n";
+        let mut h = ResponseHead::default();
+        parse_response(buf, 15360, false, &mut h).unwrap();
+        let mut out = Vec::new();
+        write_response(buf, &h, &HeadEdits::default(), &mut out);
+        assert_eq!(s(&out), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    }
+
+    #[test]
+    fn bare_lf_normalized() {
+        let buf: &[u8] = b"GET / HTTP/1.1\nHost: a\r\nX: y\n\n";
+        assert_eq!(s(&written(buf, &HeadEdits::default())), "GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n");
+    }
+
+    #[test]
+    fn written_head_reparses_the_same() {
+        let buf: &[u8] = b"PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc";
+        let h = parsed(buf);
+        let mut edits = HeadEdits::default();
+        set_connection(&mut edits, &h, buf, ConnHeader::Close);
+        edits.added.push((b"x-forwarded-for".to_vec(), b"127.0.0.1".to_vec()));
+        let mut out = Vec::new();
+        write_request(buf, &h, &edits, &mut out);
+        let again = parsed(&out);
+        assert_eq!(again.framing, Some(Framing::ContentLength(3)));
+        assert!(again.conn.close);
+        assert_eq!(again.len, out.len());
+        assert_eq!(s(&out), "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nconnection: close\r\nx-forwarded-for: 127.0.0.1\r\n\r\n");
+    }
+
+    #[test]
+    fn connection_header_modes() {
+        let buf: &[u8] =
+            b"GET / HTTP/1.1\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nProxy-Connection: x\r\nA: b\r\n\r\n";
+        let h = parsed(buf);
+        let run = |mode| {
+            let mut e = HeadEdits::default();
+            set_connection(&mut e, &h, buf, mode);
+            let mut out = Vec::new();
+            write_request(buf, &h, &e, &mut out);
+            s(&out)
+        };
+        assert_eq!(run(ConnHeader::Close), "GET / HTTP/1.1\r\nA: b\r\nconnection: close\r\n\r\n");
+        assert_eq!(run(ConnHeader::KeepAlive), "GET / HTTP/1.1\r\nA: b\r\n\r\n");
+        assert_eq!(run(ConnHeader::Remove), "GET / HTTP/1.1\r\nA: b\r\n\r\n");
+        assert_eq!(run(ConnHeader::Keep), s(buf));
+
+        let buf: &[u8] = b"GET / HTTP/1.0\r\nConnection: close\r\n\r\n";
+        let h = parsed(buf);
+        let mut e = HeadEdits::default();
+        set_connection(&mut e, &h, buf, ConnHeader::KeepAlive);
+        let mut out = Vec::new();
+        write_request(buf, &h, &e, &mut out);
+        assert_eq!(s(&out), "GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n");
+        let mut e = HeadEdits::default();
+        set_connection(&mut e, &h, buf, ConnHeader::Close);
+        assert!(e.added.is_empty(), "close is HTTP/1.0's default");
+
+        let buf: &[u8] = b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        let h = parsed(buf);
+        let mut e = HeadEdits::default();
+        set_connection(&mut e, &h, buf, ConnHeader::Close);
+        set_connection(&mut e, &h, buf, ConnHeader::Keep);
+        let mut out = Vec::new();
+        write_request(buf, &h, &e, &mut out);
+        assert_eq!(s(&out), "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nconnection: upgrade\r\n\r\n");
+    }
+
+    #[test]
+    fn format_u64_digits() {
+        let mut d = [0u8; 20];
+        assert_eq!(format_u64(0, &mut d), b"0");
+        assert_eq!(format_u64(u64::MAX, &mut d), b"18446744073709551615");
+    }
+}
