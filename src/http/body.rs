@@ -263,3 +263,144 @@ fn hex(b: u8) -> Option<u8> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `parts` in order the way a session does: each call sees the unconsumed rest of the current read.
+    /// Returns the total consumed, or the error.
+    fn feed(framing: Framing, parts: &[&[u8]]) -> Result<(usize, BodyTracker), BodyError> {
+        let mut t = BodyTracker::new(framing);
+        let mut total = 0;
+        for p in parts {
+            let n = t.advance(p)?;
+            assert!(n <= p.len());
+            total += n;
+            if n < p.len() {
+                assert!(t.is_done(), "stopped early without being done");
+                break;
+            }
+        }
+        Ok((total, t))
+    }
+
+    const CHUNKED: &[&[u8]] = &[
+        b"0\r\n\r\n",
+        b"5\r\nhello\r\n0\r\n\r\n",
+        b"5;name=val;q=\"x y\"\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n",
+        b"3 \t;ext\r\nabc\r\n0\r\nTrailer-A: 1\r\nTrailer-B:\tx y\r\n\r\n",
+        b"000a\r\n0123456789\r\n0000\r\n\r\n",
+        b"1\r\n\r\r\n1\r\n\n\r\n0;last\r\n\r\n",
+    ];
+
+    #[test]
+    fn chunked_every_split() {
+        for body in CHUNKED {
+            let mut with_next = body.to_vec();
+            with_next.extend_from_slice(b"GET /next HTTP/1.1\r\n\r\n");
+            // Whole, with the next message behind it.
+            let (n, t) = feed(Framing::Chunked, &[&with_next]).unwrap();
+            assert_eq!((n, t.is_done()), (body.len(), true), "{:?}", String::from_utf8_lossy(body));
+            assert_eq!(t.consumed(), body.len() as u64);
+            // Every split in two.
+            for k in 0..=with_next.len() {
+                let (a, b) = with_next.split_at(k);
+                let (n, t) = feed(Framing::Chunked, &[a, b]).unwrap();
+                assert_eq!((n, t.is_done()), (body.len(), true), "split at {k}");
+            }
+            // Byte by byte: never done before the last byte.
+            let mut t = BodyTracker::new(Framing::Chunked);
+            for (i, b) in body.iter().enumerate() {
+                assert!(!t.is_done());
+                assert_eq!(t.advance(std::slice::from_ref(b)), Ok(1), "byte {i}");
+            }
+            assert!(t.is_done());
+            assert_eq!(t.advance(b"GET"), Ok(0));
+        }
+    }
+
+    #[test]
+    fn chunked_every_three_way_split() {
+        let body = CHUNKED[3];
+        for i in 0..=body.len() {
+            for j in i..=body.len() {
+                let (n, t) = feed(Framing::Chunked, &[&body[..i], &body[i..j], &body[j..]]).unwrap();
+                assert_eq!((n, t.is_done()), (body.len(), true), "splits {i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_errors() {
+        let cases: &[(&[u8], BodyError)] = &[
+            (b"g\r\n", BodyError::BadChunkSize),
+            (b"\r\n", BodyError::BadChunkSize),
+            (b";ext\r\n", BodyError::BadChunkSize),
+            (b"-5\r\n", BodyError::BadChunkSize),
+            (b"0x5\r\n", BodyError::BadChunkSize),
+            (b"5 5\r\n", BodyError::BadChunkSize),
+            (b"5\nhello\r\n", BodyError::MissingCrlf),
+            (b"5\r\rhello", BodyError::MissingCrlf),
+            (b"5\r\nhelloX\r\n", BodyError::MissingCrlf),
+            (b"5\r\nhello\rX", BodyError::MissingCrlf),
+            (b"5\r\nhello\n0\r\n\r\n", BodyError::MissingCrlf),
+            (b"10000000000000000\r\n", BodyError::ChunkSizeOverflow),
+            (b"8000000000000000\r\n", BodyError::ChunkSizeOverflow),
+            (b"0\r\nT: v\n\r\n", BodyError::MissingCrlf),
+            (b"0\r\n\n", BodyError::MissingCrlf),
+            (b"0\r\nT: v\r\n folded\r\n\r\n", BodyError::BadTrailer),
+            (b"0\r\nT: a\x00b\r\n\r\n", BodyError::BadTrailer),
+            (b"1;a\x01b\r\nx\r\n", BodyError::BadTrailer),
+            (b"1;ext\nx\r\n", BodyError::MissingCrlf),
+        ];
+        for (body, err) in cases {
+            assert_eq!(feed(Framing::Chunked, &[body]).map(|r| r.0), Err(*err), "{:?}", String::from_utf8_lossy(body));
+            // The same error byte by byte.
+            let mut t = BodyTracker::new(Framing::Chunked);
+            let got = body.iter().map(|b| t.advance(std::slice::from_ref(b))).find(Result::is_err);
+            assert_eq!(got, Some(Err(*err)));
+        }
+        // The largest chunk size accepted.
+        let (n, t) = feed(Framing::Chunked, &[b"7fffffffffffffff\r\nabc"]).unwrap();
+        assert_eq!((n, t.is_done(), t.remaining()), (21, false, Some((1u64 << 63) - 4)));
+    }
+
+    #[test]
+    fn content_length_counts_down() {
+        let (n, t) = feed(Framing::ContentLength(5), &[b"he", b"l", b"loGET / HTTP/1.1"]).unwrap();
+        assert_eq!((n, t.is_done(), t.consumed()), (5, true, 5));
+        let mut t = BodyTracker::new(Framing::ContentLength(10));
+        assert_eq!(t.advance(b"0123"), Ok(4));
+        assert_eq!(t.remaining(), Some(6));
+        assert_eq!(t.finish_eof(), Err(BodyError::Truncated));
+        let mut t = BodyTracker::new(Framing::ContentLength(0));
+        assert!(t.is_done());
+        assert_eq!(t.advance(b"next"), Ok(0));
+        let mut t = BodyTracker::new(Framing::ContentLength(u64::MAX));
+        assert_eq!(t.advance(&[0; 1000]), Ok(1000));
+        assert!(!t.is_done());
+    }
+
+    #[test]
+    fn none_and_until_close() {
+        let mut t = BodyTracker::new(Framing::None);
+        assert!(t.is_done());
+        assert_eq!(t.advance(b"GET / HTTP/1.1"), Ok(0));
+        assert_eq!(t.finish_eof(), Ok(()));
+
+        let mut t = BodyTracker::new(Framing::UntilClose);
+        assert_eq!(t.advance(b"abc"), Ok(3));
+        assert_eq!(t.advance(b""), Ok(0));
+        assert!(!t.is_done());
+        assert_eq!(t.remaining(), None);
+        assert_eq!(t.finish_eof(), Ok(()));
+        assert!(t.is_done());
+        assert_eq!(t.consumed(), 3);
+
+        let mut t = BodyTracker::new(Framing::Chunked);
+        assert_eq!(t.advance(b"5\r\nhel"), Ok(6));
+        assert_eq!(t.remaining(), Some(2));
+        assert_eq!(t.finish_eof(), Err(BodyError::Truncated));
+    }
+}
