@@ -199,12 +199,14 @@ pub fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Time-out",
         505 => "HTTP Version not supported",
-        100..=199 => "Informational",
-        200..=299 => "Success",
-        300..=399 => "Redirection",
-        400..=499 => "Client Error",
-        500..=599 => "Server Error",
-        _ => "Other",
+        _ => match status / 100 {
+            1 => "Informational",
+            2 => "Success",
+            3 => "Redirection",
+            4 => "Client Error",
+            5 => "Server Error",
+            _ => "Other",
+        },
     }
 }
 
@@ -272,5 +274,131 @@ fn push_headers(out: &mut Vec<u8>, headers: &[(&str, &str)]) {
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::head::{find_header, header, parse_response, Framing, ResponseHead};
+
+    /// Parses a complete response; returns the head, its header names in order and the body.
+    fn split(page: &[u8]) -> (ResponseHead, Vec<String>, &[u8]) {
+        let mut h = ResponseHead::default();
+        let len = parse_response(page, 16384, false, &mut h).unwrap().unwrap();
+        let names = h.headers.iter().map(|x| String::from_utf8_lossy(header(page, x).0).into_owned()).collect();
+        (h, names, &page[len..])
+    }
+
+    #[test]
+    fn every_content_length_matches_its_body() {
+        for code in ERROR_CODES {
+            let page = default_page(code);
+            let (h, names, body) = split(page);
+            assert_eq!(h.status, code);
+            assert_eq!(h.framing, Some(Framing::ContentLength(body.len() as u64)), "{code}");
+            let reason = String::from_utf8_lossy(h.reason(page)).into_owned();
+            let expected = format!("<html><body><h1>{code} {reason}</h1>\n");
+            assert!(body.starts_with(expected.as_bytes()), "{code}");
+            assert!(body.ends_with(b"\n</body></html>\n"), "{code}");
+            let lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+            if matches!(code, 400 | 408 | 501) {
+                assert_eq!(names, ["Content-length", "Cache-Control", "Connection", "Content-Type"], "{code}");
+                assert!(h.conn.close);
+            } else {
+                assert_eq!(lower, names, "{code} is lowercased");
+                assert_eq!(names, ["content-length", "cache-control", "content-type"], "{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn exact_bytes() {
+        assert_eq!(
+            default_page(400),
+            &b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\n\
+               Content-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\n\
+               Your browser sent an invalid request.\n</body></html>\n"[..]
+        );
+        assert_eq!(
+            default_page(503),
+            &b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\n\
+               content-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
+               No server is available to handle this request.\n</body></html>\n"[..]
+        );
+        assert!(default_page(200).ends_with(b"<h1>200 OK</h1>\nService ready.\n</body></html>\n"));
+        assert_eq!(default_page(418), default_page(500));
+    }
+
+    #[test]
+    fn auth_page_adds_the_challenge() {
+        let page = auth_page("my \"realm\"", false);
+        let (h, names, body) = split(&page);
+        assert_eq!(h.status, 401);
+        assert_eq!(names.last().map(String::as_str), Some("www-authenticate"));
+        let i = find_header(&page, &h.headers, b"WWW-Authenticate").next().unwrap();
+        assert_eq!(header(&page, &h.headers[i]).1, b"Basic realm=\"my realm\"");
+        assert_eq!(body.len(), 112);
+        let (h, names, _) = split(&auth_page("r", true));
+        assert_eq!((h.status, names.last().map(String::as_str)), (407, Some("proxy-authenticate")));
+    }
+
+    #[test]
+    fn errorfile_overrides() {
+        use crate::config::model::ErrorFile;
+        let ef = |code, content: &[u8]| ErrorFile { pos: Default::default(), code, content: content.to_vec() };
+        let pages = ErrorPages::new(&[
+            ef(503, b"HTTP/1.0 503 first\r\n\r\n"),
+            ef(503, b"HTTP/1.0 503 second\r\n\r\n"),
+            ef(403, b"HTTP/1.0 403 mine\r\n\r\n"),
+        ]);
+        assert_eq!(pages.get(503), b"HTTP/1.0 503 second\r\n\r\n");
+        assert_eq!(pages.get(403), b"HTTP/1.0 403 mine\r\n\r\n");
+        assert_eq!(pages.get(504), default_page(504));
+        assert!(pages.is_custom(403) && !pages.is_custom(504));
+        assert_eq!(ErrorPages::default().get(400), default_page(400));
+    }
+
+    #[test]
+    fn redirects() {
+        assert_eq!(
+            String::from_utf8(redirect(302, "/login", &[])).unwrap(),
+            "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /login\r\ncache-control: no-cache\r\n\r\n"
+        );
+        assert_eq!(
+            String::from_utf8(redirect(301, "https://a/", &[("set-cookie", "S=1; path=/")])).unwrap(),
+            "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://a/\r\nset-cookie: S=1; path=/\r\n\r\n"
+        );
+        assert!(redirect(308, "/", &[]).starts_with(b"HTTP/1.1 308 Permanent Redirect\r\ncontent-length: 0\r\n"));
+        assert!(!redirect(308, "/", &[]).windows(13).any(|w| w == b"cache-control"));
+        assert!(redirect(303, "/", &[]).starts_with(b"HTTP/1.1 303 See Other\r\n"));
+        assert!(redirect(307, "/", &[]).ends_with(b"cache-control: no-cache\r\n\r\n"));
+        assert!(redirect(999, "/", &[]).starts_with(b"HTTP/1.1 302 Found\r\n"));
+        let mut out = Vec::new();
+        redirect_into(302, "/x", true, &[], &mut out);
+        assert!(out.starts_with(b"HTTP/1.1 302 Found\r\nconnection: close\r\ncontent-length: 0\r\n"));
+    }
+
+    #[test]
+    fn return_responses() {
+        assert_eq!(
+            String::from_utf8(simple_response(
+                200,
+                reason(200),
+                Some("text/plain"),
+                b"hi",
+                &[("x-a", "1"), ("x-e", "")]
+            ))
+            .unwrap(),
+            "HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nhi"
+        );
+        assert_eq!(
+            String::from_utf8(simple_response(204, reason(204), Some("text/plain"), b"", &[])).unwrap(),
+            "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
+        );
+        assert_eq!(
+            (reason(302), reason(502), reason(299), reason(42)),
+            ("Moved Temporarily", "Bad Gateway or Proxy Error", "Success", "Other")
+        );
     }
 }

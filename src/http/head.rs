@@ -132,12 +132,19 @@ pub struct HeadEdits {
     pub replaced: Vec<(usize, Vec<u8>)>,
     /// Headers appended after the existing ones, in order.
     pub added: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Value of a `connection` header written last, after `added` (where HAProxy 2.6's H1 mux puts it); set by
+    /// [`set_connection`]. Static, so that the per-message connection handling allocates nothing.
+    pub connection: Option<&'static [u8]>,
 }
 
 impl HeadEdits {
     /// True when writing with these edits gives the original bytes (modulo the head's own `drop_cl`).
     pub fn is_empty(&self) -> bool {
-        self.start_line.is_none() && self.deleted.is_empty() && self.replaced.is_empty() && self.added.is_empty()
+        self.start_line.is_none()
+            && self.deleted.is_empty()
+            && self.replaced.is_empty()
+            && self.added.is_empty()
+            && self.connection.is_none()
     }
 
     /// Forgets every edit, keeping the vectors' allocations for the next message.
@@ -146,6 +153,7 @@ impl HeadEdits {
         self.deleted.clear();
         self.replaced.clear();
         self.added.clear();
+        self.connection = None;
     }
 
     /// Marks header `idx` for deletion (once).
@@ -248,6 +256,25 @@ impl std::fmt::Display for HeadError {
 }
 
 impl std::error::Error for HeadError {}
+
+/// Where the first blank line ending a head lies in `buf`, searching from `from`: the offset just after it.
+///
+/// A head cannot be complete before such a line, so a session can remember how far it looked (`buf.len()` minus 2
+/// after a miss) and call [`parse_request`]/[`parse_response`] only once this finds something or the buffer is
+/// full: a head trickling in byte by byte then costs linear time, not quadratic. Leading empty lines before a
+/// request line may give a false positive (the parser then answers `Ok(None)`); there are no false negatives.
+pub fn find_blank_line(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from.min(buf.len());
+    while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + p;
+        match buf.get(nl + 1) {
+            Some(b'\n') => return Some(nl + 2),
+            Some(b'\r') if buf.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
 
 /// Name and value bytes of a header line.
 pub fn header<'a>(buf: &'a [u8], h: &HeaderIdx) -> (&'a [u8], &'a [u8]) {
@@ -947,6 +974,30 @@ mod tests {
         }
         let mut out = ResponseHead::default();
         assert_eq!(parse_response(b"HTTP/1.1 200 OK\r\nX: y", 20, false, &mut out), Err(HeadError::TooLarge));
+    }
+
+    #[test]
+    fn blank_line_hint_has_no_false_negative() {
+        for msg in CORPUS {
+            let len = req_ok(msg).len;
+            // Scanning incrementally, never more than two bytes back, finds the end exactly when parsing does.
+            let mut from = 0;
+            for k in 0..=msg.len() {
+                let hint = find_blank_line(&msg[..k], from);
+                let parsed = req(&msg[..k]).unwrap();
+                if parsed.is_some() {
+                    assert!(hint.is_some(), "{:?} at {k}", String::from_utf8_lossy(msg));
+                    break;
+                }
+                if hint.is_none() {
+                    from = k.saturating_sub(2);
+                }
+            }
+            assert!(len > 0);
+        }
+        assert_eq!(find_blank_line(b"GET / HTTP/1.1\r\nA: b\r\n\r\nxx", 0), Some(24));
+        assert_eq!(find_blank_line(b"GET / HTTP/1.1\nA: b\n\nxx", 5), Some(21));
+        assert_eq!(find_blank_line(b"GET / HTTP/1.1\r\nA: b\r\n\r", 0), None);
     }
 
     #[test]

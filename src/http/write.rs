@@ -64,6 +64,9 @@ pub fn write_head<H: MessageHead>(buf: &[u8], head: &H, edits: &HeadEdits, out: 
     for (name, value) in &edits.added {
         push_header(out, name, value);
     }
+    if let Some(value) = edits.connection {
+        push_header(out, b"connection", value);
+    }
     out.extend_from_slice(b"\r\n");
 }
 
@@ -88,7 +91,8 @@ fn format_u64(mut n: u64, scratch: &mut [u8; 20]) -> &[u8] {
 }
 
 /// Records in `edits` the removal of the message's `Connection`, `Proxy-Connection` and `Keep-Alive` headers and
-/// the addition of the one `mode` calls for, with HTTP/1.x defaults in mind (as HAProxy 2.6 does):
+/// the `connection` header `mode` calls for (`edits.connection`, written after every other header), with
+/// HTTP/1.x defaults in mind (as HAProxy 2.6 does):
 /// - `Close`: `connection: close` on an HTTP/1.1 message; nothing on HTTP/1.0 (close is its default).
 /// - `KeepAlive`: `connection: keep-alive` on an HTTP/1.0 message; nothing on HTTP/1.1.
 /// - `Remove`: nothing added. `Keep`: no change at all.
@@ -113,13 +117,12 @@ pub fn set_connection<H: MessageHead>(edits: &mut HeadEdits, head: &H, buf: &[u8
     if conn.upgrade && find_header(buf, headers, b"upgrade").next().is_some() {
         upgrade = true;
     }
-    let value: &[u8] = match (mode, head.version()) {
-        (ConnHeader::Close | ConnHeader::KeepAlive, _) if upgrade => b"upgrade",
-        (ConnHeader::Close, Version::Http11) => b"close",
-        (ConnHeader::KeepAlive, Version::Http10) => b"keep-alive",
-        _ => return,
+    edits.connection = match (mode, head.version()) {
+        (ConnHeader::Close | ConnHeader::KeepAlive, _) if upgrade => Some(b"upgrade"),
+        (ConnHeader::Close, Version::Http11) => Some(b"close"),
+        (ConnHeader::KeepAlive, Version::Http10) => Some(b"keep-alive"),
+        _ => None,
     };
-    edits.added.push((b"connection".to_vec(), value.to_vec()));
 }
 
 #[cfg(test)]
@@ -166,6 +169,7 @@ mod tests {
             deleted: vec![1],
             replaced: vec![(2, b"first".to_vec()), (2, b"new".to_vec())],
             added: vec![(b"X-Forwarded-For".to_vec(), b"10.0.0.1".to_vec()), (b"x-b".to_vec(), b"2".to_vec())],
+            connection: None,
         };
         assert_eq!(
             s(&written(buf, &edits)),
@@ -218,7 +222,10 @@ mod tests {
         assert_eq!(again.framing, Some(Framing::ContentLength(3)));
         assert!(again.conn.close);
         assert_eq!(again.len, out.len());
-        assert_eq!(s(&out), "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nconnection: close\r\nx-forwarded-for: 127.0.0.1\r\n\r\n");
+        assert_eq!(
+            s(&out),
+            "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nx-forwarded-for: 127.0.0.1\r\nconnection: close\r\n\r\n"
+        );
     }
 
     #[test]
@@ -247,13 +254,14 @@ mod tests {
         assert_eq!(s(&out), "GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n");
         let mut e = HeadEdits::default();
         set_connection(&mut e, &h, buf, ConnHeader::Close);
-        assert!(e.added.is_empty(), "close is HTTP/1.0's default");
+        assert_eq!(e.connection, None, "close is HTTP/1.0's default");
 
         let buf: &[u8] = b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
         let h = parsed(buf);
         let mut e = HeadEdits::default();
         set_connection(&mut e, &h, buf, ConnHeader::Close);
         set_connection(&mut e, &h, buf, ConnHeader::Keep);
+        assert!(e.added.is_empty());
         let mut out = Vec::new();
         write_request(buf, &h, &e, &mut out);
         assert_eq!(s(&out), "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nconnection: upgrade\r\n\r\n");
