@@ -6,3 +6,4 @@
 pub mod body;
 pub mod errors;
 pub mod head;
+pub mod write;
