@@ -297,7 +297,7 @@ pub fn find_blank_line(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Name and value bytes of a header line.
+/// Name and value bytes of a header line (`buf` is the buffer the head was parsed from, else this panics).
 pub fn header<'a>(buf: &'a [u8], h: &HeaderIdx) -> (&'a [u8], &'a [u8]) {
     (&buf[h.name.clone()], &buf[h.value.clone()])
 }
