@@ -16,6 +16,7 @@
 
 use std::ops::Range;
 
+/// The writer lives in its own file; its API belongs to the head's.
 pub use super::write::{set_connection, write_head, write_request, write_response, ConnHeader};
 
 /// Default maximum number of headers (`tune.http.maxhdr`).
@@ -24,7 +25,9 @@ pub const MAX_HEADERS: usize = 101;
 /// HTTP version of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Version {
+    /// `HTTP/1.0`.
     Http10,
+    /// `HTTP/1.1`.
     #[default]
     Http11,
 }
@@ -32,9 +35,11 @@ pub enum Version {
 /// One header line: byte ranges of its name and value (value trimmed of surrounding spaces) in the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderIdx {
+    /// The header name (as sent, case preserved).
     pub name: Range<usize>,
+    /// The value without leading/trailing spaces and tabs (possibly empty).
     pub value: Range<usize>,
-    /// Range of the whole line including its CRLF (for deletion).
+    /// Range of the whole line including its CRLF (or bare LF) (for deletion).
     pub line: Range<usize>,
 }
 
@@ -43,7 +48,9 @@ pub struct HeaderIdx {
 pub enum Framing {
     /// No body (GET without CL/TE, 204, 304, HEAD response, 1xx).
     None,
+    /// Exactly this many bytes follow the head.
     ContentLength(u64),
+    /// `Transfer-Encoding: …, chunked`: chunks up to the last-chunk and trailers.
     Chunked,
     /// Response body ends when the server closes.
     UntilClose,
@@ -56,7 +63,7 @@ pub struct ConnInfo {
     pub close: bool,
     /// `Connection: keep-alive` explicitly present.
     pub keep_alive: bool,
-    /// `Connection: upgrade` with an `Upgrade` header.
+    /// `Connection: upgrade` with an `Upgrade` header, on HTTP/1.1 (RFC 7230 §6.7: ignored in HTTP/1.0).
     pub upgrade: bool,
     /// `Expect: 100-continue`.
     pub expect_continue: bool,
@@ -67,13 +74,19 @@ pub struct ConnInfo {
 /// A parsed request head.
 #[derive(Debug, Clone, Default)]
 pub struct RequestHead {
+    /// The method token.
     pub method: Range<usize>,
+    /// The request-target, as sent (origin, absolute, authority or asterisk form).
     pub uri: Range<usize>,
+    /// The request's HTTP version.
     pub version: Version,
+    /// The header lines in order (the vector is reused from one parse to the next).
     pub headers: Vec<HeaderIdx>,
     /// Total head length including the final empty line.
     pub len: usize,
+    /// How the body is delimited; `Some` once a head was parsed.
     pub framing: Option<Framing>,
+    /// Connection facts from the headers and version.
     pub conn: ConnInfo,
     /// The request line without its line ending (leading empty lines before it are skipped, RFC 7230 §3.5).
     pub start_line: Range<usize>,
@@ -90,12 +103,19 @@ pub struct RequestHead {
 /// A parsed response head.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseHead {
+    /// The response's HTTP version.
     pub version: Version,
+    /// The status code (100–999).
     pub status: u16,
+    /// The reason phrase (possibly empty).
     pub reason: Range<usize>,
+    /// The header lines in order (the vector is reused from one parse to the next).
     pub headers: Vec<HeaderIdx>,
+    /// Total head length including the final empty line.
     pub len: usize,
+    /// How the body is delimited (given the request method); `Some` once a head was parsed.
     pub framing: Option<Framing>,
+    /// Connection facts from the headers and version; `close` is also set for an until-close body.
     pub conn: ConnInfo,
     /// The status line without its line ending.
     pub start_line: Range<usize>,
@@ -112,12 +132,13 @@ pub struct ResponseHead {
 pub enum HeadError {
     /// Over `max_len` without a complete head.
     TooLarge,
+    /// More than [`MAX_HEADERS`] header lines.
     TooManyHeaders,
     /// Malformed start line, header name, folding, …
     Malformed(&'static str),
     /// Conflicting or invalid Content-Length.
     BadContentLength,
-    /// Transfer-Encoding other than a final `chunked` on a request.
+    /// Transfer-Encoding other than a final `chunked` on a request (or on HTTP/1.0), or `chunked` listed twice.
     BadTransferEncoding,
 }
 
@@ -276,7 +297,7 @@ pub fn find_blank_line(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Name and value bytes of a header line.
+/// Name and value bytes of a header line (`buf` is the buffer the head was parsed from, else this panics).
 pub fn header<'a>(buf: &'a [u8], h: &HeaderIdx) -> (&'a [u8], &'a [u8]) {
     (&buf[h.name.clone()], &buf[h.value.clone()])
 }
@@ -482,7 +503,7 @@ fn conn_info(f: &Facts, version: Version) -> ConnInfo {
     ConnInfo {
         close: f.conn.close || (version == Version::Http10 && !f.conn.keep_alive),
         keep_alive: f.conn.keep_alive,
-        upgrade: f.conn.upgrade && f.upgrade_header,
+        upgrade: f.conn.upgrade && f.upgrade_header && version == Version::Http11,
         expect_continue: false,
         cl_and_te: f.te_present && f.content_length.is_some(),
     }
