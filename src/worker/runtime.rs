@@ -224,11 +224,14 @@ impl Runtime {
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
                 http_mode: {
-                    let be_mode = p.default_backend.as_ref().and_then(|n| cfg.backend(n)).map(|b| b.options.http_conn_mode);
+                    let be_mode =
+                        p.default_backend.as_ref().and_then(|n| cfg.backend(n)).map(|b| b.options.http_conn_mode);
                     // The stricter of frontend and backend wins (close > server-close > keep-alive).
                     match (p.options.http_conn_mode, be_mode) {
                         (HttpConnMode::Close, _) | (_, Some(HttpConnMode::Close)) => HttpConnMode::Close,
-                        (HttpConnMode::ServerClose, _) | (_, Some(HttpConnMode::ServerClose)) => HttpConnMode::ServerClose,
+                        (HttpConnMode::ServerClose, _) | (_, Some(HttpConnMode::ServerClose)) => {
+                            HttpConnMode::ServerClose
+                        }
                         (m, _) => m,
                     }
                 },

@@ -523,7 +523,11 @@ impl Worker {
         let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
         let null = from_client == 0;
         let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
-        if sess.http.is_none() && !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
+        if sess.http.is_none()
+            && !(f.dontlognull && null)
+            && f.log_format != LogFormat::Default
+            && f.logger.enabled(Level::Info)
+        {
             let line = tcplog(&TcpLogFields {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
