@@ -15,7 +15,8 @@ use super::Worker;
 use crate::config::model::{HttpConnMode, Level, LogFormat};
 use crate::http::body::BodyTracker;
 use crate::http::errors;
-use crate::http::head::{self, Framing, HeadEdits, HeadError, RequestHead, ResponseHead, Version};
+use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Version};
+use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
 use crate::tcp::Side;
 
@@ -68,6 +69,14 @@ pub(super) struct HttpTxn {
     pub reused: bool,
     /// Transactions completed on this connection.
     pub count: u32,
+    /// A locally generated response was sent for this transaction.
+    pub answered: bool,
+    /// How far the current head was searched for its blank line.
+    pub scanned: usize,
+    /// The first byte of the current request arrived (timers count from there).
+    pub receiving: bool,
+    /// Header edits of the message being forwarded (kept to reuse its allocations).
+    pub edits: HeadEdits,
 }
 
 impl HttpTxn {
@@ -96,6 +105,10 @@ impl HttpTxn {
             req_line: Vec::new(),
             reused: false,
             count: 0,
+            answered: false,
+            edits: HeadEdits::default(),
+            receiving: false,
+            scanned: 0,
         }
     }
 
@@ -117,6 +130,14 @@ impl HttpTxn {
         self.bytes_out = 0;
         self.req_line.clear();
         self.count += 1;
+        self.answered = false;
+        self.receiving = false;
+        self.scanned = 0;
+    }
+
+    /// The request went out completely and no response head has come back yet.
+    pub(super) fn awaiting_response(&self) -> bool {
+        self.stage == Stage::Forward && self.to_server_pos >= self.to_server.len() && self.req_body.is_done()
     }
 }
 
@@ -135,7 +156,12 @@ fn ms(d: Duration) -> i64 {
 }
 
 /// Read as much as fits from `side` into `buf`; returns an error kind on failure.
-fn fill(side: &mut Side, buf: &mut super::buffers::Buf, pool: &mut super::buffers::Pool, now: Instant) -> io::Result<bool> {
+fn fill(
+    side: &mut Side,
+    buf: &mut super::buffers::Buf,
+    pool: &mut super::buffers::Pool,
+    now: Instant,
+) -> io::Result<bool> {
     let mut progress = false;
     while side.readable && !side.rd_eof && !buf.is_full() {
         match side.sock.read(buf.space(pool)) {
@@ -174,19 +200,6 @@ fn flush(side: &mut Side, data: &[u8], now: Instant) -> io::Result<usize> {
     Ok(done)
 }
 
-/// Replace the `Connection` header of a head with `value` (or just remove it when `None`).
-fn set_connection(edits: &mut HeadEdits, buf: &[u8], headers: &[head::HeaderIdx], value: Option<&str>) {
-    for (i, h) in headers.iter().enumerate() {
-        let name = &buf[h.name.clone()];
-        if name.eq_ignore_ascii_case(b"connection") || name.eq_ignore_ascii_case(b"proxy-connection") {
-            edits.deleted.push(i);
-        }
-    }
-    if let Some(v) = value {
-        edits.added.push((b"Connection".to_vec(), v.as_bytes().to_vec()));
-    }
-}
-
 impl Worker {
     /// True if this session runs the HTTP engine.
     pub(super) fn is_http(sess: &Session) -> bool {
@@ -198,7 +211,8 @@ impl Worker {
         let step = self.http_pass(&mut sess, now);
         match step {
             Step::Idle => {
-                if sess.http.as_ref().is_some_and(|h| h.stage == Stage::Closing && h.to_client_pos >= h.to_client.len()) {
+                if sess.http.as_ref().is_some_and(|h| h.stage == Stage::Closing && h.to_client_pos >= h.to_client.len())
+                {
                     return self.finish(idx, sess, *b"--", now);
                 }
                 self.store(idx, sess, now)
@@ -248,10 +262,25 @@ impl Worker {
             match h.stage {
                 Stage::ReqHead => {
                     let data = sess.stream.c2s.pending();
+                    if !data.is_empty() && !h.receiving {
+                        // Keep-alive idle time is not part of the request time (2.x `TR` excludes `Ti`).
+                        h.receiving = true;
+                        h.started = now;
+                        h.started_wall = SystemTime::now();
+                    }
                     if data.is_empty() {
                         if sess.stream.client.rd_eof {
                             // Keep-alive connection closed between requests: normal end, logged only if it began.
                             return Step::End(if h.count > 0 { *b"--" } else { *b"CR" }, None);
+                        }
+                        break;
+                    }
+                    // Parse only once a blank line can end the head (linear cost for a head trickling in).
+                    let full = data.len() >= max_head || sess.stream.c2s.is_full();
+                    if !full && head::find_blank_line(data, h.scanned).is_none() {
+                        h.scanned = data.len().saturating_sub(3);
+                        if sess.stream.client.rd_eof {
+                            return Step::End(*b"CR", Some(400));
                         }
                         break;
                     }
@@ -264,7 +293,6 @@ impl Worker {
                         }
                         Err(e) => {
                             log::debug!("bad request from {}: {e:?}", sess.client_addr);
-                            let _ = e == HeadError::TooLarge;
                             h.req_line = b"<BADREQ>".to_vec();
                             return Step::End(*b"PR", Some(400));
                         }
@@ -280,12 +308,10 @@ impl Worker {
                         }
                     }
                 }
-                Stage::Forward | Stage::RespBody | Stage::Tunnel => {
-                    match self.http_move(sess, now) {
-                        Ok(p) => progress |= p,
-                        Err(step) => return step,
-                    }
-                }
+                Stage::Forward | Stage::RespBody | Stage::Tunnel => match self.http_move(sess, now) {
+                    Ok(p) => progress |= p,
+                    Err(step) => return step,
+                },
                 Stage::Closing => {
                     let h = sess.http.as_mut().expect("checked above");
                     match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
@@ -314,6 +340,16 @@ impl Worker {
         let f = &self.rt.frontends[sess.fe];
         let mode = f.http_mode;
         let forwardfor = f.forwardfor.clone();
+        let be = self.choose_backend(sess.fe, sess.client_addr, sess.local_addr);
+        if be != sess.be {
+            if let Some(h) = sess.http.as_mut() {
+                h.reused = false;
+            }
+            if let Some(b) = be {
+                self.rt.backends[b].total += 1;
+            }
+        }
+        sess.be = be;
         let h = sess.http.as_mut()?;
         let data = sess.stream.c2s.pending();
         let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(len).min(len);
@@ -325,14 +361,10 @@ impl Worker {
         let client_wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
         h.close_client = client_wants_close || mode == HttpConnMode::Close;
         h.close_server = h.close_client || mode != HttpConnMode::KeepAlive || h.req.conn.cl_and_te;
-        let mut edits = HeadEdits::default();
-        if h.req.conn.upgrade {
-            // Keep the client's Connection: Upgrade so the server can switch protocols.
-        } else if h.close_server {
-            set_connection(&mut edits, data, &h.req.headers, Some("close"));
-        } else if h.req.version == Version::Http10 {
-            set_connection(&mut edits, data, &h.req.headers, Some("keep-alive"));
-        }
+        let edits = &mut h.edits;
+        edits.clear();
+        let conn = if h.close_server { ConnHeader::Close } else { ConnHeader::KeepAlive };
+        set_connection(edits, &h.req, data, conn);
         if let Some(ff) = &forwardfor {
             let ip = sess.client_addr.ip();
             let ip = match ip {
@@ -340,14 +372,15 @@ impl Worker {
                 v4 => v4,
             };
             let excepted = ff.except.is_some_and(|n| n.contains(ip));
-            let present = ff.if_none && h.req.headers.iter().any(|x| data[x.name.clone()].eq_ignore_ascii_case(ff.header.as_bytes()));
+            let present = ff.if_none
+                && h.req.headers.iter().any(|x| data[x.name.clone()].eq_ignore_ascii_case(ff.header.as_bytes()));
             if !excepted && !present {
                 edits.added.push((ff.header.as_bytes().to_vec(), ip.to_string().into_bytes()));
             }
         }
         h.to_server.clear();
         h.to_server_pos = 0;
-        head::write_request(data, &h.req, &edits, &mut h.to_server);
+        write_request(data, &h.req, edits, &mut h.to_server);
         sess.stream.c2s.consumed(len);
         h.c2s_ready = 0;
         h.stage = Stage::Forward;
@@ -398,7 +431,11 @@ impl Worker {
         match fill(server, &mut sess.stream.s2c, &mut self.pool, now) {
             Ok(p) => progress |= p,
             Err(_) => {
-                return Err(if h.stage == Stage::Forward { Step::End(*b"SH", Some(502)) } else { Step::End(*b"SD", None) })
+                return Err(if h.stage == Stage::Forward {
+                    Step::End(*b"SH", Some(502))
+                } else {
+                    Step::End(*b"SD", None)
+                })
             }
         }
         if h.stage == Stage::Forward && h.to_client_pos >= h.to_client.len() {
@@ -414,7 +451,8 @@ impl Worker {
                     Ok(Some(len)) => {
                         progress = true;
                         let status = h.resp.status;
-                        let mut edits = HeadEdits::default();
+                        let edits = &mut h.edits;
+                        edits.clear();
                         let final_resp = status >= 200 || status == 101;
                         if final_resp {
                             h.tr = ms(now - h.started) - h.tq.max(0);
@@ -431,18 +469,13 @@ impl Worker {
                                 if h.resp.framing == Some(Framing::UntilClose) {
                                     h.close_client = true;
                                 }
-                                if h.close_client {
-                                    set_connection(&mut edits, data, &h.resp.headers, Some("close"));
-                                } else if h.req.version == Version::Http10 {
-                                    set_connection(&mut edits, data, &h.resp.headers, Some("keep-alive"));
-                                } else {
-                                    set_connection(&mut edits, data, &h.resp.headers, None);
-                                }
+                                let conn = if h.close_client { ConnHeader::Close } else { ConnHeader::KeepAlive };
+                                set_connection(edits, &h.resp, data, conn);
                             }
                         }
                         h.to_client.clear();
                         h.to_client_pos = 0;
-                        head::write_response(data, &h.resp, &edits, &mut h.to_client);
+                        write_response(data, &h.resp, edits, &mut h.to_client);
                         sess.stream.s2c.consumed(len);
                         if final_resp {
                             h.resp_body = BodyTracker::new(h.resp.framing.unwrap_or(Framing::None));
@@ -475,12 +508,17 @@ impl Worker {
                     Ok(k) => h.s2c_ready += k,
                     Err(_) => return Err(Step::End(*b"SD", None)),
                 }
-                if server.rd_eof && !h.resp_body.is_done() && h.s2c_ready == sess.stream.s2c.pending().len() {
-                    h.resp_body.finish_eof();
+                if server.rd_eof
+                    && !h.resp_body.is_done()
+                    && h.s2c_ready == sess.stream.s2c.pending().len()
+                    && h.resp_body.finish_eof().is_err()
+                {
+                    return Err(Step::End(*b"SD", None));
                 }
             }
             if h.s2c_ready > 0 {
-                let n = flush(client, &sess.stream.s2c.pending()[..h.s2c_ready], now).map_err(|_| Step::End(*b"CD", None))?;
+                let n = flush(client, &sess.stream.s2c.pending()[..h.s2c_ready], now)
+                    .map_err(|_| Step::End(*b"CD", None))?;
                 sess.stream.s2c.consumed(n);
                 h.s2c_ready -= n;
                 h.bytes_out += n as u64;
@@ -511,20 +549,17 @@ impl Worker {
         if h.close_client {
             return Step::End(*b"--", None);
         }
-        if h.close_server {
+        let reuse = !h.close_server && sess.stream.server.is_some();
+        h.reused = reuse;
+        h.reset(now);
+        if !reuse {
             if let Some(mut s) = sess.stream.server.take() {
                 let _ = self.poll.registry().deregister(&mut s.sock);
             }
-            h.reused = false;
-        } else {
-            h.reused = sess.stream.server.is_some();
-        }
-        if !h.reused {
             self.release_server_slot(sess);
         }
-        h.reset(now);
         sess.logged = false;
-        sess.phase = Phase::Established;
+        sess.phase = Phase::Request;
         sess.phase_since = now;
         Step::Idle
     }
@@ -536,6 +571,9 @@ impl Worker {
         }
         sess.logged = true;
         let Some(h) = sess.http.as_ref() else { return };
+        if h.count > 0 && h.req_line.is_empty() {
+            return; // a keep-alive connection closed between requests
+        }
         let f = &self.rt.frontends[sess.fe];
         if f.log_format == LogFormat::Default || !f.logger.enabled(Level::Info) {
             return;
@@ -610,9 +648,10 @@ impl Worker {
     /// Answer the client with a locally generated page (errors, 503 when no server), best effort, then close.
     pub(super) fn http_local_reply(&mut self, sess: &mut Session, code: u16) {
         let Some(h) = sess.http.as_mut() else { return };
-        if h.to_client_pos > 0 || h.status >= 0 && h.stage == Stage::RespBody {
+        if h.answered || h.to_client_pos > 0 || h.stage == Stage::RespBody || h.stage == Stage::Tunnel {
             return; // the client already got (part of) a response
         }
+        h.answered = true;
         let page = self.rt.frontends[sess.fe].errors.get(code);
         h.status = code as i32;
         let n = flush(&mut sess.stream.client, page, Instant::now()).unwrap_or(0);

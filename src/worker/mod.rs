@@ -7,6 +7,7 @@
 
 pub mod buffers;
 mod health;
+mod http;
 mod runtime;
 mod session;
 pub mod timers;

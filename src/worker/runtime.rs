@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::CheckState;
-use crate::config::model::{Acl, Cond, Config, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{Acl, Cond, Config, ForwardFor, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
+use crate::http::errors::ErrorPages;
 use crate::log::{FileSink, Logger};
 
 /// A proxy that accepts connections.
@@ -30,6 +31,10 @@ pub struct Frontend {
     pub dontlognull: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
+    /// Connection handling of HTTP transactions (frontend option, else the default backend's).
+    pub http_mode: HttpConnMode,
+    pub forwardfor: Option<ForwardFor>,
+    pub errors: ErrorPages,
 }
 
 /// A proxy with servers.
@@ -218,6 +223,22 @@ impl Runtime {
                 dontlognull: p.options.dontlognull,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
+                http_mode: {
+                    let be_mode =
+                        p.default_backend.as_ref().and_then(|n| cfg.backend(n)).map(|b| b.options.http_conn_mode);
+                    // The stricter of frontend and backend wins (close > server-close > keep-alive).
+                    match (p.options.http_conn_mode, be_mode) {
+                        (HttpConnMode::Close, _) | (_, Some(HttpConnMode::Close)) => HttpConnMode::Close,
+                        (HttpConnMode::ServerClose, _) | (_, Some(HttpConnMode::ServerClose)) => {
+                            HttpConnMode::ServerClose
+                        }
+                        (m, _) => m,
+                    }
+                },
+                forwardfor: p.options.forwardfor.clone().or_else(|| {
+                    p.default_backend.as_ref().and_then(|n| cfg.backend(n)).and_then(|b| b.options.forwardfor.clone())
+                }),
+                errors: ErrorPages::new(&p.errorfiles),
             });
         }
         rt

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::net::TcpStream;
 use mio::Interest;
 
+use super::http::HttpTxn;
 use super::runtime::Runtime;
 use super::{TimerKey, Worker};
 use crate::acl::{self, Sample};
@@ -30,6 +31,8 @@ pub(super) enum Phase {
     TurnAround(Instant),
     /// Bytes flow both ways.
     Established,
+    /// HTTP: waiting for a request head (no server needed yet).
+    Request,
 }
 
 /// One client connection and everything about it.
@@ -61,6 +64,10 @@ pub(super) struct Session {
     /// Queue positions when queued (server, backend).
     pub sq: u32,
     pub bq: u32,
+    /// HTTP transaction state (`mode http` frontends only).
+    pub http: Option<Box<HttpTxn>>,
+    /// The current transaction's log line was written.
+    pub logged: bool,
 }
 
 fn ms(d: Duration) -> i64 {
@@ -110,6 +117,8 @@ impl Worker {
             armed: None,
             sq: 0,
             bq: 0,
+            http: None,
+            logged: false,
         };
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -128,6 +137,12 @@ impl Worker {
             self.release_frontend(fe);
             return;
         }
+        if self.rt.frontends[fe].mode == Mode::Http {
+            // HTTP: the backend is chosen per request, once its head is parsed.
+            sess.http = Some(Box::new(HttpTxn::new(now)));
+            sess.phase = Phase::Request;
+            return self.drive_http(idx, sess, now);
+        }
         sess.be = self.choose_backend(fe, peer, local);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
@@ -136,7 +151,7 @@ impl Worker {
     }
 
     /// The first `use_backend` whose condition holds, else `default_backend` (or the listen's own servers).
-    fn choose_backend(&self, fe: usize, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+    pub(super) fn choose_backend(&self, fe: usize, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
         let f = &self.rt.frontends[fe];
         let ctx = L4 { src, dst, rt: &self.rt };
         for (cond, be) in &f.use_backends {
@@ -148,7 +163,7 @@ impl Worker {
     }
 
     /// Find a server for the session, queue it, or fail it.
-    fn assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
+    pub(super) fn assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
         let Some(be) = sess.be else {
             return self.finish(idx, sess, *b"SC", now);
         };
@@ -252,7 +267,7 @@ impl Worker {
     }
 
     /// Put the session back in the slab and make sure its next deadline is armed.
-    fn store(&mut self, idx: usize, mut sess: Session, now: Instant) {
+    pub(super) fn store(&mut self, idx: usize, mut sess: Session, now: Instant) {
         if let Some(at) = self.deadline(&sess) {
             if sess.armed.is_none_or(|a| at < a || a <= now) {
                 self.timers.arm(at, TimerKey::Session(idx, sess.uid));
@@ -270,6 +285,17 @@ impl Worker {
             Phase::Queued => be_to.and_then(|t| t.queue_or_connect()).map(|d| s.phase_since + d),
             Phase::Connecting => be_to.and_then(|t| t.connect).map(|d| s.phase_since + d),
             Phase::TurnAround(at) => Some(at),
+            Phase::Request => {
+                let h = s.http.as_ref()?;
+                let idle = h.count > 0 && s.stream.c2s.is_empty();
+                let t = if idle { fe_to.http_keep_alive.or(fe_to.http_request) } else { fe_to.http_request };
+                t.or(fe_to.client).map(|d| h.started + d)
+            }
+            Phase::Established if s.http.as_ref().is_some_and(|h| h.awaiting_response()) => {
+                // The request is out: only the server's answer is awaited (`timeout server`).
+                let since = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
+                be_to.and_then(|t| t.server).map(|d| since + d)
+            }
             Phase::Established => {
                 let tunnel = be_to.and_then(|t| t.tunnel).or(fe_to.tunnel);
                 let server_side = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
@@ -306,10 +332,26 @@ impl Worker {
                 let last = sess.last_srv;
                 self.retry(idx, sess, now, last)
             }
+            Phase::Request => {
+                let silent = sess.http.as_ref().is_some_and(|h| h.count > 0 && sess.stream.c2s.is_empty());
+                if silent {
+                    // Idle keep-alive connection: close quietly, nothing to log.
+                    sess.logged = true;
+                    return self.finish(idx, sess, *b"--", now);
+                }
+                self.finish(idx, sess, *b"cR", now)
+            }
             Phase::Established => {
                 let fe_to = &self.rt.frontends[sess.fe].timeouts;
                 let client_expired = fe_to.client.is_some_and(|d| sess.stream.client.last_io + d <= now);
-                let term = if client_expired { *b"cD" } else { *b"sD" };
+                let waiting_response = sess.http.as_ref().is_some_and(|h| h.awaiting_response());
+                let term = if waiting_response {
+                    *b"sH"
+                } else if client_expired {
+                    *b"cD"
+                } else {
+                    *b"sD"
+                };
                 self.finish(idx, sess, term, now)
             }
         }
@@ -353,6 +395,9 @@ impl Worker {
 
     /// Pump bytes and end the session when both directions are done or a socket failed.
     fn drive(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        if Self::is_http(&sess) {
+            return self.drive_http(idx, sess, now);
+        }
         match sess.stream.pump(&mut self.pool, now) {
             Pumped::Open => {
                 if sess.phase != Phase::Established
@@ -395,6 +440,10 @@ impl Worker {
     }
 
     /// Release the session's server slot (and let a queued session have it).
+    pub(super) fn release_server_slot(&mut self, sess: &mut Session) {
+        self.release_server(sess)
+    }
+
     fn release_server(&mut self, sess: &mut Session) {
         if let Some(si) = sess.srv.take() {
             let s = &mut self.rt.servers[si];
@@ -439,6 +488,20 @@ impl Worker {
 
     /// End a session: close sockets, release every counter, write its log line.
     pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: [u8; 2], now: Instant) {
+        if sess.http.is_some() {
+            let code = match &term {
+                b"SC" | b"sC" | b"sQ" => Some(503),
+                b"sH" => Some(504),
+                b"SH" | b"PH" => Some(502),
+                b"cR" => Some(408),
+                b"PR" | b"PD" => Some(400),
+                _ => None,
+            };
+            if let Some(c) = code {
+                self.http_local_reply(&mut sess, c);
+            }
+            self.http_log(&mut sess, term, now);
+        }
         let reg = self.poll.registry();
         let _ = reg.deregister(&mut sess.stream.client.sock);
         if let Some(s) = sess.stream.server.as_mut() {
@@ -460,7 +523,11 @@ impl Worker {
         let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
         let null = from_client == 0;
         let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
-        if !(f.dontlognull && null) && f.log_format != LogFormat::Default && f.logger.enabled(Level::Info) {
+        if sess.http.is_none()
+            && !(f.dontlognull && null)
+            && f.log_format != LogFormat::Default
+            && f.logger.enabled(Level::Info)
+        {
             let line = tcplog(&TcpLogFields {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
