@@ -119,6 +119,10 @@ pub trait Machine: Debug {
     fn layer(&self) -> Layer {
         Layer::L7
     }
+    /// Where the protocol was when the deadline passed (`info` of the timeout outcome), if it can say.
+    fn timeout_info(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A backend's check protocol, prepared once from the config (patterns compiled), making one [`Machine`] per check.

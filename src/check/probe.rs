@@ -132,7 +132,10 @@ impl Probe {
     /// The outcome when the deadline passed first: L4TOUT before the connect, the protocol's timeout after.
     pub fn timed_out(&self) -> Outcome {
         let o = match (&self.machine, self.connected) {
-            (Some(m), true) => m.layer().timeout(),
+            (Some(m), true) => match m.timeout_info() {
+                Some(info) => m.layer().timeout().info(info),
+                None => m.layer().timeout(),
+            },
             _ => Outcome::of("L4TOUT"),
         };
         Outcome { duration: self.started.elapsed(), ..o }

@@ -121,6 +121,18 @@ impl Machine for TcpProbe {
     fn advance(&mut self, rx: &mut Vec<u8>, last: bool, tx: &mut Vec<u8>) -> Option<Outcome> {
         self.run(rx, last, tx)
     }
+
+    fn timeout_info(&self) -> Option<String> {
+        let (rule, step) = self.steps.get(self.at)?;
+        let Step::Expect(e) = step else { return None };
+        let kind = match e.kind {
+            ExpectKind::Binary => "binary",
+            ExpectKind::Rbinary => "rbinary",
+            ExpectKind::Rstring | ExpectKind::Rstatus => "rstring",
+            ExpectKind::String | ExpectKind::Status => "string",
+        };
+        Some(format!("at step {rule} of tcp-check (expect {kind} '{}')", e.text))
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +189,7 @@ mod tests {
         let (mut rx, mut tx) = (b"-ERR".to_vec(), Vec::new());
         m.start(&mut tx);
         assert_eq!(m.advance(&mut rx, false, &mut tx), None);
+        assert_eq!(m.timeout_info().as_deref(), Some("at step 3 of tcp-check (expect string '+PONG')"));
         let o = m.advance(&mut rx, true, &mut tx).expect("closed");
         assert_eq!((o.status, o.info.as_deref()), ("L7RSP", Some("TCPCHK did not match content '+PONG' at step 3")));
 
