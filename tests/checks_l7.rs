@@ -238,3 +238,25 @@ fn tcp_check_rules_over_one_connection() {
     assert!(down.contains(r#"Layer7 timeout, info: "at step 2 of tcp-check (expect string '+PONG')""#), "{down}");
     wait_log(&logs, "Server be/t3 is DOWN", Duration::from_secs(3));
 }
+
+#[test]
+fn ssl_hello_chk_wants_a_tls_answer() {
+    let logs = UdpCollector::start();
+    // Answers a ClientHello record with the head of a ServerHello record; anything else with plain text.
+    let tls = l7::ScriptServer::start(|mut s| {
+        let mut head = [0u8; 6];
+        if std::io::Read::read_exact(&mut s, &mut head).is_ok() && head[0] == 0x16 && head[5] == 0x01 {
+            let _ = std::io::Write::write_all(&mut s, &[0x16, 0x03, 0x03, 0x00, 0x31, 0x02, 0x00, 0x00, 0x2d, 0x03]);
+        }
+        let mut buf = [0u8; 512];
+        while matches!(std::io::Read::read(&mut s, &mut buf), Ok(n) if n > 0) {}
+    });
+    let plain = l7::smtp("220 not tls\r\n");
+    let port = free_port();
+    let lines = "    option ssl-hello-chk\n    option log-health-checks";
+    let _p = Proxy::start_and_wait(&cfg(logs.port, port, lines, &[("tls", tls.port), ("plain", plain.port)]), port);
+    let ok = wait_log(&logs, "Health check for server be/tls succeeded", Duration::from_secs(2));
+    assert!(ok.contains("reason: Layer6 check passed, check duration: "), "{ok}");
+    let down = wait_log(&logs, "Server be/plain is DOWN", Duration::from_secs(2));
+    assert!(down.contains("reason: Layer6 invalid response, check duration: "), "{down}");
+}

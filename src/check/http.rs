@@ -277,7 +277,7 @@ mod tests {
         assert_eq!((o.ok, o.status, o.reason), (false, "L7STS", "Layer7 wrong status"));
         assert_eq!((o.code, o.info.as_deref()), (Some(500), Some("Internal Server Error")));
         let o = run(&s, b"HTTP/1.1 404\r\n\r\n", false).expect("decided");
-        assert_eq!((o.status, o.info.as_deref()), ("L7STS", Some("")));
+        assert_eq!((o.status, o.info.as_deref()), ("L7STS", None), "no reason phrase, no info");
     }
 
     #[test]

@@ -64,10 +64,11 @@ impl Outcome {
         Outcome { ok, status, reason, info: None, code: None, duration: Duration::ZERO, nolb: false }
     }
 
-    /// With `info: "…"` (control characters replaced, at most 128 bytes as a log line can carry).
+    /// With `info: "…"` (control characters replaced, at most 128 characters; an empty text is no info, as
+    /// HAProxy leaves `info` out of its log lines then).
     pub fn info(mut self, info: impl AsRef<str>) -> Outcome {
         let clean: String = info.as_ref().chars().map(|c| if c.is_control() { ' ' } else { c }).take(128).collect();
-        self.info = Some(clean);
+        self.info = (!clean.is_empty()).then_some(clean);
         self
     }
 
@@ -128,7 +129,7 @@ pub trait Machine: Debug {
 /// A backend's check protocol, prepared once from the config (patterns compiled), making one [`Machine`] per check.
 #[derive(Debug, Clone)]
 pub enum Spec {
-    /// Plain TCP connect (also `option tcp-check` without rules).
+    /// Plain TCP connect.
     Connect,
     /// `option httpchk`.
     Http(http::HttpSpec),
@@ -144,7 +145,7 @@ pub enum Spec {
     Ldap,
     /// `option pgsql-check user U`.
     Pgsql { user: String },
-    /// `option tcp-check` with rules.
+    /// `option tcp-check` (a plain connect when it has no send/expect rules).
     TcpCheck(tcp_check::TcpSpec),
 }
 
@@ -163,14 +164,7 @@ impl Spec {
                 Some(u) => Spec::Pgsql { user: u.clone() },
                 None => Spec::Connect,
             },
-            CheckKind::TcpCheck(rules) => {
-                let t = tcp_check::TcpSpec::new(rules);
-                if t.is_connect_only() {
-                    Spec::Connect
-                } else {
-                    Spec::TcpCheck(t)
-                }
-            }
+            CheckKind::TcpCheck(rules) => Spec::TcpCheck(tcp_check::TcpSpec::new(rules)),
         }
     }
 
@@ -198,6 +192,7 @@ impl Spec {
             Spec::Redis => Box::new(redis::Redis),
             Spec::Ldap => Box::new(ldap::Ldap),
             Spec::Pgsql { user } => Box::new(pgsql::Pgsql::new(user)),
+            Spec::TcpCheck(t) if t.is_connect_only() => return None,
             Spec::TcpCheck(t) => Box::new(t.machine()),
         })
     }
@@ -405,6 +400,81 @@ mod tests {
         assert_eq!(c.interval(), Duration::from_millis(500));
         c.record(res(false));
         assert_eq!(c.interval(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn nolb_follows_the_last_success() {
+        let mut c = CheckState::new(2, 2, Duration::from_secs(2), None, None);
+        let mut o404 = Outcome::of("L7OKC");
+        o404.nolb = true;
+        assert_eq!(c.record(o404.clone()), None);
+        assert!(c.up && c.nolb);
+        assert_eq!(c.status_text(), "NOLB");
+        c.record(res(false));
+        assert_eq!(c.status_text(), "NOLB 1/2");
+        c.record(Outcome::of("L7OK"));
+        assert!(!c.nolb);
+        c.record(o404);
+        assert_eq!(c.record(res(false)), None);
+        assert_eq!(c.record(res(false)), Some(Transition::Down));
+        assert!(!c.nolb, "a DOWN server is not NOLB");
+    }
+
+    #[test]
+    fn outcome_texts() {
+        let o = Outcome::of("L7STS").code(500).info("Internal\r\nServer Error");
+        assert_eq!((o.ok, o.reason, o.info.as_deref()), (false, "Layer7 wrong status", Some("Internal  Server Error")));
+        assert_eq!(Outcome::of("L7OKC").reason, "Layer7 check conditionally passed");
+        assert!(Outcome::of("L6OK").ok);
+        assert_eq!(Outcome::of("L4OK").info(""), Outcome::of("L4OK"));
+    }
+
+    /// The first backend's check spec of a config text, through the real config loader.
+    fn spec_of(body: &str) -> Spec {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "nbproxy-check-spec-{}-{}.cfg",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let text = format!("defaults\n    mode tcp\n\nbackend be\n{body}\n    server s1 127.0.0.1:1 check\n");
+        std::fs::write(&path, text).expect("write config");
+        let loaded = crate::config::load(std::slice::from_ref(&path));
+        let _ = std::fs::remove_file(&path);
+        let cfg = loaded.expect("config loads").config;
+        let be = cfg.proxies.iter().find(|p| p.name == "be").expect("backend be");
+        Spec::new(&be.check)
+    }
+
+    fn first_bytes(spec: &Spec) -> Vec<u8> {
+        let mut tx = Vec::new();
+        let mut m = spec.machine(Some("UP; name=be/s1"), 0).expect("a protocol check");
+        assert_eq!(m.start(&mut tx), None);
+        tx
+    }
+
+    #[test]
+    fn specs_from_config_text() {
+        let s = spec_of("    option httpchk GET /check HTTP/1.1\\r\\nHost:\\ www.example");
+        assert_eq!(first_bytes(&s), b"GET /check HTTP/1.1\r\nHost: www.example\r\n\r\n");
+        let s = spec_of("    option httpchk HEAD /check.html HTTP/1.0\n    http-check send-state");
+        assert_eq!(
+            first_bytes(&s),
+            b"HEAD /check.html HTTP/1.0\r\nX-Haproxy-Server-State: UP; name=be/s1\r\n\r\n".to_vec()
+        );
+        let s = spec_of("    option httpchk");
+        assert_eq!(first_bytes(&s), b"OPTIONS / HTTP/1.0\r\n\r\n");
+        let s = spec_of("    option tcp-check\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG");
+        assert_eq!(first_bytes(&s), b"PING\r\n");
+        let s = spec_of("    option tcp-check\n    tcp-check connect port 6379");
+        assert_eq!(s.port(), Some(6379));
+        assert!(s.machine(None, 0).is_none(), "connect-only tcp-check is a plain connect check");
+        assert!(spec_of("    option redis-check").machine(None, 0).is_some());
+        assert!(spec_of("").machine(None, 0).is_none());
+        let s = spec_of("    option smtpchk EHLO lb.example");
+        assert!(matches!(&s, Spec::Smtp { verb, domain } if verb == "EHLO" && domain == "lb.example"));
+        assert!(matches!(spec_of("    option mysql-check user hc"), Spec::Mysql { user: Some(u) } if u == "hc"));
     }
 
     #[test]
