@@ -1,4 +1,5 @@
-//! Scheduling health checks in the worker's loop and acting on their results: logging state changes in
+//! Scheduling health checks in the worker's loop (one [`Probe`] per checked server, running the backend's protocol
+//! from [`crate::check::Spec`]) and acting on their results: logging state changes in
 //! HAProxy's words and letting queued sessions go when a server comes back.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
