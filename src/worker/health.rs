@@ -1,7 +1,8 @@
-//! Scheduling health checks in the worker's loop and acting on their results: logging state changes in
+//! Scheduling health checks in the worker's loop (one [`Probe`] per checked server, running the backend's protocol
+//! from [`crate::check::Spec`]) and acting on their results: logging state changes in
 //! HAProxy's words and letting queued sessions go when a server comes back.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Interest;
 
@@ -55,10 +56,15 @@ impl Worker {
         if now < c.next_at {
             return;
         }
-        match Probe::start(c.addr, c.timeout) {
+        let state = c.spec.wants_state().then(|| self.state_header(si));
+        let Some(c) = self.rt.servers.get_mut(si).and_then(|s| s.check.as_mut()) else { return };
+        let now_secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let machine = c.spec.machine(state.as_deref(), now_secs);
+        match Probe::start(c.addr, c.timeout, machine) {
             Ok(mut p) => {
                 let deadline = p.deadline;
-                match self.poll.registry().register(&mut p.sock, mio::Token(CHECK_BASE + si), Interest::WRITABLE) {
+                let interest = Interest::READABLE | Interest::WRITABLE;
+                match self.poll.registry().register(&mut p.sock, mio::Token(CHECK_BASE + si), interest) {
                     Ok(()) => {
                         c.probe = Some(p);
                         self.timers.arm(deadline, TimerKey::Check(si));
@@ -72,8 +78,32 @@ impl Worker {
 
     pub(super) fn on_check_event(&mut self, si: usize) {
         let Some(c) = self.rt.servers.get_mut(si).and_then(|s| s.check.as_mut()) else { return };
-        let Some(outcome) = c.probe.as_ref().and_then(|p| p.poll()) else { return };
+        let Some(outcome) = c.probe.as_mut().and_then(|p| p.poll()) else { return };
         self.check_done(si, outcome, Instant::now());
+    }
+
+    /// `UP 2/3; name=be/srv; node=lb1; weight=1/2; scur=0/1; qcur=0` for `http-check send-state`.
+    fn state_header(&self, si: usize) -> String {
+        let s = &self.rt.servers[si];
+        let b = &self.rt.backends[s.backend];
+        let status = s.check.as_ref().map_or_else(|| "UP".to_string(), |c| c.state.status_text());
+        let total_weight: u32 = b
+            .servers
+            .iter()
+            .map(|&i| &self.rt.servers[i])
+            .filter(|o| o.usable() && o.backup == s.backup)
+            .map(|o| o.weight)
+            .sum();
+        let node = self.cfg.global.node.clone().unwrap_or_else(crate::log::hostname);
+        format!(
+            "{status}; name={}/{}; node={node}; weight={}/{total_weight}; scur={}/{}; qcur={}",
+            b.name,
+            s.name,
+            s.weight,
+            s.cur,
+            b.cur,
+            b.queue.len()
+        )
     }
 
     fn check_done(&mut self, si: usize, outcome: Outcome, now: Instant) {
@@ -83,28 +113,58 @@ impl Worker {
         if let Some(mut p) = c.probe.take() {
             let _ = self.poll.registry().deregister(&mut p.sock);
         }
-        let was_up = c.state.up;
+        let was_nolb = c.state.nolb;
+        let prev_status = c.state.last.as_ref().map(|o| o.status);
+        let prev_health = c.state.health;
+        let max_health = c.state.rise + c.state.fall - 1;
         let detail = describe(&outcome);
+        // HAProxy's log-health-checks rule: log when the status changes, or a failure while health is not yet 0,
+        // or a success while health is not yet full.
+        let worth_logging = prev_status != Some(outcome.status)
+            || (!outcome.ok && prev_health != 0)
+            || (outcome.ok && prev_health != max_health);
+        let verdict = match (outcome.ok, outcome.status) {
+            (true, "L7OKC") => "conditionally succeeded",
+            (true, _) => "succeeded",
+            (false, _) => "failed",
+        };
         let transition = c.state.record(outcome);
         let next = now + spread(c.state.interval(), spread_pct, r);
         c.next_at = next;
-        let status = c.state.status_text();
+        let (up, nolb, health, rise, fall) = (c.state.up, c.state.nolb, c.state.health, c.state.rise, c.state.fall);
         self.timers.arm(next, TimerKey::Check(si));
         let be = self.rt.servers[si].backend;
         let (act, bck) = self.rt.usable_counts(be);
         let b = &self.rt.backends[be];
         let s = &self.rt.servers[si];
         let qlen = b.queue.len();
+        let who = format!("{}Server {}/{}", if s.backup { "Backup " } else { "" }, b.name, s.name);
+        if b.log_health_checks && worth_logging {
+            let (h, of, word) = if up { (health + 1 - rise, fall, "UP") } else { (health, rise, "DOWN") };
+            b.logger.log(
+                Level::Notice,
+                &format!(
+                    "Health check for {}server {}/{} {verdict}, reason: {detail}, status: {h}/{of} {word}.",
+                    if s.backup { "backup " } else { "" },
+                    b.name,
+                    s.name
+                ),
+            );
+        }
+        let online =
+            format!("{act} active and {bck} backup servers online. 0 sessions requeued, {qlen} total in queue.");
         match transition {
             Some(Transition::Down) => {
+                // A server in NOLB that fails is reported as a notice, not an alert (HAProxy's disable-on-404 doc).
+                let level = if was_nolb { Level::Notice } else { Level::Alert };
                 b.logger.log(
-                    Level::Alert,
+                    level,
                     &format!(
-                        "Server {}/{} is DOWN, reason: {detail}. {act} active and {bck} backup servers left. {} sessions active, 0 requeued, {qlen} remaining in queue.",
-                        b.name, s.name, s.cur
+                        "{who} is DOWN, reason: {detail}. {act} active and {bck} backup servers left. {} sessions active, 0 requeued, {qlen} remaining in queue.",
+                        s.cur
                     ),
                 );
-                log::warn!("Server {}/{} is DOWN, reason: {detail}.", b.name, s.name);
+                log::warn!("{who} is DOWN, reason: {detail}.");
                 if act + bck == 0 {
                     b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
                     log::error!("backend {} has no server available!", b.name);
@@ -113,35 +173,36 @@ impl Worker {
                 self.dequeue_soon(be);
             }
             Some(Transition::Up) => {
-                b.logger.log(
-                    Level::Notice,
-                    &format!(
-                        "Server {}/{} is UP, reason: {detail}. {act} active and {bck} backup servers online. 0 sessions requeued, {qlen} total in queue.",
-                        b.name, s.name
-                    ),
-                );
-                log::warn!("Server {}/{} is UP, reason: {detail}.", b.name, s.name);
+                let word = if nolb { "stopping" } else { "UP" };
+                b.logger.log(Level::Notice, &format!("{who} is {word}, reason: {detail}. {online}"));
+                log::warn!("{who} is {word}, reason: {detail}.");
                 self.dequeue_soon(be);
             }
-            None if b.log_health_checks && (was_up != status.starts_with("UP") || status.contains('/')) => {
-                b.logger.log(
-                    Level::Notice,
-                    &format!("Health check for server {}/{} {detail}, status: {status}.", b.name, s.name),
-                );
+            None if up && nolb && !was_nolb => {
+                b.logger.log(Level::Notice, &format!("{who} is stopping, reason: {detail}. {online}"));
+                log::warn!("{who} is stopping, reason: {detail}.");
+                if act + bck == 0 {
+                    b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
+                }
+            }
+            None if up && !nolb && was_nolb => {
+                b.logger.log(Level::Notice, &format!("{who} is UP, reason: {detail}. {online}"));
+                log::warn!("{who} is UP, reason: {detail}.");
+                self.dequeue_soon(be);
             }
             None => {}
         }
     }
 }
 
-/// `Layer4 connection problem, info: "Connection refused", check duration: 0ms`.
+/// `Layer7 wrong status, code: 500, info: "Internal Server Error", check duration: 1ms` (HAProxy's order).
 fn describe(o: &Outcome) -> String {
     let mut s = o.reason.to_string();
-    if let Some(info) = &o.info {
-        s.push_str(&format!(", info: \"{info}\""));
-    }
     if let Some(code) = o.code {
         s.push_str(&format!(", code: {code}"));
+    }
+    if let Some(info) = &o.info {
+        s.push_str(&format!(", info: \"{info}\""));
     }
     s.push_str(&format!(", check duration: {}ms", o.duration.as_millis()));
     s

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
-use crate::check::CheckState;
+use crate::check::{CheckState, Spec};
 use crate::config::model::{Acl, Cond, Config, ForwardFor, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
 use crate::http::errors::ErrorPages;
 use crate::log::{FileSink, Logger};
@@ -74,7 +74,7 @@ pub struct ServerRt {
 impl ServerRt {
     /// UP by checks (or not checked) and not in maintenance.
     pub fn usable(&self) -> bool {
-        !self.maint && self.check.as_ref().is_none_or(|c| c.state.up)
+        !self.maint && self.check.as_ref().is_none_or(|c| c.state.up && !c.state.nolb)
     }
 }
 
@@ -85,6 +85,8 @@ pub struct CheckRt {
     /// Where checks connect (`addr`/`port` override the server's).
     pub addr: SocketAddr,
     pub timeout: Duration,
+    /// The backend's check protocol (shared by its servers).
+    pub spec: Rc<Spec>,
     pub probe: Option<Probe>,
     /// When the next check is due (stale timer entries before it are ignored).
     pub next_at: std::time::Instant,
@@ -122,6 +124,7 @@ impl Runtime {
             let bi = rt.backends.len();
             be_of_proxy[pi] = Some(bi);
             let mut servers = Vec::new();
+            let spec = Rc::new(Spec::new(&p.check));
             if p.servers.is_empty() {
                 if let Some(addr) = p.dispatch {
                     // `dispatch ADDR` behaves as one unchecked server.
@@ -147,7 +150,7 @@ impl Runtime {
                     if let Some(ip) = s.check_addr {
                         caddr.set_ip(ip);
                     }
-                    if let Some(port) = s.check_port {
+                    if let Some(port) = spec.port().or(s.check_port) {
                         caddr.set_port(port);
                     }
                     let timeout = match p.timeouts.check {
@@ -158,6 +161,7 @@ impl Runtime {
                         state: CheckState::new(s.rise, s.fall, s.inter, s.fastinter, s.downinter),
                         addr: caddr,
                         timeout,
+                        spec: spec.clone(),
                         probe: None,
                         next_at: std::time::Instant::now(),
                         stopped: false,

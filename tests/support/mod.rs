@@ -10,6 +10,8 @@
 //! Only std and libc. Every wait is bounded; every thread ends when its owner is dropped.
 #![allow(dead_code)]
 
+pub mod l7;
+
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
