@@ -85,6 +85,8 @@ impl Worker {
             let _ = io::Write::write(&mut &sock, b"OK");
             return;
         }
+        // No Nagle delays: we write whole messages and never trickle (HAProxy disables Nagle too).
+        let _ = sock.set_nodelay(true);
         if f.tcpka {
             let _ = socket2::SockRef::from(&sock).set_keepalive(true);
         }
@@ -210,6 +212,7 @@ impl Worker {
         sess.phase_since = now;
         match TcpStream::connect(addr) {
             Ok(mut sock) => {
+                let _ = sock.set_nodelay(true);
                 if self.rt.backends[be].tcpka {
                     let _ = socket2::SockRef::from(&sock).set_keepalive(true);
                 }
