@@ -50,11 +50,8 @@ pub fn tokenize(file: &Arc<str>, text: &str, env: EnvLookup<'_>) -> Result<Vec<L
                 continue;
             }
             let lno = line.as_span().start_pos().line_col().0;
-            let words: Vec<String> = line
-                .into_inner()
-                .filter(|p| p.as_rule() == Rule::word)
-                .map(|w| word_text(w, env))
-                .collect();
+            let words: Vec<String> =
+                line.into_inner().filter(|p| p.as_rule() == Rule::word).map(|w| word_text(w, env)).collect();
             if !words.is_empty() {
                 out.push(Line { pos: Pos { file: file.clone(), line: lno }, words });
             }
@@ -141,10 +138,10 @@ mod tests {
 
     #[test]
     fn words_and_comments() {
-        assert_eq!(words("  bind *:80   # comment\n\n# full\n\tmode\thttp"), vec![
-            vec!["bind".to_string(), "*:80".into()],
-            vec!["mode".into(), "http".into()]
-        ]);
+        assert_eq!(
+            words("  bind *:80   # comment\n\n# full\n\tmode\thttp"),
+            vec![vec!["bind".to_string(), "*:80".into()], vec!["mode".into(), "http".into()]]
+        );
         assert_eq!(words("acl a path a#b")[0][3], "a#b");
     }
 

@@ -78,7 +78,11 @@ pub fn load_with_env(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) ->
             let text = match std::fs::read(&path) {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                 Err(e) => {
-                    diags.push(alert(format!("Cannot open configuration file/directory {} : {}", path.display(), io_reason(&e))));
+                    diags.push(alert(format!(
+                        "Cannot open configuration file/directory {} : {}",
+                        path.display(),
+                        io_reason(&e)
+                    )));
                     continue;
                 }
             };
@@ -112,7 +116,8 @@ fn expand_path(p: &Path) -> Result<Vec<PathBuf>, String> {
     if !meta.is_dir() {
         return Ok(vec![p.to_path_buf()]);
     }
-    let rd = std::fs::read_dir(p).map_err(|e| format!("Cannot open configuration file/directory {} : {}", p.display(), io_reason(&e)))?;
+    let rd = std::fs::read_dir(p)
+        .map_err(|e| format!("Cannot open configuration file/directory {} : {}", p.display(), io_reason(&e)))?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|x| x.extension().is_some_and(|e| e == "cfg") && x.is_file())

@@ -44,7 +44,13 @@ pub fn preprocess(lines: Vec<Line>, diags: &mut Vec<Diagnostic>, env: &dyn Fn(&s
                     alert(diags, &line.pos, e);
                     false
                 });
-                stack.push(Block { pos: line.pos.clone(), active: active && v, taken: v, parent_active: active, seen_else: false });
+                stack.push(Block {
+                    pos: line.pos.clone(),
+                    active: active && v,
+                    taken: v,
+                    parent_active: active,
+                    seen_else: false,
+                });
             }
             ".elif" | ".else" => {
                 let Some(b) = stack.last_mut() else {
@@ -83,7 +89,11 @@ pub fn preprocess(lines: Vec<Line>, diags: &mut Vec<Diagnostic>, env: &dyn Fn(&s
                         _ => DiagLevel::Notice,
                     };
                     if kw != ".diag" {
-                        diags.push(Diagnostic { level, pos: Some(line.pos.clone()), message: line.words[1..].join(" ") });
+                        diags.push(Diagnostic {
+                            level,
+                            pos: Some(line.pos.clone()),
+                            message: line.words[1..].join(" "),
+                        });
                     }
                 }
             }
@@ -178,7 +188,8 @@ impl CondParser<'_> {
             }
             let raw = String::from_utf8_lossy(&self.s[astart..self.i]).into_owned();
             self.i += 1;
-            let args: Vec<String> = if raw.trim().is_empty() { Vec::new() } else { raw.split(',').map(|a| a.trim().to_string()).collect() };
+            let args: Vec<String> =
+                if raw.trim().is_empty() { Vec::new() } else { raw.split(',').map(|a| a.trim().to_string()).collect() };
             return self.predicate(&name, &args);
         }
         if name.is_empty() {
@@ -227,7 +238,9 @@ impl CondParser<'_> {
 /// Compare dotted versions numerically (`2.6` vs `2.10`); non-numeric parts compare as 0.
 fn cmp_version(a: &str, b: &str) -> std::cmp::Ordering {
     let parse = |s: &str| -> Vec<u64> {
-        s.split(['.', '-']).map(|p| p.chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0)).collect()
+        s.split(['.', '-'])
+            .map(|p| p.chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap_or(0))
+            .collect()
     };
     let (mut x, mut y) = (parse(a), parse(b));
     let n = x.len().max(y.len());
@@ -259,7 +272,9 @@ mod tests {
         let (l, d) = run(".if defined(SET)\na\n.elif 1\nb\n.else\nc\n.endif\n.if defined(NOPE)\nd\n.elif streq(x,x)\ne\n.else\nf\n.endif");
         assert_eq!(l, vec!["a", "e"]);
         assert!(d.is_empty());
-        let (l, _) = run(".if 0\na\n.if 1\nb\n.endif\n.else\nc\n.endif\n.if version_atleast(2.4) && !version_before(1.8)\nd\n.endif");
+        let (l, _) = run(
+            ".if 0\na\n.if 1\nb\n.endif\n.else\nc\n.endif\n.if version_atleast(2.4) && !version_before(1.8)\nd\n.endif",
+        );
         assert_eq!(l, vec!["c", "d"]);
         let (l, _) = run(".if feature(LINUX)\na\n.endif\n.if feature(OPENSSL)\nb\n.endif\n.if strneq(a,b)\nc\n.endif\n.if\nd\n.endif");
         assert_eq!(l, vec!["a", "c"]);

@@ -6,3 +6,5 @@
 pub mod body;
 pub mod errors;
 pub mod head;
+#[cfg(test)]
+pub(crate) mod testhead;

@@ -11,21 +11,68 @@ use crate::config::units::{parse_size, parse_time};
 /// Global keywords that only tune TLS, which cannot be used without `ssl` on a bind or server line (refused
 /// there); accepted silently.
 fn is_ssl_tuning(kw: &str) -> bool {
-    kw.starts_with("ssl-") || kw.starts_with("tune.ssl.") || matches!(kw, "ca-base" | "crt-base" | "maxsslconn" | "maxsslrate" | "httpclient.ssl.verify" | "httpclient.ssl.ca-file")
+    kw.starts_with("ssl-")
+        || kw.starts_with("tune.ssl.")
+        || matches!(
+            kw,
+            "ca-base" | "crt-base" | "maxsslconn" | "maxsslrate" | "httpclient.ssl.verify" | "httpclient.ssl.ca-file"
+        )
 }
 
 /// Harmless `tune.*` and performance keywords: accepted, no effect on behaviour.
 const HARMLESS: &[&str] = &[
-    "tune.maxpollevents", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
-    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen", "tune.pipesize",
-    "tune.idletimer", "tune.recv_enough", "tune.buffers.limit", "tune.buffers.reserve", "tune.pattern.cache-size",
-    "tune.runqueue-depth", "tune.sched.low-latency", "tune.fd.edge-triggered", "tune.idle-pool.shared",
-    "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.max-checks-per-thread", "tune.comp.maxlevel",
-    "tune.zlib.memlevel", "tune.zlib.windowsize", "tune.listener.multi-queue", "noepoll", "nopoll", "nokqueue",
-    "noevports", "nogetaddrinfo", "busy-polling", "set-dumpable", "insecure-fork-wanted", "insecure-setuid-wanted",
-    "max-spread-checks", "maxconnrate", "maxsessrate", "maxcomprate", "maxzlibmem", "mworker-max-reloads",
-    "numa-cpu-mapping", "strict-limits", "pp2-never-send-local", "profiling.tasks", "profiling.memory",
-    "expose-experimental-directives", "zero-warning", "grace", "cpu-map", "thread-groups", "anonkey",
+    "tune.maxpollevents",
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    "tune.chksize",
+    "tune.http.maxhdr",
+    "tune.http.cookielen",
+    "tune.http.logurilen",
+    "tune.pipesize",
+    "tune.idletimer",
+    "tune.recv_enough",
+    "tune.buffers.limit",
+    "tune.buffers.reserve",
+    "tune.pattern.cache-size",
+    "tune.runqueue-depth",
+    "tune.sched.low-latency",
+    "tune.fd.edge-triggered",
+    "tune.idle-pool.shared",
+    "tune.pool-high-fd-ratio",
+    "tune.pool-low-fd-ratio",
+    "tune.max-checks-per-thread",
+    "tune.comp.maxlevel",
+    "tune.zlib.memlevel",
+    "tune.zlib.windowsize",
+    "tune.listener.multi-queue",
+    "noepoll",
+    "nopoll",
+    "nokqueue",
+    "noevports",
+    "nogetaddrinfo",
+    "busy-polling",
+    "set-dumpable",
+    "insecure-fork-wanted",
+    "insecure-setuid-wanted",
+    "max-spread-checks",
+    "maxconnrate",
+    "maxsessrate",
+    "maxcomprate",
+    "maxzlibmem",
+    "mworker-max-reloads",
+    "numa-cpu-mapping",
+    "strict-limits",
+    "pp2-never-send-local",
+    "profiling.tasks",
+    "profiling.memory",
+    "expose-experimental-directives",
+    "zero-warning",
+    "grace",
+    "cpu-map",
+    "thread-groups",
+    "anonkey",
 ];
 
 /// Handle one line of the `global` section.
@@ -81,7 +128,9 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         "debug" => g.debug = true,
         "node" => g.node = Some(arg(w, 1, "a name")?.to_string()),
         "description" => g.description = Some(w[1..].join(" ")),
-        "hard-stop-after" => g.hard_stop_after = Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?),
+        "hard-stop-after" => {
+            g.hard_stop_after = Some(parse_time(arg(w, 1, "a time")?).map_err(|e| format!("'{kw}': {e}"))?)
+        }
         "tune.bufsize" => {
             let v = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))?;
             if !(1024..=(1 << 30)).contains(&v) {
@@ -89,24 +138,45 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
             }
             g.bufsize = v as usize;
         }
-        "tune.maxrewrite" => g.maxrewrite = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize,
+        "tune.maxrewrite" => {
+            g.maxrewrite = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))? as usize
+        }
         "tune.maxaccept" => g.maxaccept = num(w, 1)?,
         "maxpipes" => g.maxpipes = Some(num(w, 1)?),
         "nosplice" => g.nosplice = true,
         "master-worker" => {}
         "nbthread" => {
             let _: u32 = num(w, 1)?;
-            ctx.warn(&line.pos, "'nbthread' is accepted but ignored: nbproxy runs single-threaded worker processes (see 'nbproc').");
+            ctx.warn(
+                &line.pos,
+                "'nbthread' is accepted but ignored: nbproxy runs single-threaded worker processes (see 'nbproc').",
+            );
         }
         "stats" => stats(g, line)?,
         "noreuseport" => return Err(unsupported(kw)),
         _ if kw.starts_with("lua-") || kw.starts_with("tune.lua.") => return Err(unsupported(kw)),
         _ if is_ssl_tuning(kw) => {}
         _ if HARMLESS.contains(&kw) || kw.starts_with("tune.h2.") || kw.starts_with("tune.quic.") => {}
-        "setenv" | "presetenv" | "resetenv" | "unsetenv" | "external-check" | "unix-bind" | "server-state-file"
-        | "server-state-base" | "localpeer" | "h1-case-adjust" | "h1-case-adjust-file" | "uid-map" | "ssl-engine"
-        | "wurfl-data-file" | "51degrees-data-file" | "deviceatlas-json-file" | "httpclient.resolvers.id"
-        | "httpclient.resolvers.prefer" | "stats-file" | "default-path" => return Err(unsupported(kw)),
+        "setenv"
+        | "presetenv"
+        | "resetenv"
+        | "unsetenv"
+        | "external-check"
+        | "unix-bind"
+        | "server-state-file"
+        | "server-state-base"
+        | "localpeer"
+        | "h1-case-adjust"
+        | "h1-case-adjust-file"
+        | "uid-map"
+        | "ssl-engine"
+        | "wurfl-data-file"
+        | "51degrees-data-file"
+        | "deviceatlas-json-file"
+        | "httpclient.resolvers.id"
+        | "httpclient.resolvers.prefer"
+        | "stats-file"
+        | "default-path" => return Err(unsupported(kw)),
         _ => return Err(format!("unknown keyword '{kw}' in 'global' section")),
     }
     Ok(())
@@ -124,7 +194,9 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             } else if addr.contains(':') || addr.contains('@') {
                 return Err(format!("'stats socket {addr}': a stats socket on an inet address is not supported yet"));
             } else {
-                return Err(format!("'stats socket' : missing port number in '{addr}' (a unix socket path must be absolute)"));
+                return Err(format!(
+                    "'stats socket' : missing port number in '{addr}' (a unix socket path must be absolute)"
+                ));
             };
             let mut s = StatsSocket {
                 pos: line.pos.clone(),
@@ -139,19 +211,35 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
                 let v = w.get(i + 1).map(String::as_str);
                 let need = || v.ok_or_else(|| format!("'stats socket' : '{}' expects an argument", w[i]));
                 match w[i].as_str() {
-                    "mode" => s.mode = Some(u32::from_str_radix(need()?, 8).map_err(|_| format!("'stats socket' : invalid mode '{}'", v.unwrap_or("")))?),
+                    "mode" => {
+                        s.mode = Some(
+                            u32::from_str_radix(need()?, 8)
+                                .map_err(|_| format!("'stats socket' : invalid mode '{}'", v.unwrap_or("")))?,
+                        )
+                    }
                     "level" => {
-                        s.level = match need()? {
-                            "user" => StatsLevel::User,
-                            "operator" => StatsLevel::Operator,
-                            "admin" => StatsLevel::Admin,
-                            l => return Err(format!("'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'")),
-                        }
+                        s.level =
+                            match need()? {
+                                "user" => StatsLevel::User,
+                                "operator" => StatsLevel::Operator,
+                                "admin" => StatsLevel::Admin,
+                                l => return Err(format!(
+                                    "'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'"
+                                )),
+                            }
                     }
                     "user" => s.user = Some(UserSpec::Name(need()?.to_string())),
                     "group" => s.group = Some(UserSpec::Name(need()?.to_string())),
-                    "uid" => s.user = Some(UserSpec::Id(need()?.parse().map_err(|_| "'stats socket' : 'uid' expects an integer".to_string())?)),
-                    "gid" => s.group = Some(UserSpec::Id(need()?.parse().map_err(|_| "'stats socket' : 'gid' expects an integer".to_string())?)),
+                    "uid" => {
+                        s.user = Some(UserSpec::Id(
+                            need()?.parse().map_err(|_| "'stats socket' : 'uid' expects an integer".to_string())?,
+                        ))
+                    }
+                    "gid" => {
+                        s.group = Some(UserSpec::Id(
+                            need()?.parse().map_err(|_| "'stats socket' : 'gid' expects an integer".to_string())?,
+                        ))
+                    }
                     "process" | "maxconn" | "name" | "thread" | "backlog" => {
                         need()?;
                     }
@@ -165,10 +253,14 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
             }
             g.stats_sockets.push(s);
         }
-        Some("timeout") => g.stats_timeout = parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?,
+        Some("timeout") => {
+            g.stats_timeout = parse_time(arg(w, 2, "a time")?).map_err(|e| format!("'stats timeout': {e}"))?
+        }
         Some("maxconn") => g.stats_maxconn = num(w, 2)?,
         Some("bind-process") => {}
-        Some(o) => return Err(format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')")),
+        Some(o) => {
+            return Err(format!("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{o}')"))
+        }
         None => return Err("'stats' expects 'socket', 'maxconn' or 'timeout'".into()),
     }
     Ok(())
@@ -200,7 +292,15 @@ pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) ->
         Some(p) => p.parse::<u16>().map_err(|_| format!("invalid port '{p}' in '{text}'"))?,
         None => default_port,
     };
-    let host = if host.is_empty() || host == "*" { if family == Some(6) { "::" } else { "0.0.0.0" } } else { host };
+    let host = if host.is_empty() || host == "*" {
+        if family == Some(6) {
+            "::"
+        } else {
+            "0.0.0.0"
+        }
+    } else {
+        host
+    };
     let addrs = (host, port).to_socket_addrs().map_err(|_| format!("could not resolve address '{host}'"))?;
     let mut found = None;
     for a in addrs {
@@ -209,7 +309,9 @@ pub(crate) fn resolve_host(text: &str, default_port: u16, family: Option<u8>) ->
             Some(6) => a.is_ipv6(),
             _ => true,
         };
-        if ok && (found.is_none() || (family.is_none() && a.is_ipv4() && !found.is_some_and(|f: SocketAddr| f.is_ipv4()))) {
+        if ok
+            && (found.is_none() || (family.is_none() && a.is_ipv4() && !found.is_some_and(|f: SocketAddr| f.is_ipv4())))
+        {
             found = Some(a);
         }
     }
@@ -251,7 +353,11 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
         LogDest::Unix(PathBuf::from(p))
     } else if addr.starts_with('/') {
         LogDest::Unix(PathBuf::from(addr))
-    } else if addr.starts_with("ring@") || addr.starts_with("tcp@") || addr.starts_with("tcp4@") || addr.starts_with("tcp6@") {
+    } else if addr.starts_with("ring@")
+        || addr.starts_with("tcp@")
+        || addr.starts_with("tcp4@")
+        || addr.starts_with("tcp6@")
+    {
         return Err(format!("log target '{addr}' is not supported yet"));
     } else {
         let (fam, rest) = if let Some(r) = addr.strip_prefix("udp4@").or_else(|| addr.strip_prefix("ipv4@")) {
@@ -290,7 +396,8 @@ pub(crate) fn parse_log(w: &[String], pos: &Pos) -> Result<LogTarget, String> {
         }
     }
     let fac = w.get(i).ok_or("'log' expects <facility> after the address")?;
-    let facility = FACILITIES.iter().position(|f| f == fac).ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
+    let facility =
+        FACILITIES.iter().position(|f| f == fac).ok_or_else(|| format!("unknown log facility '{fac}'"))? as u8;
     let max_level = match w.get(i + 1) {
         Some(l) => level(l).ok_or_else(|| format!("unknown optional log level '{l}'"))?,
         None => Level::Debug,

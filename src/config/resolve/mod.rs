@@ -36,7 +36,8 @@ pub(crate) fn unsupported(kw: &str) -> String {
 }
 
 /// Section kinds nbproxy refuses as a whole.
-const REFUSED_SECTIONS: &[&str] = &["resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward"];
+const REFUSED_SECTIONS: &[&str] =
+    &["resolvers", "peers", "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward"];
 
 enum Section {
     None,
@@ -62,7 +63,13 @@ pub fn resolve(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Config {
         let is_section = matches!(kw, "global" | "defaults" | "frontend" | "backend" | "listen" | "userlist")
             || REFUSED_SECTIONS.contains(&kw);
         if is_section {
-            finish_section(std::mem::replace(&mut section, Section::None), &mut defaults, &mut named_defaults, &mut builders, &mut cfg);
+            finish_section(
+                std::mem::replace(&mut section, Section::None),
+                &mut defaults,
+                &mut named_defaults,
+                &mut builders,
+                &mut cfg,
+            );
             section = open_section(&line, &mut ctx, &mut cfg, &mut global_seen, &defaults, &named_defaults, &builders);
             continue;
         }
@@ -140,14 +147,22 @@ fn open_section(
             if let Some(i) = rest.iter().position(|w| w == "from") {
                 match rest.get(i + 1).and_then(|f| named.get(f)) {
                     Some(d) => base = d,
-                    None => ctx.alert(pos, format!("defaults section '{}' not found", rest.get(i + 1).map(String::as_str).unwrap_or(""))),
+                    None => ctx.alert(
+                        pos,
+                        format!("defaults section '{}' not found", rest.get(i + 1).map(String::as_str).unwrap_or("")),
+                    ),
                 }
                 rest = &rest[..i];
             }
-            if let Some(other) = builders.iter().find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind)) {
+            if let Some(other) = builders.iter().find(|b| b.name() == Some(name.as_str()) && conflicts(b.kind(), kind))
+            {
                 ctx.alert(
                     pos,
-                    format!("{kw} '{name}' has the same name as {} '{name}' declared at {}", other.kind().as_str(), other.pos()),
+                    format!(
+                        "{kw} '{name}' has the same name as {} '{name}' declared at {}",
+                        other.kind().as_str(),
+                        other.pos()
+                    ),
                 );
             }
             let mut b = base.new_proxy(kind, name.clone(), pos.clone());
@@ -259,7 +274,10 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
                 return;
             }
             match cfg.backend(name) {
-                None => ctx.alert(pos, format!("{} '{}': unable to find required use_backend: '{name}'.", p.kind.as_str(), p.name)),
+                None => ctx.alert(
+                    pos,
+                    format!("{} '{}': unable to find required use_backend: '{name}'.", p.kind.as_str(), p.name),
+                ),
                 Some(be) if p.mode == Mode::Http && be.mode == Mode::Tcp => ctx.alert(
                     pos,
                     format!("{} '{}' (mode http) cannot use backend '{name}' (mode tcp).", p.kind.as_str(), p.name),
@@ -285,29 +303,56 @@ fn validate(cfg: &Config, ctx: &mut Ctx) {
         let names: HashSet<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
         for us in &p.use_servers {
             if !names.contains(us.server.as_str()) {
-                ctx.alert(&us.pos, format!("{} '{}': unable to find server '{}' used in 'use-server'.", p.kind.as_str(), p.name, us.server));
+                ctx.alert(
+                    &us.pos,
+                    format!(
+                        "{} '{}': unable to find server '{}' used in 'use-server'.",
+                        p.kind.as_str(),
+                        p.name,
+                        us.server
+                    ),
+                );
             }
         }
         let mut seen = HashSet::new();
         for s in &p.servers {
             if !seen.insert(s.name.as_str()) {
-                ctx.alert(&s.pos, format!("{} '{}': server name '{}' is used more than once.", p.kind.as_str(), p.name, s.name));
+                ctx.alert(
+                    &s.pos,
+                    format!("{} '{}': server name '{}' is used more than once.", p.kind.as_str(), p.name, s.name),
+                );
             }
             if let Some(t) = &s.track {
                 let (bname, sname) = t.split_once('/').unwrap_or((p.name.as_str(), t.as_str()));
                 match cfg.backend(bname).and_then(|b| b.servers.iter().find(|x| x.name == sname)) {
-                    None => ctx.alert(&s.pos, format!("unable to find required server '{t}' tracked by '{}/{}'.", p.name, s.name)),
+                    None => ctx.alert(
+                        &s.pos,
+                        format!("unable to find required server '{t}' tracked by '{}/{}'.", p.name, s.name),
+                    ),
                     Some(ts) if !ts.check && ts.track.is_none() => ctx.alert(
                         &s.pos,
                         format!("unable to use {bname}/{sname} for tracking as it does not have checks enabled."),
                     ),
-                    Some(_) if s.check => ctx.alert(&s.pos, format!("server '{}/{}': unable to enable checks and tracking at the same time!", p.name, s.name)),
+                    Some(_) if s.check => ctx.alert(
+                        &s.pos,
+                        format!(
+                            "server '{}/{}': unable to enable checks and tracking at the same time!",
+                            p.name, s.name
+                        ),
+                    ),
                     _ => {}
                 }
             }
         }
         if p.kind.has_frontend() && p.binds.is_empty() && !p.disabled {
-            ctx.warn(&p.pos, format!("{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.kind.as_str(), p.name));
+            ctx.warn(
+                &p.pos,
+                format!(
+                    "{} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    p.kind.as_str(),
+                    p.name
+                ),
+            );
         }
         let t = &p.timeouts;
         let missing = match p.kind {

@@ -42,17 +42,56 @@ fn bool_opt<'a>(o: &'a mut ProxyOptions, name: &str) -> Option<&'a mut bool> {
 }
 
 /// Options accepted with no effect on nbproxy's behaviour (performance hints or already the default).
-const NOOP_OPTIONS: &[&str] = &["http-buffer-request", "disable-h2-upgrade", "http-ignore-probes", "dontlog-normal-x", "idle-close-on-response"];
+const NOOP_OPTIONS: &[&str] =
+    &["http-buffer-request", "disable-h2-upgrade", "http-ignore-probes", "dontlog-normal-x", "idle-close-on-response"];
 
 /// Every option name, for suggestions.
 const OPTION_NAMES: &[&str] = &[
-    "redispatch", "allbackups", "persist", "abortonclose", "dontlognull", "dontlog-normal", "log-separate-errors",
-    "logasap", "log-health-checks", "tcpka", "clitcpka", "srvtcpka", "nolinger", "splice-auto", "splice-request",
-    "splice-response", "http-pretend-keepalive", "checkcache", "accept-invalid-http-request",
-    "accept-invalid-http-response", "http-use-proxy-header", "http-no-delay", "independent-streams", "transparent",
-    "contstats", "socket-stats", "tcp-smart-accept", "tcp-smart-connect", "httplog", "tcplog", "httpchk",
-    "ssl-hello-chk", "smtpchk", "mysql-check", "redis-check", "ldap-check", "pgsql-check", "tcp-check", "forwardfor",
-    "originalto", "http-keep-alive", "http-server-close", "httpclose", "forceclose", "http-tunnel",
+    "redispatch",
+    "allbackups",
+    "persist",
+    "abortonclose",
+    "dontlognull",
+    "dontlog-normal",
+    "log-separate-errors",
+    "logasap",
+    "log-health-checks",
+    "tcpka",
+    "clitcpka",
+    "srvtcpka",
+    "nolinger",
+    "splice-auto",
+    "splice-request",
+    "splice-response",
+    "http-pretend-keepalive",
+    "checkcache",
+    "accept-invalid-http-request",
+    "accept-invalid-http-response",
+    "http-use-proxy-header",
+    "http-no-delay",
+    "independent-streams",
+    "transparent",
+    "contstats",
+    "socket-stats",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    "httplog",
+    "tcplog",
+    "httpchk",
+    "ssl-hello-chk",
+    "smtpchk",
+    "mysql-check",
+    "redis-check",
+    "ldap-check",
+    "pgsql-check",
+    "tcp-check",
+    "forwardfor",
+    "originalto",
+    "http-keep-alive",
+    "http-server-close",
+    "httpclose",
+    "forceclose",
+    "http-tunnel",
     "http-buffer-request",
 ];
 
@@ -96,8 +135,12 @@ impl PxBuilder {
         }
         let o = &mut self.px.options;
         match name {
-            "httpclose" | "forceclose" => o.http_conn_mode = if on { HttpConnMode::Close } else { HttpConnMode::KeepAlive },
-            "http-server-close" => o.http_conn_mode = if on { HttpConnMode::ServerClose } else { HttpConnMode::KeepAlive },
+            "httpclose" | "forceclose" => {
+                o.http_conn_mode = if on { HttpConnMode::Close } else { HttpConnMode::KeepAlive }
+            }
+            "http-server-close" => {
+                o.http_conn_mode = if on { HttpConnMode::ServerClose } else { HttpConnMode::KeepAlive }
+            }
             "http-keep-alive" => o.http_conn_mode = HttpConnMode::KeepAlive,
             "http-tunnel" => o.http_conn_mode = if on { HttpConnMode::Tunnel } else { HttpConnMode::KeepAlive },
             "forwardfor" | "originalto" => {
@@ -117,7 +160,8 @@ impl PxBuilder {
                 }
             }
             "tcplog" => self.px.log_format = if on { LogFormat::Tcp } else { LogFormat::Default },
-            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check" | "ldap-check" | "pgsql-check" | "tcp-check" => {
+            "httpchk" | "ssl-hello-chk" | "smtpchk" | "mysql-check" | "redis-check" | "ldap-check" | "pgsql-check"
+            | "tcp-check" => {
                 self.check_cap(name, D | B)?;
                 if !on {
                     self.px.check = CheckKind::Tcp;
@@ -142,7 +186,9 @@ impl PxBuilder {
                     "ssl-hello-chk" => CheckKind::SslHello,
                     "smtpchk" => match args {
                         [] => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
-                        [v, d, ..] if v == "HELO" || v == "EHLO" => CheckKind::Smtp { verb: v.clone(), domain: d.clone() },
+                        [v, d, ..] if v == "HELO" || v == "EHLO" => {
+                            CheckKind::Smtp { verb: v.clone(), domain: d.clone() }
+                        }
                         _ => CheckKind::Smtp { verb: "HELO".into(), domain: "localhost".into() },
                     },
                     "mysql-check" => match args {
@@ -160,8 +206,16 @@ impl PxBuilder {
                 };
             }
             n if NOOP_OPTIONS.contains(&n) => {}
-            "http_proxy" | "external-check" | "spop-check" | "prefer-last-server" | "h1-case-adjust-bogus-client"
-            | "h1-case-adjust-bogus-server" | "http-restrict-req-hdr-names" | "forwarded" | "httpslog" | "smtpchk-x"
+            "http_proxy"
+            | "external-check"
+            | "spop-check"
+            | "prefer-last-server"
+            | "h1-case-adjust-bogus-client"
+            | "h1-case-adjust-bogus-server"
+            | "http-restrict-req-hdr-names"
+            | "forwarded"
+            | "httpslog"
+            | "smtpchk-x"
             | "log-separate-errors-x" => return Err(unsupported(&format!("option {n}", n = name))),
             _ => {
                 let _ = ctx;
@@ -389,8 +443,12 @@ impl PxBuilder {
                     let v = w.get(i + 1).ok_or_else(|| format!("'http-error': '{}' expects an argument.", w[i]))?;
                     match w[i].as_str() {
                         "content-type" => ctype = Some(v.clone()),
-                        "errorfile" => raw = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?),
-                        "file" | "lf-file" => body = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?),
+                        "errorfile" => {
+                            raw = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?)
+                        }
+                        "file" | "lf-file" => {
+                            body = Some(std::fs::read(v).map_err(|e| format!("error opening file <{v}> : {e}"))?)
+                        }
                         "string" | "lf-string" => body = Some(v.clone().into_bytes()),
                         "hdr" => {
                             let val = w.get(i + 2).ok_or("'http-error hdr' expects a name and a value.")?;
@@ -452,7 +510,15 @@ impl PxBuilder {
     pub(crate) fn stick(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
         if w[0] == "stick-table" {
-            let mut st = StickConf { pos: line.pos.clone(), table_type: String::new(), len: None, size: 0, expire: None, nopurge: false, rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default() };
+            let mut st = StickConf {
+                pos: line.pos.clone(),
+                table_type: String::new(),
+                len: None,
+                size: 0,
+                expire: None,
+                nopurge: false,
+                rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default(),
+            };
             let mut i = 1;
             while i < w.len() {
                 let v = w.get(i + 1).ok_or_else(|| format!("'stick-table': '{}' expects an argument.", w[i]));
@@ -490,7 +556,9 @@ impl PxBuilder {
         }
         let kind = w.get(1).ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?.clone();
         if !matches!(kind.as_str(), "on" | "match" | "store-request" | "store-response") {
-            return Err(format!("'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."));
+            return Err(format!(
+                "'stick' only supports 'on', 'match', 'store-request' and 'store-response' (got '{kind}')."
+            ));
         }
         let expr = w.get(2).ok_or("'stick' expects a sample expression.")?.clone();
         let mut table = None;
@@ -504,7 +572,15 @@ impl PxBuilder {
         let pos = line.pos.clone();
         self.px
             .stick
-            .get_or_insert_with(|| StickConf { pos, table_type: String::new(), len: None, size: 0, expire: None, nopurge: false, rules: Vec::new() })
+            .get_or_insert_with(|| StickConf {
+                pos,
+                table_type: String::new(),
+                len: None,
+                size: 0,
+                expire: None,
+                nopurge: false,
+                rules: Vec::new(),
+            })
             .rules
             .push(rule);
         Ok(())
@@ -521,7 +597,10 @@ impl PxBuilder {
             Some("send") => {
                 let mut i = 2;
                 while i < w.len() {
-                    let v = w.get(i + 1).ok_or_else(|| format!("'http-check send': '{}' expects an argument.", w[i]))?.clone();
+                    let v = w
+                        .get(i + 1)
+                        .ok_or_else(|| format!("'http-check send': '{}' expects an argument.", w[i]))?
+                        .clone();
                     match w[i].as_str() {
                         "meth" => h.method = v,
                         "uri" | "uri-lf" => h.uri = v,
@@ -537,8 +616,12 @@ impl PxBuilder {
                     i += 2;
                 }
             }
-            Some("connect") | Some("set-var") | Some("unset-var") => return Err(unsupported(&format!("http-check {}", w[1]))),
-            _ => return Err("'http-check' expects 'disable-on-404', 'send-state', 'expect', 'send' or 'comment'.".into()),
+            Some("connect") | Some("set-var") | Some("unset-var") => {
+                return Err(unsupported(&format!("http-check {}", w[1])))
+            }
+            _ => {
+                return Err("'http-check' expects 'disable-on-404', 'send-state', 'expect', 'send' or 'comment'.".into())
+            }
         }
         Ok(())
     }
@@ -564,17 +647,23 @@ impl PxBuilder {
                 }
                 TcpCheckRule::Connect { port, ssl: false }
             }
-            Some("send") | Some("send-lf") => TcpCheckRule::Send(w.get(2).ok_or("'tcp-check send' expects a string.")?.clone().into_bytes()),
+            Some("send") | Some("send-lf") => {
+                TcpCheckRule::Send(w.get(2).ok_or("'tcp-check send' expects a string.")?.clone().into_bytes())
+            }
             Some("send-binary") | Some("send-binary-lf") => {
                 let hex = w.get(2).ok_or("'tcp-check send-binary' expects a hexadecimal string.")?;
-                TcpCheckRule::SendBinary(unhex(hex).ok_or_else(|| format!("'tcp-check send-binary': invalid hexadecimal string '{hex}'"))?)
+                TcpCheckRule::SendBinary(
+                    unhex(hex).ok_or_else(|| format!("'tcp-check send-binary': invalid hexadecimal string '{hex}'"))?,
+                )
             }
             Some("expect") => {
                 let e = expect(&w[2..], "tcp-check")?;
                 TcpCheckRule::Expect { negate: e.negate, kind: e.kind, pattern: e.pattern }
             }
             Some("comment") => TcpCheckRule::Comment(w[2..].join(" ")),
-            Some(o) if matches!(o, "set-var" | "unset-var" | "action") => return Err(unsupported(&format!("tcp-check {o}"))),
+            Some(o) if matches!(o, "set-var" | "unset-var" | "action") => {
+                return Err(unsupported(&format!("tcp-check {o}")))
+            }
             _ => return Err("'tcp-check' expects 'comment', 'connect', 'send', 'send-binary' or 'expect'.".into()),
         };
         self.tcp_checks.push(rule);
@@ -583,7 +672,7 @@ impl PxBuilder {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -597,7 +686,8 @@ fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
     let mut negate = false;
     while let Some(word) = w.get(i) {
         match word.as_str() {
-            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code" | "comment" => i += 2,
+            "min-recv" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code"
+            | "comment" => i += 2,
             "!" => {
                 negate = true;
                 i += 1;

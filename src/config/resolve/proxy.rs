@@ -39,18 +39,104 @@ pub(crate) struct PxBuilder {
 
 /// Every proxy keyword, for "did you mean" suggestions.
 pub(crate) const PROXY_KEYWORDS: &[&str] = &[
-    "acl", "appsession", "backlog", "balance", "bind", "bind-process", "block", "capture", "clitimeout", "compression",
-    "contimeout", "cookie", "default-server", "default_backend", "description", "disabled", "dispatch", "email-alert",
-    "enabled", "errorfile", "errorfiles", "errorloc", "errorloc302", "errorloc303", "filter", "force-persist",
-    "fullconn", "grace", "hash-type", "http-check", "http-error", "http-request", "http-response", "http-reuse",
-    "http-send-name-header", "id", "ignore-persist", "log", "log-format", "log-tag", "maxconn", "mode", "monitor",
-    "monitor-net", "monitor-uri", "no", "option", "persist", "rate-limit", "redirect", "redispatch", "reqadd",
-    "reqallow", "reqdel", "reqdeny", "reqiallow", "reqidel", "reqideny", "reqipass", "reqirep", "reqisetbe",
-    "reqitarpit", "reqpass", "reqrep", "reqsetbe", "reqtarpit", "retries", "rspadd", "rspdel", "rspdeny", "rspidel",
-    "rspideny", "rspirep", "rsprep", "server", "server-template", "source", "srvtimeout", "stats", "stick",
-    "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent", "unique-id-format",
-    "unique-id-header", "use-server", "use_backend", "default", "log-format-sd", "error-log-format", "retry-on",
-    "http-after-response", "max-keep-alive-queue", "load-server-state-from-file", "server-state-file-name",
+    "acl",
+    "appsession",
+    "backlog",
+    "balance",
+    "bind",
+    "bind-process",
+    "block",
+    "capture",
+    "clitimeout",
+    "compression",
+    "contimeout",
+    "cookie",
+    "default-server",
+    "default_backend",
+    "description",
+    "disabled",
+    "dispatch",
+    "email-alert",
+    "enabled",
+    "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
+    "filter",
+    "force-persist",
+    "fullconn",
+    "grace",
+    "hash-type",
+    "http-check",
+    "http-error",
+    "http-request",
+    "http-response",
+    "http-reuse",
+    "http-send-name-header",
+    "id",
+    "ignore-persist",
+    "log",
+    "log-format",
+    "log-tag",
+    "maxconn",
+    "mode",
+    "monitor",
+    "monitor-net",
+    "monitor-uri",
+    "no",
+    "option",
+    "persist",
+    "rate-limit",
+    "redirect",
+    "redispatch",
+    "reqadd",
+    "reqallow",
+    "reqdel",
+    "reqdeny",
+    "reqiallow",
+    "reqidel",
+    "reqideny",
+    "reqipass",
+    "reqirep",
+    "reqisetbe",
+    "reqitarpit",
+    "reqpass",
+    "reqrep",
+    "reqsetbe",
+    "reqtarpit",
+    "retries",
+    "rspadd",
+    "rspdel",
+    "rspdeny",
+    "rspidel",
+    "rspideny",
+    "rspirep",
+    "rsprep",
+    "server",
+    "server-template",
+    "source",
+    "srvtimeout",
+    "stats",
+    "stick",
+    "stick-table",
+    "tcp-check",
+    "tcp-request",
+    "tcp-response",
+    "timeout",
+    "transparent",
+    "unique-id-format",
+    "unique-id-header",
+    "use-server",
+    "use_backend",
+    "default",
+    "log-format-sd",
+    "error-log-format",
+    "retry-on",
+    "http-after-response",
+    "max-keep-alive-queue",
+    "load-server-state-from-file",
+    "server-state-file-name",
 ];
 
 fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
@@ -230,7 +316,11 @@ impl PxBuilder {
             return Ok(());
         }
         let need = if caps & F != 0 { "frontend" } else { "backend" };
-        Err(format!("'{kw}' not allowed in {} '{}' which has no {need} capability.", self.px.kind.as_str(), self.px.name))
+        Err(format!(
+            "'{kw}' not allowed in {} '{}' which has no {need} capability.",
+            self.px.kind.as_str(),
+            self.px.name
+        ))
     }
 
     /// Handle one line of this section.
@@ -259,7 +349,9 @@ impl PxBuilder {
             "bind" => {
                 self.check_cap(kw, F)?;
                 if w.len() < 2 {
-                    return Err("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".into());
+                    return Err(
+                        "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".into()
+                    );
                 }
                 self.bind_words(&w[1..], pos, ctx);
             }
@@ -286,7 +378,8 @@ impl PxBuilder {
             }
             "timeout" => self.timeout(w)?,
             "contimeout" | "clitimeout" | "srvtimeout" => {
-                let d = parse_time(a1.ok_or_else(|| format!("'{kw}' expects an integer value (in milliseconds)"))?).map_err(|e| format!("'{kw}': {e}"))?;
+                let d = parse_time(a1.ok_or_else(|| format!("'{kw}' expects an integer value (in milliseconds)"))?)
+                    .map_err(|e| format!("'{kw}': {e}"))?;
                 self.set_timeout(kw, d)?;
             }
             "retries" => {
@@ -306,9 +399,16 @@ impl PxBuilder {
                 match a1 {
                     Some("global") => self.logs.push(LogSpec::Global),
                     Some(_) => self.logs.push(LogSpec::Target(parse_log(&w[1..], pos)?)),
-                    None => return Err("'log' expects either <address[:port]> and <facility> or 'global' as arguments.".into()),
+                    None => {
+                        return Err(
+                            "'log' expects either <address[:port]> and <facility> or 'global' as arguments.".into()
+                        )
+                    }
                 }
-                if self.logs.len() > 1 && matches!(self.logs.last(), Some(LogSpec::Global)) && self.logs[..self.logs.len() - 1].iter().any(|l| matches!(l, LogSpec::Global)) {
+                if self.logs.len() > 1
+                    && matches!(self.logs.last(), Some(LogSpec::Global))
+                    && self.logs[..self.logs.len() - 1].iter().any(|l| matches!(l, LogSpec::Global))
+                {
                     self.logs.pop();
                 }
             }
@@ -391,7 +491,9 @@ impl PxBuilder {
                 self.stick(line)?;
             }
             "stats" => self.stats(line)?,
-            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" | "errorfiles" => self.errors(line)?,
+            "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" | "errorfiles" => {
+                self.errors(line)?
+            }
             "monitor-uri" => {
                 self.check_cap(kw, D | F)?;
                 self.px.monitor_uri = Some(a1.ok_or("'monitor-uri' expects an URI.")?.to_string());
@@ -458,9 +560,23 @@ impl PxBuilder {
                     return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into());
                 }
             }
-            "http-send-name-header" | "source" | "force-persist" | "ignore-persist" | "persist" | "compression" | "email-alert"
-            | "filter" | "retry-on" | "http-after-response-x" | "load-server-state-from-file" | "server-state-file-name"
-            | "log-format-sd" | "error-log-format" | "max-keep-alive-queue" | "declare" | "external-check" => {
+            "http-send-name-header"
+            | "source"
+            | "force-persist"
+            | "ignore-persist"
+            | "persist"
+            | "compression"
+            | "email-alert"
+            | "filter"
+            | "retry-on"
+            | "http-after-response-x"
+            | "load-server-state-from-file"
+            | "server-state-file-name"
+            | "log-format-sd"
+            | "error-log-format"
+            | "max-keep-alive-queue"
+            | "declare"
+            | "external-check" => {
                 if kw == "source" {
                     // Binding outgoing connections to a source address is planned; refuse rather than ignore.
                     return Err(unsupported(kw));
@@ -528,9 +644,28 @@ impl PxBuilder {
 pub(crate) fn is_legacy_rule(kw: &str) -> bool {
     matches!(
         kw,
-        "reqadd" | "reqdel" | "reqidel" | "reqrep" | "reqirep" | "reqallow" | "reqiallow" | "reqdeny" | "reqideny"
-            | "reqpass" | "reqipass" | "reqtarpit" | "reqitarpit" | "reqsetbe" | "reqisetbe" | "rspadd" | "rspdel"
-            | "rspidel" | "rsprep" | "rspirep" | "rspdeny" | "rspideny"
+        "reqadd"
+            | "reqdel"
+            | "reqidel"
+            | "reqrep"
+            | "reqirep"
+            | "reqallow"
+            | "reqiallow"
+            | "reqdeny"
+            | "reqideny"
+            | "reqpass"
+            | "reqipass"
+            | "reqtarpit"
+            | "reqitarpit"
+            | "reqsetbe"
+            | "reqisetbe"
+            | "rspadd"
+            | "rspdel"
+            | "rspidel"
+            | "rsprep"
+            | "rspirep"
+            | "rspdeny"
+            | "rspideny"
     )
 }
 

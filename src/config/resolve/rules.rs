@@ -12,9 +12,28 @@ use crate::config::units::parse_time;
 
 /// ACLs every proxy has (HAProxy's predefined ones).
 pub(crate) const PREDEFINED_ACLS: &[&str] = &[
-    "TRUE", "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
-    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS", "METH_POST",
-    "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END",
+    "TRUE",
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "WAIT_END",
 ];
 
 /// `10.0.0.0/8` or a bare address.
@@ -69,8 +88,10 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
         "nbsrv" | "connslots" | "queue" | "avg_queue" | "be_conn" | "fe_conn" | "dst_conn" | "fe_sess_rate"
         | "be_sess_rate" | "status" | "req_len" | "srv_conn" | "sc0_conn_cur" | "sc1_conn_cur" | "sc2_conn_cur"
         | "sc0_http_req_rate" | "sc1_http_req_rate" | "sc2_http_req_rate" | "sc0_conn_rate" | "sc1_conn_rate"
-        | "sc2_conn_rate" | "sc_http_req_rate" | "sc0_http_err_rate" | "sc1_http_err_rate" | "sc0_gpc0" | "sc1_gpc0"
-        | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur" | "src_http_err_rate" | "table_cnt" => MatchMethod::Int,
+        | "sc2_conn_rate" | "sc_http_req_rate" | "sc0_http_err_rate" | "sc1_http_err_rate" | "sc0_gpc0"
+        | "sc1_gpc0" | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur" | "src_http_err_rate" | "table_cnt" => {
+            MatchMethod::Int
+        }
         "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used" | "req_proto_http"
         | "req_ssl_hello_type" | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end" | "ssl_c_verify" => {
             MatchMethod::Bool
@@ -106,8 +127,11 @@ pub(crate) fn parse_acl_term(w: &[String]) -> Result<AclTerm, String> {
             "-n" | "-u" => {}
             "-f" => {
                 let f = w.get(i + 1).ok_or("'-f' expects a file name")?;
-                let text = std::fs::read_to_string(f).map_err(|e| format!("failed to open pattern file <{f}> : {e}"))?;
-                t.patterns.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
+                let text =
+                    std::fs::read_to_string(f).map_err(|e| format!("failed to open pattern file <{f}> : {e}"))?;
+                t.patterns.extend(
+                    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string),
+                );
                 t.files.push(PathBuf::from(f));
                 i += 1;
             }
@@ -285,15 +309,28 @@ impl PxBuilder {
         let arg = |i: usize| a.get(i).cloned().ok_or_else(|| format!("'{kw} {act}' expects more arguments."));
         let status_opt = |name: &str, default: u16| -> Result<u16, String> {
             match a.iter().position(|x| x == name) {
-                Some(p) => a.get(p + 1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("'{kw} {act}': '{name}' expects a status code.")),
+                Some(p) => a
+                    .get(p + 1)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| format!("'{kw} {act}': '{name}' expects a status code.")),
                 None => Ok(default),
             }
         };
         let action = match act {
             "allow" => HttpAction::Allow,
-            "deny" => HttpAction::Deny { status: status_opt("deny_status", 403).and_then(|s| if a.iter().any(|x| x == "status") { status_opt("status", s) } else { Ok(s) })? },
+            "deny" => HttpAction::Deny {
+                status: status_opt("deny_status", 403).and_then(|s| {
+                    if a.iter().any(|x| x == "status") {
+                        status_opt("status", s)
+                    } else {
+                        Ok(s)
+                    }
+                })?,
+            },
             "tarpit" => HttpAction::Tarpit { status: status_opt("deny_status", 500)? },
-            "auth" => HttpAction::Auth { realm: a.iter().position(|x| x == "realm").and_then(|p| a.get(p + 1).cloned()) },
+            "auth" => {
+                HttpAction::Auth { realm: a.iter().position(|x| x == "realm").and_then(|p| a.get(p + 1).cloned()) }
+            }
             "redirect" => HttpAction::Redirect(self.redirect(&a[1..], pos)?),
             "add-header" | "set-header" => {
                 let name = arg(1)?;
@@ -313,7 +350,9 @@ impl PxBuilder {
             "set-method" => HttpAction::SetMethod(arg(1)?),
             "replace-path" => HttpAction::ReplacePath { regex: arg(1)?, replacement: arg(2)? },
             "replace-uri" => HttpAction::ReplaceUri { regex: arg(1)?, replacement: arg(2)? },
-            "set-status" => HttpAction::SetStatus(arg(1)?.parse().map_err(|_| format!("'{kw} set-status' expects a status code."))?),
+            "set-status" => {
+                HttpAction::SetStatus(arg(1)?.parse().map_err(|_| format!("'{kw} set-status' expects a status code."))?)
+            }
             "use-service" => HttpAction::UseService(arg(1)?),
             "return" => {
                 let mut status = 200;
@@ -322,16 +361,29 @@ impl PxBuilder {
                 let mut headers = Vec::new();
                 let mut i = 1;
                 while i < a.len() {
-                    let v = a.get(i + 1).cloned().ok_or_else(|| format!("'{kw} return': '{}' expects an argument.", a[i]))?;
+                    let v = a
+                        .get(i + 1)
+                        .cloned()
+                        .ok_or_else(|| format!("'{kw} return': '{}' expects an argument.", a[i]))?;
                     match a[i].as_str() {
                         "status" => status = v.parse().map_err(|_| format!("'{kw} return': invalid status '{v}'."))?,
                         "content-type" => content_type = Some(v),
                         "string" | "lf-string" => body = Some(v),
                         "file" | "lf-file" | "errorfile" => {
-                            body = Some(String::from_utf8_lossy(&std::fs::read(&v).map_err(|e| format!("error opening file <{v}> : {e}"))?).into_owned())
+                            body = Some(
+                                String::from_utf8_lossy(
+                                    &std::fs::read(&v).map_err(|e| format!("error opening file <{v}> : {e}"))?,
+                                )
+                                .into_owned(),
+                            )
                         }
                         "hdr" => {
-                            headers.push((v, a.get(i + 2).cloned().ok_or_else(|| format!("'{kw} return hdr' expects a name and a value."))?));
+                            headers.push((
+                                v,
+                                a.get(i + 2)
+                                    .cloned()
+                                    .ok_or_else(|| format!("'{kw} return hdr' expects a name and a value."))?,
+                            ));
                             i += 1;
                         }
                         "default-errorfiles" => i -= 1,
@@ -341,15 +393,16 @@ impl PxBuilder {
                 }
                 HttpAction::Return { status, content_type, body, headers }
             }
-            _ if act.starts_with("set-var(") => HttpAction::SetVar { name: act[8..act.len().saturating_sub(1)].to_string(), expr: a[1..].join(" ") },
-            _ if act.starts_with("lua.") => return Err(unsupported("lua")),
-            "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop" | "capture" | "set-src" | "del-acl"
-            | "add-acl" | "del-map" | "set-map" | "set-nice" | "set-tos" | "set-mark" | "early-hint" | "reject"
-            | "normalize-uri" | "set-timeout" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-set-gpt0" | "unset-var"
-            | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port" | "cache-use" | "cache-store"
-            | "wait-for-body" | "wait-for-handshake" | "strict-mode" | "set-pathq" | "replace-pathq" => {
-                HttpAction::Other(a.join(" "))
+            _ if act.starts_with("set-var(") => {
+                HttpAction::SetVar { name: act[8..act.len().saturating_sub(1)].to_string(), expr: a[1..].join(" ") }
             }
+            _ if act.starts_with("lua.") => return Err(unsupported("lua")),
+            "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop" | "capture" | "set-src"
+            | "del-acl" | "add-acl" | "del-map" | "set-map" | "set-nice" | "set-tos" | "set-mark" | "early-hint"
+            | "reject" | "normalize-uri" | "set-timeout" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-set-gpt0"
+            | "unset-var" | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port" | "cache-use"
+            | "cache-store" | "wait-for-body" | "wait-for-handshake" | "strict-mode" | "set-pathq"
+            | "replace-pathq" => HttpAction::Other(a.join(" ")),
             o => return Err(format!("'{kw}' : unknown action '{o}'.")),
         };
         Ok(HttpRule { pos: pos.clone(), action, cond })
@@ -359,14 +412,17 @@ impl PxBuilder {
     pub(crate) fn tcp_rule(&mut self, line: &Line) -> Result<(), String> {
         let w = &line.words;
         let kw = w[0].as_str();
-        let layer = w.get(1).ok_or_else(|| format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session'."))?;
+        let layer =
+            w.get(1).ok_or_else(|| format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session'."))?;
         if layer == "inspect-delay" {
             let t = w.get(2).ok_or_else(|| format!("'{kw} inspect-delay' expects a time."))?;
             self.px.tcp_inspect_delay = Some(parse_time(t).map_err(|e| format!("'{kw} inspect-delay': {e}"))?);
             return Ok(());
         }
         if !matches!(layer.as_str(), "connection" | "content" | "session") {
-            return Err(format!("'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session' (got '{layer}')."));
+            return Err(format!(
+                "'{kw}' expects 'inspect-delay', 'connection', 'content' or 'session' (got '{layer}')."
+            ));
         }
         let (a, cond) = self.split_cond(&w[2..])?;
         let act = a.first().ok_or_else(|| format!("'{kw} {layer}' expects an action."))?;
@@ -376,7 +432,12 @@ impl PxBuilder {
         if kw == "tcp-response" {
             return Err(unsupported("tcp-response"));
         }
-        self.px.tcp_request.push(TcpRequestRule { pos: line.pos.clone(), layer: layer.clone(), action: a.join(" "), cond });
+        self.px.tcp_request.push(TcpRequestRule {
+            pos: line.pos.clone(),
+            layer: layer.clone(),
+            action: a.join(" "),
+            cond,
+        });
         Ok(())
     }
 
@@ -390,7 +451,16 @@ impl PxBuilder {
             _ => return Err("'redirect' expects 'location', 'prefix' or 'scheme' followed by a target.".into()),
         };
         let target = a.get(1).ok_or("'redirect' expects a target.")?.clone();
-        let mut r = Redirect { kind, target, code: 302, drop_query: false, append_slash: false, set_cookie: None, clear_cookie: None, cond };
+        let mut r = Redirect {
+            kind,
+            target,
+            code: 302,
+            drop_query: false,
+            append_slash: false,
+            set_cookie: None,
+            clear_cookie: None,
+            cond,
+        };
         let mut i = 2;
         while i < a.len() {
             let v = || a.get(i + 1).cloned().ok_or_else(|| format!("'redirect': '{}' expects an argument.", a[i]));
@@ -398,7 +468,10 @@ impl PxBuilder {
                 "code" => {
                     r.code = v()?.parse().map_err(|_| "'redirect': 'code' expects a number.".to_string())?;
                     if !matches!(r.code, 301 | 302 | 303 | 307 | 308) {
-                        return Err(format!("'redirect': unsupported HTTP code '{}' (expects 301, 302, 303, 307 or 308).", r.code));
+                        return Err(format!(
+                            "'redirect': unsupported HTTP code '{}' (expects 301, 302, 303, 307 or 308).",
+                            r.code
+                        ));
                     }
                     i += 1;
                 }
@@ -431,7 +504,12 @@ impl PxBuilder {
         };
         let needs2 = kw.ends_with("rep") || kw.ends_with("setbe");
         let (arg2, rest) = if needs2 {
-            (Some(rest.first().ok_or_else(|| format!("'{kw}' expects <search> and <replace> as arguments."))?.clone()), &rest[1..])
+            (
+                Some(
+                    rest.first().ok_or_else(|| format!("'{kw}' expects <search> and <replace> as arguments."))?.clone(),
+                ),
+                &rest[1..],
+            )
         } else {
             (None, rest)
         };

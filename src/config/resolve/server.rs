@@ -12,12 +12,51 @@ use crate::config::units::parse_time;
 
 /// Bind/server keywords that belong to TLS.
 const SSL_WORDS: &[&str] = &[
-    "ssl", "crt", "crt-list", "ca-file", "crl-file", "verify", "sni", "alpn", "npn", "ciphers", "ciphersuites",
-    "curves", "ecdhe", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10",
-    "force-tlsv11", "force-tlsv12", "force-tlsv13", "ssl-min-ver", "ssl-max-ver", "check-ssl", "check-sni",
-    "check-alpn", "verifyhost", "strict-sni", "ssl-reuse", "no-ssl-reuse", "allow-0rtt", "ca-sign-file",
-    "generate-certificates", "tls-ticket-keys", "no-tls-tickets", "prefer-client-ciphers", "ca-verify-file",
-    "ca-ignore-err", "crt-ignore-err", "sigalgs", "client-sigalgs", "quic-cc-algo", "send-proxy-v2-ssl",
+    "ssl",
+    "crt",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "verify",
+    "sni",
+    "alpn",
+    "npn",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "check-ssl",
+    "check-sni",
+    "check-alpn",
+    "verifyhost",
+    "strict-sni",
+    "ssl-reuse",
+    "no-ssl-reuse",
+    "allow-0rtt",
+    "ca-sign-file",
+    "generate-certificates",
+    "tls-ticket-keys",
+    "no-tls-tickets",
+    "prefer-client-ciphers",
+    "ca-verify-file",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "sigalgs",
+    "client-sigalgs",
+    "quic-cc-algo",
+    "send-proxy-v2-ssl",
     "send-proxy-v2-ssl-cn",
 ];
 
@@ -40,7 +79,13 @@ pub(crate) fn parse_bind_addrs(text: &str) -> Result<Vec<ListenAddr>, String> {
             out.push(ListenAddr::Unix(PathBuf::from(item)));
             continue;
         }
-        if item.starts_with("abns@") || item.starts_with("sockpair@") || item.starts_with("quic") || item.starts_with("udp") || item.starts_with("uxst@") || item.starts_with("uxdg@") {
+        if item.starts_with("abns@")
+            || item.starts_with("sockpair@")
+            || item.starts_with("quic")
+            || item.starts_with("udp")
+            || item.starts_with("uxst@")
+            || item.starts_with("uxdg@")
+        {
             let scheme = item.split('@').next().unwrap_or(item);
             return Err(format!("'{scheme}@' addresses are not supported yet"));
         }
@@ -110,7 +155,14 @@ impl PxBuilder {
             match kw {
                 "backlog" => b.backlog = Some(num()?),
                 "maxconn" => b.maxconn = Some(num()?),
-                "mss" => b.mss = Some(val()?.trim_start_matches('-').parse().map_err(|_| format!("'bind' : invalid mss '{}'", w[i + 1]))?),
+                "mss" => {
+                    b.mss = Some(
+                        val()?
+                            .trim_start_matches('-')
+                            .parse()
+                            .map_err(|_| format!("'bind' : invalid mss '{}'", w[i + 1]))?,
+                    )
+                }
                 "id" => b.id = Some(num()?),
                 "name" => b.name = Some(val()?.clone()),
                 "interface" => b.interface = Some(val()?.clone()),
@@ -125,10 +177,13 @@ impl PxBuilder {
                         _ => {}
                     }
                 }
-                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level" | "severity-output" | "nice" => {
+                "process" | "thread" | "mode" | "user" | "group" | "uid" | "gid" | "level" | "severity-output"
+                | "nice" => {
                     val()?;
                 }
-                "namespace" | "accept-netscaler-cip" | "proto" | "expose-fd" | "gid-x" => return Err(unsupported(&format!("bind {kw}"))),
+                "namespace" | "accept-netscaler-cip" | "proto" | "expose-fd" | "gid-x" => {
+                    return Err(unsupported(&format!("bind {kw}")))
+                }
                 _ if SSL_WORDS.contains(&kw) => return Err(unsupported("ssl")),
                 _ => return Err(format!("'bind {}' unknown keyword '{kw}'.", w[0])),
             }
@@ -148,8 +203,10 @@ impl PxBuilder {
             return Ok(());
         }
         let (names, addr_i) = if kw == "server-template" {
-            let prefix = w.get(1).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
-            let range = w.get(2).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
+            let prefix =
+                w.get(1).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
+            let range =
+                w.get(2).ok_or("'server-template' expects <prefix> <nb | range> <fqdn>[:<port>] as arguments.")?;
             let (lo, hi) = match range.split_once('-') {
                 Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
                 None => (Ok(1), range.parse::<u32>()),
@@ -165,7 +222,8 @@ impl PxBuilder {
             let name = w.get(1).ok_or("'server' expects <name> and <addr>[:<port>] as arguments.")?;
             (vec![name.clone()], 2)
         };
-        let addr_text = w.get(addr_i).ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
+        let addr_text =
+            w.get(addr_i).ok_or_else(|| format!("'{kw}' expects <name> and <addr>[:<port>] as arguments."))?;
         let addr = server_addr(addr_text)?;
         for name in names {
             let mut s = self.defsrv.clone();
@@ -188,7 +246,11 @@ fn server_addr(text: &str) -> Result<SocketAddr, String> {
         (Some(6), r)
     } else if let Some(r) = text.strip_prefix("tcp@") {
         (None, r)
-    } else if text.starts_with("unix@") || text.starts_with('/') || text.starts_with("abns@") || text.starts_with("sockpair@") {
+    } else if text.starts_with("unix@")
+        || text.starts_with('/')
+        || text.starts_with("abns@")
+        || text.starts_with("sockpair@")
+    {
         return Err(format!("server address '{text}': unix socket servers are not supported yet"));
     } else {
         (None, text)
@@ -217,7 +279,8 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
         let time = || -> Result<std::time::Duration, String> { parse_time(val()?).map_err(|e| format!("'{kw}': {e}")) };
         let mut takes = true;
         match kw {
-            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check" | "no-backup" | "no-send-proxy" | "non-stick" | "stick" => {
+            "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check" | "no-backup" | "no-send-proxy"
+            | "non-stick" | "stick" => {
                 takes = false;
                 match kw {
                     "check" => s.check = true,
@@ -231,8 +294,16 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                     _ => {}
                 }
             }
-            "port" => s.check_port = Some(u16::try_from(num()?).map_err(|_| "'port' expects a port number.".to_string())?),
-            "addr" => s.check_addr = Some(val()?.parse::<IpAddr>().map_err(|_| format!("'addr' expects an IP address, got '{}'.", w[i + 1]))?),
+            "port" => {
+                s.check_port = Some(u16::try_from(num()?).map_err(|_| "'port' expects a port number.".to_string())?)
+            }
+            "addr" => {
+                s.check_addr = Some(
+                    val()?
+                        .parse::<IpAddr>()
+                        .map_err(|_| format!("'addr' expects an IP address, got '{}'.", w[i + 1]))?,
+                )
+            }
             "inter" => s.inter = time()?,
             "fastinter" => s.fastinter = Some(time()?),
             "downinter" => s.downinter = Some(time()?),
@@ -278,11 +349,16 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
             "on-error" => {
                 let v = val()?;
                 if !matches!(v, "fastinter" | "fail-check" | "sudden-death" | "mark-down") {
-                    return Err(format!("'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '{v}'."));
+                    return Err(format!(
+                        "'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '{v}'."
+                    ));
                 }
                 s.on_error = Some(v.to_string());
             }
-            "agent-port" => s.agent_port = Some(u16::try_from(num()?).map_err(|_| "'agent-port' expects a port number.".to_string())?),
+            "agent-port" => {
+                s.agent_port =
+                    Some(u16::try_from(num()?).map_err(|_| "'agent-port' expects a port number.".to_string())?)
+            }
             "agent-check" | "agent-send" | "agent-inter" | "agent-addr" => {
                 if kw == "agent-check" {
                     takes = false;
@@ -291,7 +367,8 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                 }
                 ctx.warn(pos, format!("'{kw}' is accepted but agent checks are not performed by nbproxy."));
             }
-            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
+            "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn" | "pool-purge-delay"
+            | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
                 if matches!(kw, "resolve-prefer" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse") {
                     val()?;
                 } else {
@@ -299,11 +376,24 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                 }
             }
             "resolvers" => return Err(unsupported("resolvers")),
-            "on-marked-down" | "on-marked-up" | "send-proxy-v2" | "check-send-proxy" | "source" | "usesrc" | "socks4" | "set-proxy-v2-tlv-fmt" | "ws" | "proxy-v2-options" | "log-proto" => {
-                return Err(unsupported(kw))
-            }
+            "on-marked-down"
+            | "on-marked-up"
+            | "send-proxy-v2"
+            | "check-send-proxy"
+            | "source"
+            | "usesrc"
+            | "socks4"
+            | "set-proxy-v2-tlv-fmt"
+            | "ws"
+            | "proxy-v2-options"
+            | "log-proto" => return Err(unsupported(kw)),
             _ if SSL_WORDS.contains(&kw) => return Err(unsupported("ssl")),
-            _ => return Err(format!("unknown keyword '{kw}' on '{}' line.", if is_default { "default-server" } else { "server" })),
+            _ => {
+                return Err(format!(
+                    "unknown keyword '{kw}' on '{}' line.",
+                    if is_default { "default-server" } else { "server" }
+                ))
+            }
         }
         i += if takes { 2 } else { 1 };
     }
