@@ -4,7 +4,12 @@
 //! can be tested in memory with every possible split of a message across reads.
 
 pub mod body;
+pub mod edit;
 pub mod errors;
+pub mod fmt;
 pub mod head;
+pub mod legacy;
+pub mod reply;
+pub mod rules;
 #[cfg(test)]
 pub(crate) mod testhead;

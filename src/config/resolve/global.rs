@@ -218,15 +218,16 @@ fn stats(g: &mut Global, line: &Line) -> Result<(), String> {
                         )
                     }
                     "level" => {
-                        s.level =
-                            match need()? {
-                                "user" => StatsLevel::User,
-                                "operator" => StatsLevel::Operator,
-                                "admin" => StatsLevel::Admin,
-                                l => return Err(format!(
+                        s.level = match need()? {
+                            "user" => StatsLevel::User,
+                            "operator" => StatsLevel::Operator,
+                            "admin" => StatsLevel::Admin,
+                            l => {
+                                return Err(format!(
                                     "'stats socket' : 'level' only supports 'user', 'operator', and 'admin', got '{l}'"
-                                )),
+                                ))
                             }
+                        }
                     }
                     "user" => s.user = Some(UserSpec::Name(need()?.to_string())),
                     "group" => s.group = Some(UserSpec::Name(need()?.to_string())),
