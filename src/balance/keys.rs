@@ -130,10 +130,12 @@ mod tests {
     #[test]
     fn request_key_sees_edits() {
         let (buf, head) = testhead::req("GET /a?id=1 HTTP/1.1\nHost: x\n\n");
-        let mut edits = HeadEdits::default();
-        edits.start_line = Some(b"GET /b?id=2 HTTP/1.1".to_vec());
-        edits.deleted.push(0);
-        edits.added.push((b"Host".to_vec(), b"y".to_vec()));
+        let edits = HeadEdits {
+            start_line: Some(b"GET /b?id=2 HTTP/1.1".to_vec()),
+            deleted: vec![0],
+            added: vec![(b"Host".to_vec(), b"y".to_vec())],
+            ..Default::default()
+        };
         let mut v = HttpView::new(&buf, &head);
         v.edits = Some(&edits);
         let uri = Balance::Uri { whole: false, len: None, depth: None };

@@ -4,6 +4,7 @@
 //! can be tested in memory with every possible split of a message across reads.
 
 pub mod body;
+pub mod cookie;
 pub mod edit;
 pub mod errors;
 pub mod fmt;
