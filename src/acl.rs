@@ -433,10 +433,22 @@ pub fn eval_term(term: &AclTerm, ctx: &dyn Context) -> bool {
     CompiledTerm::new(term).is_ok_and(|t| t.eval(ctx))
 }
 
-/// Evaluate a condition (slow path: compiles the ACLs per call; the worker should hold [`CompiledAcls`]).
+/// Evaluate a condition (slow path: compiles, per call, only the terms it needs, in evaluation order; a worker
+/// should hold [`CompiledAcls`] and [`CompiledCond`]s instead). Named ACLs with several lines OR their lines.
 pub fn eval_cond(cond: &Cond, acls: &[Acl], ctx: &dyn Context) -> bool {
-    let Ok(mut c) = CompiledAcls::new(acls) else { return false };
-    c.cond(cond).is_ok_and(|cc| c.eval(&cc, ctx))
+    let any = cond.alternatives.iter().any(|and| {
+        and.iter().all(|t| {
+            let v = match &t.kind {
+                CondTermKind::Named(name) if acls.iter().any(|a| &a.name == name) => {
+                    acls.iter().filter(|a| &a.name == name).any(|a| eval_term(&a.term, ctx))
+                }
+                CondTermKind::Named(name) => predefined(name).is_some_and(|term| eval_term(&term, ctx)),
+                CondTermKind::Anonymous(term) => eval_term(term, ctx),
+            };
+            v != t.negate
+        })
+    });
+    any != cond.negate
 }
 
 #[cfg(test)]

@@ -159,12 +159,14 @@ pub(super) fn run(
         acls.eval_opt(c.as_ref(), &ctx)
     };
     let mut allowed = false;
+    // The lines as text, rebuilt only after a filter changed them.
+    let mut cache: Option<Vec<Line>> = None;
     for f in filters {
         let decides = matches!(f.kind, Kind::Allow | Kind::Deny | Kind::Tarpit);
         if (allowed && decides) || !cond_ok(&f.cond, edits) {
             continue;
         }
-        let current = lines(ex, res, edits);
+        let current = cache.get_or_insert_with(|| lines(ex, res, edits));
         let hit = || current.iter().any(|line| f.re.is_match(&line.text));
         match &f.kind {
             Kind::Allow => allowed = hit(),
@@ -176,12 +178,15 @@ pub(super) fn run(
                 let ops = current
                     .iter()
                     .filter_map(|line| line.slot.filter(|_| f.re.is_match(&line.text)).map(Op::Delete))
-                    .collect();
-                edit::apply(ops, edits);
+                    .collect::<Vec<_>>();
+                if !ops.is_empty() {
+                    cache = None;
+                    edit::apply(ops, edits);
+                }
             }
             Kind::Rep(repl) => {
                 let mut ops = Vec::new();
-                for line in &current {
+                for line in current.iter() {
                     let Some(new) = edit::replace_whole(&f.re, &line.text, repl) else { continue };
                     match line.slot {
                         None => ops.push(Op::StartLine(new)),
@@ -195,7 +200,10 @@ pub(super) fn run(
                         },
                     }
                 }
-                edit::apply(ops, edits);
+                if !ops.is_empty() {
+                    cache = None;
+                    edit::apply(ops, edits);
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ use regex::bytes::Regex;
 use crate::acl::fetch::ip_text;
 use crate::acl::view::{self, Hdr, HttpView, ResView};
 use crate::acl::{compile_regex, CompiledAcls, CompiledCond, Context, Sample};
-use crate::config::model::{ForwardFor, HttpAction, HttpRule, Proxy};
+use crate::config::model::{Cond, ForwardFor, HttpAction, HttpRule, Proxy};
 use crate::http::head::{HeadEdits, RequestHead, ResponseHead};
 
 use super::edit::{self, Op};
@@ -167,6 +167,17 @@ impl CompiledRules {
     /// The proxy's compiled ACLs (for `use_backend`, `monitor fail`, … conditions compiled with them).
     pub fn acls(&self) -> &CompiledAcls {
         &self.acls
+    }
+
+    /// Compile another condition against this proxy's ACLs (`use_backend`, `monitor fail`, `stick … if`).
+    pub fn cond(&mut self, cond: &Cond) -> Result<CompiledCond, String> {
+        self.acls.cond(cond)
+    }
+
+    /// Evaluate a condition compiled with [`CompiledRules::cond`] on a request (`first_req` = `http_first_req`).
+    pub fn eval(&self, cond: &CompiledCond, req: &HttpView<'_>, conn: &dyn Context) -> bool {
+        let ex = Exchange { conn, req_buf: req.buf, req: req.head, first_req: req.first_req, res: None };
+        self.acls.eval(cond, &ex.ctx(req.edits, None))
     }
 
     /// The proxy's name (the default `auth` realm).

@@ -281,3 +281,20 @@ fn compile_errors_are_reported() {
     let px = testhead::proxy("listen l\n  mode http\n  http-request set-header X %[nope(\n");
     assert!(CompiledRules::new(&px).is_err());
 }
+
+#[test]
+fn extra_conditions_use_the_proxy_acls() {
+    let mut px = testhead::proxy(
+        "frontend f\n  mode http\n  acl api path_beg /api\n  use_backend b if api METH_GET\n  default_backend b\n\
+         backend b\n  mode http\n",
+    );
+    px.http_request.clear();
+    let mut r = CompiledRules::new(&px).expect("compile");
+    let cond = r.cond(px.use_backends[0].cond.as_ref().expect("cond")).expect("compile cond");
+    let (buf, head) = testhead::req("GET /api/x HTTP/1.1\n\n");
+    assert!(r.eval(&cond, &HttpView::new(&buf, &head), &conn()));
+    let (buf, head) = testhead::req("POST /api/x HTTP/1.1\n\n");
+    assert!(!r.eval(&cond, &HttpView::new(&buf, &head), &conn()));
+    assert_eq!(r.name(), "f");
+    assert!(r.acls().eval_opt(None, &conn()));
+}
