@@ -5,7 +5,8 @@
 //! (500), `rspdeny` → 502, all final; `reqallow` makes later allow/deny/tarpit filters no-ops (rewrites still
 //! run); `reqpass` stops the remaining filters. `reqrep` replaces the whole matching line by the expansion of
 //! its replacement (`\1`…): on the request line it sets `HeadEdits::start_line`; on a header it becomes a new
-//! value (same name) or a delete plus an add at the end (renamed header, which therefore moves last); a line
+//! value (same name, compared case-insensitively: the original spelling is kept) or a delete plus an add at
+//! the end (renamed header, which therefore moves last); a line
 //! rewritten without a colon is dropped. `reqadd` lines are appended after all filters ran.
 
 use regex::bytes::Regex;
@@ -191,7 +192,9 @@ pub(super) fn run(
                     match line.slot {
                         None => ops.push(Op::StartLine(new)),
                         Some(slot) => match edit::split_line(&new) {
-                            Some((n, v)) if n == line.text[..line.name_len] => ops.push(Op::Replace(slot, v)),
+                            Some((n, v)) if n.eq_ignore_ascii_case(&line.text[..line.name_len]) => {
+                                ops.push(Op::Replace(slot, v))
+                            }
                             Some((n, v)) => {
                                 ops.push(Op::Delete(slot));
                                 ops.push(Op::Add(n, v));

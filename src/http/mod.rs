@@ -2,6 +2,11 @@
 //!
 //! Nothing here touches a socket: the worker's HTTP stages feed bytes in and take bytes out, so every piece
 //! can be tested in memory with every possible split of a message across reads.
+//!
+//! Rules side: [`rules`] compiles a proxy's `http-request`/`http-response`/`redirect` rules and applies them
+//! (1.4 `req*`/`rsp*`/`block` in [`legacy`]), recording changes as [`head::HeadEdits`] through [`edit`];
+//! [`fmt`] renders log-format values (`%[src]`), [`reply`] builds redirect and `return` responses, [`cookie`]
+//! does cookie persistence. ACL fetches read requests through [`crate::acl::HttpView`].
 
 pub mod body;
 pub mod cookie;
