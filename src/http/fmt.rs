@@ -1,7 +1,7 @@
 //! Log-format strings in rule arguments (`set-header X-Client %[src]`, `add-header X-Addr %ci:%cp`), parsed once
 //! at start-up into literal pieces and sample expressions, rendered per request.
 //!
-//! Supported: literal text, `%%`, `%[fetch(args),conv…]` (every fetch of [`crate::acl::fetch`]), `%ci` `%cp`
+//! Supported: literal text, `%%`, `%[fetch(args),conv…]` (every fetch of [`mod@crate::acl::fetch`]), `%ci` `%cp`
 //! (client), `%fi` `%fp` (frontend address). Other `%` variables render as nothing.
 
 use crate::acl::fetch::{self, Expr, Val};
