@@ -294,3 +294,32 @@ fn bad_regex_is_rejected_at_compile() {
     t.patterns = vec!["x".into()];
     assert!(CompiledTerm::new(&t).is_err());
 }
+
+#[test]
+fn dom_dir_and_combinations() {
+    assert!(acl("url_dom static"));
+    assert!(acl("url_dir -i STATIC/IMG"));
+    assert!(!acl("url_dir stat"));
+    assert!(acl("path -m dir /img/"), "delimiters around the pattern are ignored");
+    assert!(acl("hdr(host) -m dom www"));
+    assert!(acl("dst_port -m str 80"), "integers compare as text with string methods");
+    assert!(acl("src -m beg 192.168."));
+    assert!(acl("hdr(x-forwarded-for,2) -m str 5.6.7.8"));
+    let px = testhead::proxy(
+        "listen l\n  mode http\n  acl st path_beg /api\n  acl st path_beg /static\n  acl host hdr_beg(host) api.\n",
+    );
+    let mut acls = CompiledAcls::new(&px.acls).expect("compile");
+    let (buf, head) = testhead::req(REQ);
+    let ctx = H { view: HttpView::new(&buf, &head) };
+    let named = |n: &str, neg| CondTerm { negate: neg, kind: CondTermKind::Named(n.into()) };
+    let mut check = |alts: Vec<Vec<CondTerm>>, negate| {
+        let c = acls.cond(&Cond { negate, alternatives: alts }).expect("cond");
+        acls.eval(&c, &ctx)
+    };
+    assert!(check(vec![vec![named("st", false)]], false), "same-name lines are ORed");
+    assert!(!check(vec![vec![named("st", false), named("host", false)]], false));
+    assert!(check(vec![vec![named("st", false), named("host", true)]], false));
+    assert!(check(vec![vec![named("host", false)], vec![named("METH_GET", false)]], false));
+    assert!(!check(vec![vec![named("st", false)]], true), "unless");
+    assert!(acls.cond(&Cond { negate: false, alternatives: vec![vec![named("nope", false)]] }).is_err());
+}

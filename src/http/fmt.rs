@@ -111,3 +111,48 @@ impl Fmt {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::{HttpView, Sample};
+    use crate::http::testhead;
+    use std::net::SocketAddr;
+
+    struct Ctx<'a>(HttpView<'a>);
+    impl Context for Ctx<'_> {
+        fn src(&self) -> SocketAddr {
+            "[2001:db8::7]:1234".parse().expect("src")
+        }
+        fn dst(&self) -> SocketAddr {
+            "10.0.0.1:443".parse().expect("dst")
+        }
+        fn fetch(&self, name: &str, _: &[String]) -> Option<Sample> {
+            (name == "nbsrv").then_some(Sample::Int(3))
+        }
+        fn http(&self) -> Option<HttpView<'_>> {
+            Some(self.0)
+        }
+    }
+
+    fn render(f: &str) -> String {
+        let (buf, head) = testhead::req("GET /a/b?q=1 HTTP/1.1\nHost: Ex.com\nX-F: 1.1.1.1, 2.2.2.2\nX-F: 3.3.3.3\n\n");
+        let ctx = Ctx(HttpView::new(&buf, &head));
+        String::from_utf8(Fmt::parse(f).expect("parse").to_vec(&ctx)).expect("utf8")
+    }
+
+    #[test]
+    fn variables_and_samples() {
+        assert_eq!(render("plain"), "plain");
+        assert_eq!(render("100%% %ci:%cp -> %fi:%fp"), "100% 2001:db8::7:1234 -> 10.0.0.1:443");
+        assert_eq!(render("%[src] %[dst] %[dst_port]"), "2001:db8::7 10.0.0.1 443");
+        assert_eq!(render("%[req.hdr(host),lower]%[path]?%[query]"), "ex.com/a/b?q=1");
+        assert_eq!(render("%[req.hdr(x-f)]|%[req.hdr(x-f,1)]|%[req.fhdr(x-f,1)]"), "3.3.3.3|1.1.1.1|1.1.1.1, 2.2.2.2");
+        assert_eq!(render("[%[req.hdr(none)]][%Ts][%{+Q}ci]"), "[][][2001:db8::7]");
+        assert_eq!(render("%[method] %[url] n=%[nbsrv] %[base]"), "GET /a/b?q=1 n=3 Ex.com/a/b");
+        assert_eq!(render("trailing %"), "trailing %");
+        assert!(Fmt::parse("%[src").is_err());
+        assert!(Fmt::parse("%[src,nope]").is_err());
+        assert_eq!(Fmt::literal("%x"), Fmt { pieces: vec![Piece::Lit(b"%x".to_vec())] });
+    }
+}
