@@ -269,13 +269,13 @@ pub fn response_cookie(
                 // Rebuild `NAME=<new>` followed by the attributes.
                 let eq = header.iter().position(|&c| c == b'=').map_or(header.len(), |p| p + 1);
                 let vstart = eq + (header[eq..].len() - header[eq..].trim_ascii_start().len());
-                let mut new = header[..vstart].to_vec();
+                let mut new = header.get(..vstart).unwrap_or(header).to_vec();
                 new.extend_from_slice(srv.as_bytes());
                 if conf.mode == CookieMode::Prefix {
                     new.push(b'~');
                     new.extend_from_slice(v);
                 }
-                new.extend_from_slice(&header[vstart + v.len()..]);
+                new.extend_from_slice(header.get(vstart + v.len()..).unwrap_or(&[]));
                 ops.push(Op::Replace(*slot, new));
             }
             if own.is_empty() {

@@ -192,7 +192,9 @@ pub(super) fn run(
                     match line.slot {
                         None => ops.push(Op::StartLine(new)),
                         Some(slot) => match edit::split_line(&new) {
-                            Some((n, v)) if n.eq_ignore_ascii_case(&line.text[..line.name_len]) => {
+                            Some((n, v))
+                                if line.text.get(..line.name_len).is_some_and(|o| n.eq_ignore_ascii_case(o)) =>
+                            {
                                 ops.push(Op::Replace(slot, v))
                             }
                             Some((n, v)) => {
