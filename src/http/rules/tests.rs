@@ -298,3 +298,21 @@ fn extra_conditions_use_the_proxy_acls() {
     assert_eq!(r.name(), "f");
     assert!(r.acls().eval_opt(None, &conn()));
 }
+
+#[test]
+fn bogus_ranges_never_panic() {
+    let r = rules(concat!(
+        "  reqrep ^(.*) \\1\n  reqdeny ^X\n  http-request set-path /x\n  http-request add-header A %[req.hdr(h)]\n",
+        "  redirect prefix /p if { hdr_beg(host) q }\n  option forwardfor\n",
+    ));
+    let buf = b"GET / HTTP/1.1\r\n\r\n".to_vec();
+    let head = RequestHead {
+        method: 50..60,
+        uri: 3..1000,
+        headers: vec![crate::http::head::HeaderIdx { name: 100..90, value: 2000..3000, line: 5..4 }],
+        ..Default::default()
+    };
+    let mut edits = HeadEdits::default();
+    let _ = apply_request(&r, &buf, &head, true, &conn(), &mut edits);
+    apply_forwarding(&r, None, &buf, &head, &conn(), &mut edits);
+}
