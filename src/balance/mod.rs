@@ -7,6 +7,7 @@
 //! is usable, the first usable backup (or all of them with `option allbackups`).
 
 mod hash;
+pub mod keys;
 mod map;
 mod smooth;
 

@@ -6,8 +6,21 @@
 //! [`head`] parses heads into byte ranges and decides framing and connection handling; [`write`] serializes a
 //! head with its edits (re-exported from `head`); [`body`] finds where a body ends; [`errors`] holds the responses
 //! the proxy makes up itself.
+//!
+//! Rules side: [`rules`] compiles a proxy's `http-request`/`http-response`/`redirect` rules and applies them
+//! (1.4 `req*`/`rsp*`/`block` in [`legacy`]), recording changes as [`head::HeadEdits`] through [`edit`];
+//! [`fmt`] renders log-format values (`%[src]`), [`reply`] builds redirect and `return` responses, [`cookie`]
+//! does cookie persistence. ACL fetches read requests through [`crate::acl::HttpView`].
 
 pub mod body;
+pub mod cookie;
+pub mod edit;
 pub mod errors;
+pub mod fmt;
 pub mod head;
+pub mod legacy;
+pub mod reply;
+pub mod rules;
+#[cfg(test)]
+pub(crate) mod testhead;
 pub mod write;
