@@ -10,12 +10,15 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::session::{Phase, Session};
+use super::session::{Phase, Session, L4};
 use super::Worker;
+use crate::acl::HttpView;
+use crate::balance::keys;
 use crate::config::model::{HttpConnMode, Level, LogFormat};
 use crate::http::body::BodyTracker;
 use crate::http::errors;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Version};
+use crate::http::rules::{self, Verdict};
 use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
 use crate::tcp::Side;
@@ -73,6 +76,8 @@ pub(super) struct HttpTxn {
     pub answered: bool,
     /// How far the current head was searched for its blank line.
     pub scanned: usize,
+    /// A copy of the current request head, for response rules and cookies (the original is consumed).
+    pub req_copy: Vec<u8>,
     /// The first byte of the current request arrived (timers count from there).
     pub receiving: bool,
     /// Header edits of the message being forwarded (kept to reuse its allocations).
@@ -109,6 +114,7 @@ impl HttpTxn {
             edits: HeadEdits::default(),
             receiving: false,
             scanned: 0,
+            req_copy: Vec::new(),
         }
     }
 
@@ -337,47 +343,76 @@ impl Worker {
 
     /// The request head of `len` bytes is complete in c2s: decide where it goes and serialize it.
     fn http_request_ready(&mut self, sess: &mut Session, len: usize, _now: Instant) -> Option<Step> {
-        let f = &self.rt.frontends[sess.fe];
-        let mode = f.http_mode;
-        let forwardfor = f.forwardfor.clone();
-        let be = self.choose_backend(sess.fe, sess.client_addr, sess.local_addr);
-        if be != sess.be {
-            if let Some(h) = sess.http.as_mut() {
-                h.reused = false;
-            }
-            if let Some(b) = be {
-                self.rt.backends[b].total += 1;
-            }
-        }
-        sess.be = be;
+        let fe = sess.fe;
+        let (src, dst) = (sess.client_addr, sess.local_addr);
         let h = sess.http.as_mut()?;
         let data = sess.stream.c2s.pending();
         let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(len).min(len);
         h.req_line.clear();
         h.req_line.extend_from_slice(&data[..line_end]);
-        h.is_head = &data[h.req.method.clone()] == b"HEAD";
-        let framing = h.req.framing.unwrap_or(Framing::None);
-        h.req_body = BodyTracker::new(framing);
-        let client_wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
-        h.close_client = client_wants_close || mode == HttpConnMode::Close;
-        h.close_server = h.close_client || mode != HttpConnMode::KeepAlive || h.req.conn.cl_and_te;
+        h.req_copy.clear();
+        h.req_copy.extend_from_slice(&data[..len]);
+        h.is_head = h.req.is_head(data);
+        let first_req = h.count == 0;
+        let f = &self.rt.frontends[fe];
+        let ctx = L4 { src, dst, rt: &self.rt, http: None };
+        // monitor-uri: answered here, never forwarded, never logged.
+        if f.monitor_uri.as_deref().is_some_and(|u| h.req.uri(data) == u.as_bytes()) {
+            let view = HttpView::new(data, &h.req);
+            let failing = f.monitor_fail.iter().any(|c| f.rules.eval(c, &view, &ctx));
+            sess.logged = true;
+            let page = if failing { errors::default_page(503) } else { errors::default_page(200) };
+            return Some(self.http_reply(sess, page.to_vec(), if failing { 503 } else { 200 }));
+        }
         let edits = &mut h.edits;
         edits.clear();
-        let conn = if h.close_server { ConnHeader::Close } else { ConnHeader::KeepAlive };
-        set_connection(edits, &h.req, data, conn);
-        if let Some(ff) = &forwardfor {
-            let ip = sess.client_addr.ip();
-            let ip = match ip {
-                std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
-                v4 => v4,
-            };
-            let excepted = ff.except.is_some_and(|n| n.contains(ip));
-            let present = ff.if_none
-                && h.req.headers.iter().any(|x| data[x.name.clone()].eq_ignore_ascii_case(ff.header.as_bytes()));
-            if !excepted && !present {
-                edits.added.push((ff.header.as_bytes().to_vec(), ip.to_string().into_bytes()));
+        let mut verdict = rules::apply_request(&f.rules, data, &h.req, first_req, &ctx, edits);
+        let mut be = None;
+        if verdict == Verdict::Continue {
+            let view = HttpView { buf: data, head: &h.req, edits: Some(edits), first_req, res: None };
+            be = self.choose_backend(fe, src, dst, Some(view));
+            if let Some(b) = be.filter(|&b| Some(b) != f.own_backend) {
+                verdict = rules::apply_request(&self.rt.backends[b].rules, data, &h.req, first_req, &ctx, edits);
             }
         }
+        match verdict {
+            Verdict::Continue => {}
+            Verdict::Deny(code) => {
+                let page = f.errors.get(code).to_vec();
+                return Some(self.http_reply_term(sess, page, code, *b"PR"));
+            }
+            Verdict::Tarpit(code) => {
+                let page = f.errors.get(code).to_vec();
+                return Some(self.http_reply_term(sess, page, code, *b"PT"));
+            }
+            Verdict::Auth(realm) => {
+                return Some(self.http_reply_term(sess, errors::auth_page(&realm, false), 401, *b"PR"))
+            }
+            Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
+                let code = status_of(&bytes);
+                return Some(self.http_reply_term(sess, bytes, code, *b"LR"));
+            }
+        }
+        let be_rules = be.map(|b| &*self.rt.backends[b].rules);
+        rules::apply_forwarding(&f.rules, be_rules, data, &h.req, &ctx, edits);
+        sess.hash_key = be.and_then(|b| {
+            let view = HttpView { buf: data, head: &h.req, edits: Some(edits), first_req, res: None };
+            keys::request_key(&self.rt.backends[b].balance, &view)
+        });
+        if be != sess.be {
+            h.reused = false;
+            if let Some(b) = be {
+                self.rt.backends[b].total += 1;
+            }
+        }
+        sess.be = be;
+        let mode = f.http_mode;
+        h.req_body = BodyTracker::new(h.req.framing.unwrap_or(Framing::None));
+        let client_wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
+        h.close_client = client_wants_close || mode == HttpConnMode::Close;
+        h.close_server = mode != HttpConnMode::KeepAlive || h.req.conn.cl_and_te || h.req.conn.upgrade;
+        let conn = if h.close_server { ConnHeader::Close } else { ConnHeader::KeepAlive };
+        set_connection(edits, &h.req, data, conn);
         h.to_server.clear();
         h.to_server_pos = 0;
         write_request(data, &h.req, edits, &mut h.to_server);
@@ -385,6 +420,24 @@ impl Worker {
         h.c2s_ready = 0;
         h.stage = Stage::Forward;
         None
+    }
+
+    /// Answer the current request locally with `bytes` (status `code`), then close: deny, redirect, return,
+    /// monitor-uri. Logged with termination state `term`.
+    fn http_reply_term(&mut self, sess: &mut Session, bytes: Vec<u8>, code: u16, term: [u8; 2]) -> Step {
+        sess.term_hint = Some(term);
+        self.http_reply(sess, bytes, code)
+    }
+
+    fn http_reply(&mut self, sess: &mut Session, bytes: Vec<u8>, code: u16) -> Step {
+        let Some(h) = sess.http.as_mut() else { return Step::End(*b"PR", None) };
+        h.answered = true;
+        h.status = code as i32;
+        h.to_client = bytes;
+        h.to_client_pos = 0;
+        h.stage = Stage::Closing;
+        // Whatever the client sent after this request is not read: close once the answer is out.
+        Step::Idle
     }
 
     /// Move bytes while a server is attached: head and body to the server, response head and body back.
@@ -471,6 +524,36 @@ impl Worker {
                                 }
                                 let conn = if h.close_client { ConnHeader::Close } else { ConnHeader::KeepAlive };
                                 set_connection(edits, &h.resp, data, conn);
+                            }
+                        }
+                        if final_resp && status != 101 {
+                            // http-response rules: the backend's, then the frontend's (once for a listen).
+                            let req_view = HttpView {
+                                buf: &h.req_copy,
+                                head: &h.req,
+                                edits: None,
+                                first_req: h.count == 0,
+                                res: None,
+                            };
+                            let ctx = L4 { src: sess.client_addr, dst: sess.local_addr, rt: &self.rt, http: None };
+                            let f = &self.rt.frontends[sess.fe];
+                            let mut verdict = Verdict::Continue;
+                            if let Some(b) = sess.be {
+                                verdict = rules::apply_response(
+                                    &self.rt.backends[b].rules,
+                                    &req_view,
+                                    data,
+                                    &h.resp,
+                                    &ctx,
+                                    edits,
+                                );
+                            }
+                            if verdict == Verdict::Continue && sess.be != f.own_backend {
+                                verdict = rules::apply_response(&f.rules, &req_view, data, &h.resp, &ctx, edits);
+                            }
+                            if let Verdict::Deny(code) = verdict {
+                                h.close_server = true;
+                                return Err(Step::End(*b"PH", Some(code)));
                             }
                         }
                         h.to_client.clear();
@@ -659,4 +742,9 @@ impl Worker {
         sess.stream.bytes_out += n as u64;
         let _ = errors::default_page;
     }
+}
+
+/// The status code of a response we built ourselves (`HTTP/1.1 302 …`).
+fn status_of(bytes: &[u8]) -> u16 {
+    bytes.get(9..12).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse().ok()).unwrap_or(200)
 }

@@ -9,6 +9,7 @@ pub mod buffers;
 mod health;
 mod http;
 mod runtime;
+pub use runtime::compile_all;
 mod session;
 pub mod timers;
 
@@ -110,7 +111,7 @@ impl Worker {
         };
         let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
             ^ (std::process::id() as u64) << 32;
-        let rt = Runtime::build(&cfg, &files, seed);
+        let rt = Runtime::build(&cfg, &files, seed).map_err(io::Error::other)?;
         let mut listeners = Vec::new();
         for (pi, fd) in setup.listeners {
             let Some(fe) = rt.fe_of_proxy.get(pi).copied().flatten() else { continue };

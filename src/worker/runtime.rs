@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::acl::CompiledCond;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::{CheckState, Spec};
-use crate::config::model::{Acl, Cond, Config, ForwardFor, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{Balance, Config, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
 use crate::http::errors::ErrorPages;
+use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
 
 /// A proxy that accepts connections.
@@ -23,9 +25,14 @@ pub struct Frontend {
     pub total: u64,
     /// Backend used when no rule picks another (index into `Runtime::backends`).
     pub default_backend: Option<usize>,
-    /// `use_backend` rules in order: (condition, backend index).
-    pub use_backends: Vec<(Option<Cond>, usize)>,
-    pub acls: Vec<Acl>,
+    /// `use_backend` rules in order: (condition compiled against `rules`' ACLs, backend index).
+    pub use_backends: Vec<(Option<CompiledCond>, usize)>,
+    /// ACLs and HTTP rules of this proxy, compiled once.
+    pub rules: Rc<CompiledRules>,
+    /// Backend index when this frontend is a `listen` (its own rules already ran as a frontend).
+    pub own_backend: Option<usize>,
+    pub monitor_uri: Option<String>,
+    pub monitor_fail: Vec<CompiledCond>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
     pub dontlognull: bool,
@@ -33,7 +40,6 @@ pub struct Frontend {
     pub tcpka: bool,
     /// Connection handling of HTTP transactions (frontend option, else the default backend's).
     pub http_mode: HttpConnMode,
-    pub forwardfor: Option<ForwardFor>,
     pub errors: ErrorPages,
 }
 
@@ -53,6 +59,8 @@ pub struct Backend {
     pub redispatch: bool,
     pub tcpka: bool,
     pub log_health_checks: bool,
+    pub rules: Rc<CompiledRules>,
+    pub balance: Balance,
 }
 
 /// One server of a backend.
@@ -111,7 +119,8 @@ fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logge
 
 impl Runtime {
     /// Build the runtime from the config. `files` makes the `file@` sink for each logger.
-    pub fn build(cfg: &Config, files: &dyn Fn() -> FileSink, seed: u64) -> Runtime {
+    pub fn build(cfg: &Config, files: &dyn Fn() -> FileSink, seed: u64) -> Result<Runtime, String> {
+        let compiled = compile_all(cfg)?;
         let mut rt =
             Runtime { frontends: Vec::new(), backends: Vec::new(), servers: Vec::new(), fe_of_proxy: Vec::new() };
         let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
@@ -182,6 +191,8 @@ impl Runtime {
                 });
             }
             rt.backends.push(Backend {
+                rules: compiled[pi].rules.clone(),
+                balance: p.balance.clone(),
                 name: p.name.clone(),
                 servers,
                 balancer: Balancer::new(&p.balance, p.hash_type, p.options.allbackups, seed ^ (bi as u64 + 1)),
@@ -213,15 +224,18 @@ impl Runtime {
                 cur: 0,
                 total: 0,
                 default_backend,
-                use_backends: p
+                use_backends: compiled[pi]
                     .use_backends
                     .iter()
-                    .filter_map(|u| {
-                        let be = cfg.backend_index(&u.backend).and_then(|i| be_of_proxy[i])?;
-                        Some((u.cond.clone(), be))
+                    .filter_map(|(name, cond)| {
+                        let be = cfg.backend_index(name).and_then(|i| be_of_proxy[i])?;
+                        Some((cond.clone(), be))
                     })
                     .collect(),
-                acls: p.acls.clone(),
+                own_backend: be_of_proxy[pi],
+                monitor_uri: p.monitor_uri.clone(),
+                monitor_fail: compiled[pi].monitor_fail.clone(),
+                rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
                 dontlognull: p.options.dontlognull,
@@ -239,13 +253,10 @@ impl Runtime {
                         (m, _) => m,
                     }
                 },
-                forwardfor: p.options.forwardfor.clone().or_else(|| {
-                    p.default_backend.as_ref().and_then(|n| cfg.backend(n)).and_then(|b| b.options.forwardfor.clone())
-                }),
                 errors: ErrorPages::new(&p.errorfiles),
             });
         }
-        rt
+        Ok(rt)
     }
 
     /// The balancer's view of a backend's servers.
@@ -276,4 +287,33 @@ impl Runtime {
         }
         (act, bck)
     }
+}
+
+/// One proxy's compiled rules and the conditions compiled against the same ACL set.
+#[derive(Debug)]
+pub struct CompiledProxy {
+    pub rules: Rc<CompiledRules>,
+    /// (`use_backend` target as written, condition).
+    pub use_backends: Vec<(String, Option<CompiledCond>)>,
+    pub monitor_fail: Vec<CompiledCond>,
+}
+
+/// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
+pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
+    cfg.proxies
+        .iter()
+        .map(|p| {
+            let mut rules = CompiledRules::new(p)?;
+            let mut use_backends = Vec::new();
+            for u in &p.use_backends {
+                let cond = match &u.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
+                    None => None,
+                };
+                use_backends.push((u.backend.clone(), cond));
+            }
+            let monitor_fail = p.monitor_fail.iter().map(|c| rules.cond(c)).collect::<Result<_, _>>()?;
+            Ok(CompiledProxy { rules: Rc::new(rules), use_backends, monitor_fail })
+        })
+        .collect()
 }

@@ -68,6 +68,10 @@ pub(super) struct Session {
     pub http: Option<Box<HttpTxn>>,
     /// The current transaction's log line was written.
     pub logged: bool,
+    /// Hash of the request's balancing key (uri, url_param, hdr) for HTTP backends.
+    pub hash_key: Option<u32>,
+    /// Termination state decided by the HTTP rules (`PR` deny, `LR` redirect…), logged when the reply is out.
+    pub term_hint: Option<[u8; 2]>,
 }
 
 fn ms(d: Duration) -> i64 {
@@ -121,6 +125,8 @@ impl Worker {
             bq: 0,
             http: None,
             logged: false,
+            hash_key: None,
+            term_hint: None,
         };
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -145,7 +151,7 @@ impl Worker {
             sess.phase = Phase::Request;
             return self.drive_http(idx, sess, now);
         }
-        sess.be = self.choose_backend(fe, peer, local);
+        sess.be = self.choose_backend(fe, peer, local, None);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
         }
@@ -153,11 +159,17 @@ impl Worker {
     }
 
     /// The first `use_backend` whose condition holds, else `default_backend` (or the listen's own servers).
-    pub(super) fn choose_backend(&self, fe: usize, src: SocketAddr, dst: SocketAddr) -> Option<usize> {
+    pub(super) fn choose_backend(
+        &self,
+        fe: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        http: Option<acl::HttpView<'_>>,
+    ) -> Option<usize> {
         let f = &self.rt.frontends[fe];
-        let ctx = L4 { src, dst, rt: &self.rt };
+        let ctx = L4 { src, dst, rt: &self.rt, http };
         for (cond, be) in &f.use_backends {
-            if cond.as_ref().is_none_or(|c| acl::eval_cond(c, &f.acls, &ctx)) {
+            if cond.as_ref().is_none_or(|c| f.rules.acls().eval(c, &ctx)) {
                 return Some(*be);
             }
         }
@@ -174,7 +186,7 @@ impl Worker {
         // back to round robin until then, as HAProxy does when a key is missing.
         let key = match self.rt.backends[be].balancer.algo() {
             Balance::Source => Some(crate::balance::source_hash(sess.client_addr.ip())),
-            _ => None,
+            _ => sess.hash_key,
         };
         match self.rt.backends[be].balancer.pick(&cands, key) {
             Pick::Server(i) => {
@@ -491,6 +503,7 @@ impl Worker {
 
     /// End a session: close sockets, release every counter, write its log line.
     pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: [u8; 2], now: Instant) {
+        let term = if term == *b"--" { sess.term_hint.take().unwrap_or(term) } else { term };
         if sess.http.is_some() {
             let code = match &term {
                 b"SC" | b"sC" | b"sQ" => Some(503),
@@ -567,15 +580,20 @@ impl Worker {
 }
 
 /// Layer-4 view of a session for ACLs.
-struct L4<'a> {
-    src: SocketAddr,
-    dst: SocketAddr,
-    rt: &'a Runtime,
+pub(super) struct L4<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub rt: &'a Runtime,
+    /// The request, for HTTP fetches (`None` in TCP mode).
+    pub http: Option<acl::HttpView<'a>>,
 }
 
 impl acl::Context for L4<'_> {
     fn src(&self) -> SocketAddr {
         self.src
+    }
+    fn http(&self) -> Option<acl::HttpView<'_>> {
+        self.http
     }
     fn dst(&self) -> SocketAddr {
         self.dst
