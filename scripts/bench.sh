@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# TCP stream benchmark on loopback: one sender writing 64 KiB buffers to a sink that discards them,
-# (a) direct, (b) through nbproxy (nbproc 1, mode tcp), (c) through HAProxy (nbthread 1, mode tcp).
-# Prints MB/s per case and the ratios nbproxy/direct and nbproxy/haproxy. Not part of CI.
+# Benchmarks on loopback, nbproxy against HAProxy. Not part of CI.
 #
-#   scripts/bench.sh [SECONDS [CONNS...]]      default: 5 seconds, 1 and 8 connections
+# TCP part: one sender writing 64 KiB buffers to a sink that discards them, (a) direct, (b) through nbproxy
+# (nbproc 1, mode tcp), (c) through HAProxy (nbthread 1, mode tcp). Prints MB/s per case and the ratios
+# nbproxy/direct and nbproxy/haproxy.
 #
-# Environment: HAPROXY (default: haproxy on PATH, else /usr/sbin/haproxy), BENCH_PORT (first of three ports,
-# default 19100), NO_BUILD=1 to skip `cargo build --release`, BIN (default target/release) for prebuilt binaries.
+# HTTP part: nginx serving a 100-byte file with keep-alive, loaded with wrk (-t1 -c50 -d5s --latency) through
+# nbproxy (nbproc 1, mode http) and through HAProxy (nbthread 1, mode http, http-reuse always), alternating, at
+# least 3 rounds each, for keep-alive and for `Connection: close`. Prints the medians of req/s, p99 latency,
+# errors, and the proxy worker's CPU seconds per 100k requests (utime+stime from /proc/PID/stat), and the
+# ratios nbproxy/HAProxy. Needs wrk and nginx (apt-get install wrk nginx-light); skipped without them.
+#
+#   scripts/bench.sh [SECONDS [CONNS...]]      TCP: default 5 seconds, 1 and 8 connections
+#
+# Environment: PART (tcp, http or all; default all), ROUNDS (HTTP rounds, default 3, at least 3), HTTP_SECS
+# (seconds per wrk run, default 5), HAPROXY (default: haproxy on PATH, else /usr/sbin/haproxy), NGINX (default:
+# nginx on PATH, else /usr/sbin/nginx), BENCH_PORT (first of six ports, default 19100), NO_BUILD=1 to skip
+# `cargo build --release`, BIN (default target/release) for prebuilt binaries.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,9 +31,27 @@ BASE=${BENCH_PORT:-19100}
 SINK_PORT=$BASE
 NBPROXY_PORT=$((BASE + 1))
 HAPROXY_PORT=$((BASE + 2))
+NGINX_PORT=$((BASE + 3))
+NBPROXY_HTTP_PORT=$((BASE + 4))
+HAPROXY_HTTP_PORT=$((BASE + 5))
+PART=${PART:-all}
+ROUNDS=${ROUNDS:-3}
+HTTP_SECS=${HTTP_SECS:-5}
 HAPROXY=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 BIN=${BIN:-target/release}
 BENCH=$BIN/examples/stream_bench
+
+case $PART in
+    tcp | http | all) ;;
+    *)
+        echo "bench: PART must be tcp, http or all" >&2
+        exit 2
+        ;;
+esac
+if [ "$ROUNDS" -lt 3 ]; then
+    ROUNDS=3
+fi
 
 listening() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -41,7 +69,7 @@ wait_port() {
     return 1
 }
 
-for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT"; do
+for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT" "$NGINX_PORT" "$NBPROXY_HTTP_PORT" "$HAPROXY_HTTP_PORT"; do
     if listening "$port"; then
         echo "bench: 127.0.0.1:$port is in use; set BENCH_PORT to another base port" >&2
         exit 1
@@ -68,22 +96,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A tcp-mode proxy on $2 in front of the sink; $1 is the process-model line of the global section.
+# A proxy on $3 in front of 127.0.0.1:$4 in mode $2 (tcp or http); $1 is the process-model line of the global
+# section, $5 (optional) extra lines for the listen section.
 proxy_cfg() {
     cat <<CFG
 global
     $1
-    maxconn 1024
+    maxconn 4096
 
 defaults
-    mode tcp
+    mode $2
     timeout connect 5s
     timeout client 1m
     timeout server 1m
 
 listen bench
-    bind 127.0.0.1:$2
-    server sink 127.0.0.1:$SINK_PORT
+    bind 127.0.0.1:$3
+${5:-}
+    server backend 127.0.0.1:$4
 CFG
 }
 
@@ -100,6 +130,26 @@ start() {
     fi
 }
 
+# $1/$2, or "n/a".
+ratio() {
+    if [[ $1 == n/a || $2 == n/a ]]; then
+        echo n/a
+    else
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+    fi
+}
+
+nbproxy_version=$("$BIN/nbproxy" -v 2>/dev/null | head -n1 || true)
+if [ -x "$HAPROXY" ]; then
+    haproxy_version=$("$HAPROXY" -v 2>/dev/null | head -n1)
+else
+    echo "bench: haproxy not found; install it for the comparison column: apt-get install haproxy" >&2
+    haproxy_version="(not installed)"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# TCP
+
 # Prints the MB/s figure of one run against PORT with CONNS connections, or "n/a".
 measure() {
     local out
@@ -111,46 +161,243 @@ measure() {
     fi
 }
 
-ratio() {
-    if [[ $1 == n/a || $2 == n/a ]]; then
-        echo n/a
+tcp_part() {
+    start sink "$SINK_PORT" "$BENCH" sink "$SINK_PORT"
+
+    local have_nbproxy=0 have_haproxy=0
+    proxy_cfg "nbproc 1" tcp "$NBPROXY_PORT" "$SINK_PORT" >"$tmp/nbproxy.cfg"
+    if start nbproxy "$NBPROXY_PORT" "$BIN/nbproxy" -db -f "$tmp/nbproxy.cfg"; then
+        have_nbproxy=1
+    fi
+    if [ -x "$HAPROXY" ]; then
+        proxy_cfg "nbthread 1" tcp "$HAPROXY_PORT" "$SINK_PORT" >"$tmp/haproxy.cfg"
+        if start haproxy "$HAPROXY_PORT" "$HAPROXY" -db -f "$tmp/haproxy.cfg"; then
+            have_haproxy=1
+        fi
+    fi
+
+    echo "TCP stream over loopback: $SECS s per run, 64 KiB writes; MB = 10^6 bytes"
+    echo "nbproxy: ${nbproxy_version:-?}"
+    echo "haproxy: $haproxy_version"
+    echo "cpus:    $(nproc)"
+    echo
+    printf '%-6s %12s %12s %12s %16s %17s\n' conns direct nbproxy haproxy nbproxy/direct nbproxy/haproxy
+    local c direct nb ha
+    for c in "${CONNS[@]}"; do
+        direct=$(measure "$SINK_PORT" "$c")
+        nb=n/a
+        ha=n/a
+        if [ "$have_nbproxy" = 1 ]; then nb=$(measure "$NBPROXY_PORT" "$c"); fi
+        if [ "$have_haproxy" = 1 ]; then ha=$(measure "$HAPROXY_PORT" "$c"); fi
+        printf '%-6s %12s %12s %12s %16s %17s\n' "$c" "$direct" "$nb" "$ha" "$(ratio "$nb" "$direct")" \
+            "$(ratio "$nb" "$ha")"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# HTTP
+
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# Live direct children of pid $1, one per line.
+children_of() {
+    local f line rest ppid
+    for f in /proc/[0-9]*/stat; do
+        { read -r line <"$f"; } 2>/dev/null || continue
+        rest=${line##*) }
+        read -r _ ppid _ <<<"$rest"
+        if [ "$ppid" = "$1" ]; then
+            f=${f#/proc/}
+            echo "${f%/stat}"
+        fi
+    done
+}
+
+# The pids doing a proxy's traffic: the children of master $1 (nbproxy's workers), or $1 itself if it has none
+# (HAProxy with -db and no -W is a single process).
+workers_of() {
+    local kids
+    kids=$(children_of "$1")
+    if [ -n "$kids" ]; then
+        echo "$kids"
     else
-        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+        echo "$1"
     fi
 }
 
-start sink "$SINK_PORT" "$BENCH" sink "$SINK_PORT"
+# utime+stime clock ticks of the pids given, summed.
+cpu_ticks() {
+    local p line rest total=0
+    local -a f
+    for p in "$@"; do
+        { read -r line <"/proc/$p/stat"; } 2>/dev/null || continue
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12]))
+    done
+    echo "$total"
+}
 
-have_nbproxy=0
-proxy_cfg "nbproc 1" "$NBPROXY_PORT" >"$tmp/nbproxy.cfg"
-if start nbproxy "$NBPROXY_PORT" "$BIN/nbproxy" -db -f "$tmp/nbproxy.cfg"; then
-    have_nbproxy=1
-fi
+# Median of the numbers given ("n/a" ones ignored; "n/a" if none).
+median() {
+    printf '%s\n' "$@" | { grep -v -e '^n/a$' -e '^$' || true; } | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
-have_haproxy=0
-if [ -x "$HAPROXY" ]; then
-    proxy_cfg "nbthread 1" "$HAPROXY_PORT" >"$tmp/haproxy.cfg"
-    if start haproxy "$HAPROXY_PORT" "$HAPROXY" -db -f "$tmp/haproxy.cfg"; then
-        have_haproxy=1
+# One wrk run against port $1 whose traffic is done by pids $3…; $2 = keepalive|close.
+# Prints "req_per_s p99_ms errors cpu_s_per_100k" ("n/a" for what could not be measured).
+wrk_run() {
+    local port=$1 mode=$2
+    shift 2
+    local -a hdr=()
+    if [ "$mode" = close ]; then
+        hdr=(-H 'Connection: close')
     fi
-    haproxy_version=$("$HAPROXY" -v 2>/dev/null | head -n1)
-else
-    echo "bench: haproxy not found; install it for the comparison column: apt-get install haproxy" >&2
-    haproxy_version="(not installed)"
-fi
+    local before after out
+    before=$(cpu_ticks "$@")
+    if ! out=$(timeout $((HTTP_SECS + 20)) wrk -t1 -c50 -d"${HTTP_SECS}s" --latency "${hdr[@]}" \
+        "http://127.0.0.1:$port/100.txt" 2>&1); then
+        echo "bench: wrk via :$port ($mode) failed: $(tail -n1 <<<"$out")" >&2
+        echo "n/a n/a n/a n/a"
+        return
+    fi
+    after=$(cpu_ticks "$@")
+    awk -v ticks=$((after - before)) -v hz="$CLK_TCK" '
+        function ms(v) {
+            if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+            if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+            if (v ~ /m$/) return substr(v, 1, length(v) - 1) * 60000
+            if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+            return v + 0
+        }
+        $1 == "99%" { p99 = ms($2) }
+        / requests in / { reqs = $1 + 0 }
+        /^Requests\/sec:/ { rps = $2 + 0 }
+        /Socket errors:/ { gsub(",", ""); errs += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errs += $NF }
+        END {
+            if (rps == "") rps = "n/a"
+            if (p99 == "") p99 = "n/a"
+            cpu = (reqs > 0) ? sprintf("%.4f", ticks / hz / reqs * 100000) : "n/a"
+            printf "%s %s %d %s\n", rps, p99, errs, cpu
+        }' <<<"$out"
+}
 
-echo "TCP stream over loopback: $SECS s per run, 64 KiB writes; MB = 10^6 bytes"
-nbproxy_version=$("$BIN/nbproxy" -v 2>/dev/null | head -n1 || true)
-echo "nbproxy: ${nbproxy_version:-?}"
-echo "haproxy: $haproxy_version"
-echo "cpus:    $(nproc)"
-echo
-printf '%-6s %12s %12s %12s %16s %17s\n' conns direct nbproxy haproxy nbproxy/direct nbproxy/haproxy
-for c in "${CONNS[@]}"; do
-    direct=$(measure "$SINK_PORT" "$c")
-    nb=n/a
-    ha=n/a
-    if [ "$have_nbproxy" = 1 ]; then nb=$(measure "$NBPROXY_PORT" "$c"); fi
-    if [ "$have_haproxy" = 1 ]; then ha=$(measure "$HAPROXY_PORT" "$c"); fi
-    printf '%-6s %12s %12s %12s %16s %17s\n' "$c" "$direct" "$nb" "$ha" "$(ratio "$nb" "$direct")" "$(ratio "$nb" "$ha")"
-done
+http_part() {
+    if ! command -v wrk >/dev/null || [ ! -x "$NGINX" ]; then
+        echo "bench: the HTTP part needs wrk and nginx: apt-get install wrk nginx-light (skipped)" >&2
+        return 0
+    fi
+    local ng=$tmp/nginx
+    mkdir -p "$ng/www" "$ng/logs"
+    chmod 755 "$tmp" "$ng" "$ng/www" # nginx workers may run as nobody
+    head -c 100 /dev/zero | tr '\0' x >"$ng/www/100.txt"
+    chmod 644 "$ng/www/100.txt"
+    cat >"$ng/nginx.conf" <<CFG
+daemon off;
+worker_processes 1;
+pid $ng/nginx.pid;
+error_log $ng/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    client_body_temp_path $ng/body;
+    proxy_temp_path $ng/proxy;
+    fastcgi_temp_path $ng/fastcgi;
+    uwsgi_temp_path $ng/uwsgi;
+    scgi_temp_path $ng/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $ng/www;
+    }
+}
+CFG
+    if ! start nginx "$NGINX_PORT" "$NGINX" -p "$ng" -c "$ng/nginx.conf" -e "$ng/logs/error.log"; then
+        echo "bench: nginx did not start; HTTP part skipped" >&2
+        return 0
+    fi
+
+    local nb_pid="" ha_pid=""
+    proxy_cfg "nbproc 1" http "$NBPROXY_HTTP_PORT" "$NGINX_PORT" >"$tmp/nbproxy-http.cfg"
+    if start nbproxy-http "$NBPROXY_HTTP_PORT" "$BIN/nbproxy" -db -f "$tmp/nbproxy-http.cfg"; then
+        nb_pid=${pids[-1]}
+    fi
+    if [ -x "$HAPROXY" ]; then
+        proxy_cfg "nbthread 1" http "$HAPROXY_HTTP_PORT" "$NGINX_PORT" "    http-reuse always" \
+            >"$tmp/haproxy-http.cfg"
+        if start haproxy-http "$HAPROXY_HTTP_PORT" "$HAPROXY" -db -f "$tmp/haproxy-http.cfg"; then
+            ha_pid=${pids[-1]}
+        fi
+    fi
+
+    echo
+    echo "HTTP via wrk -t1 -c50 -d${HTTP_SECS}s --latency to nginx (100-byte file, keep-alive); $ROUNDS rounds, medians"
+    echo "nbproxy: ${nbproxy_version:-?} (nbproc 1)"
+    echo "haproxy: $haproxy_version (nbthread 1, http-reuse always)"
+    echo "nginx:   $("$NGINX" -v 2>&1 | head -n1)"
+    echo "cpus:    $(nproc)"
+    local header=0 mode r proxy port pid i n
+    local -a rps p99 errs cpu w res
+    for mode in keepalive close; do
+        declare -A m=()
+        for proxy in nbproxy haproxy; do
+            m[$proxy.n]=0
+        done
+        for r in $(seq "$ROUNDS"); do
+            for proxy in nbproxy haproxy; do # alternate
+                if [ "$proxy" = nbproxy ]; then
+                    port=$NBPROXY_HTTP_PORT pid=$nb_pid
+                else
+                    port=$HAPROXY_HTTP_PORT pid=$ha_pid
+                fi
+                if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+                    continue
+                fi
+                mapfile -t w < <(workers_of "$pid")
+                read -r -a res < <(wrk_run "$port" "$mode" "${w[@]}")
+                echo "bench: round $r $mode $proxy: req/s ${res[0]} p99 ${res[1]} ms errors ${res[2]} cpu ${res[3]}" >&2
+                i=${m[$proxy.n]}
+                m[$proxy.rps.$i]=${res[0]}
+                m[$proxy.p99.$i]=${res[1]}
+                m[$proxy.err.$i]=${res[2]}
+                m[$proxy.cpu.$i]=${res[3]}
+                m[$proxy.n]=$((i + 1))
+            done
+        done
+        declare -A med=()
+        if [ "$header" = 0 ]; then
+            echo
+            printf '%-11s %-8s %12s %10s %8s %14s\n' client proxy req/s p99_ms errors cpu_s/100k
+            header=1
+        fi
+        for proxy in nbproxy haproxy; do
+            rps=() p99=() errs=() cpu=()
+            n=${m[$proxy.n]}
+            for ((i = 0; i < n; i++)); do
+                rps+=("${m[$proxy.rps.$i]}")
+                p99+=("${m[$proxy.p99.$i]}")
+                errs+=("${m[$proxy.err.$i]}")
+                cpu+=("${m[$proxy.cpu.$i]}")
+            done
+            med[$proxy.rps]=$(median "${rps[@]}")
+            med[$proxy.p99]=$(median "${p99[@]}")
+            med[$proxy.err]=$(median "${errs[@]}")
+            med[$proxy.cpu]=$(median "${cpu[@]}")
+            printf '%-11s %-8s %12s %10s %8s %14s\n' "$mode" "$proxy" "${med[$proxy.rps]}" "${med[$proxy.p99]}" \
+                "${med[$proxy.err]}" "${med[$proxy.cpu]}"
+        done
+        printf '%-11s %-8s %12s %10s %8s %14s\n' "$mode" "nb/ha" "$(ratio "${med[nbproxy.rps]}" "${med[haproxy.rps]}")" \
+            "$(ratio "${med[nbproxy.p99]}" "${med[haproxy.p99]}")" "" \
+            "$(ratio "${med[nbproxy.cpu]}" "${med[haproxy.cpu]}")"
+        unset m med
+    done
+}
+
+if [ "$PART" != http ]; then
+    tcp_part
+fi
+if [ "$PART" != tcp ]; then
+    http_part
+fi

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+pub mod http;
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_nbproxy");
 
