@@ -614,7 +614,11 @@ impl Worker {
                     h.close_server = true;
                     h.close_client = true;
                 }
-                return Err(self.http_txn_done(sess, now));
+                // The next (maybe pipelined, already buffered) request is handled in the same pass.
+                return match self.http_txn_done(sess, now) {
+                    Step::Idle => Ok(true),
+                    step => Err(step),
+                };
             }
             if server.rd_eof && !h.resp_body.is_done() && h.s2c_ready == 0 && sess.stream.s2c.is_empty() {
                 return Err(Step::End(*b"SD", None));
