@@ -151,6 +151,8 @@ impl HttpTxn {
 enum Step {
     /// Nothing more can move now.
     Idle,
+    /// Bytes could still move, but the session had its share of this turn.
+    Yield,
     /// The request head is complete: pick a server (the session leaves the loop to connect).
     NeedServer,
     /// End the session with this termination state (and HTTP status if nothing was answered yet).
@@ -221,6 +223,10 @@ impl Worker {
                 {
                     return self.finish(idx, sess, *b"--", now);
                 }
+                self.store(idx, sess, now)
+            }
+            Step::Yield => {
+                self.redrive.push((idx, sess.uid));
                 self.store(idx, sess, now)
             }
             Step::NeedServer => self.http_assign(idx, sess, now),
@@ -335,10 +341,12 @@ impl Worker {
             }
             let _ = fe;
             if !progress {
-                break;
+                return Step::Idle;
             }
         }
-        Step::Idle
+        // Still moving after a full round: let other sessions run, and come back on the next turn (no event
+        // would wake us: the sockets have not said WouldBlock yet).
+        Step::Yield
     }
 
     /// The request head of `len` bytes is complete in c2s: decide where it goes and serialize it.

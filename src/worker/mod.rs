@@ -92,6 +92,8 @@ pub struct Worker {
     stopping: bool,
     paused: bool,
     rng: u64,
+    /// Sessions that yielded with work left: driven again on the next turn.
+    redrive: Vec<(usize, u64)>,
 }
 
 impl Worker {
@@ -150,6 +152,7 @@ impl Worker {
             stopping: false,
             paused: false,
             rng: seed | 1,
+            redrive: Vec::new(),
         })
     }
 
@@ -163,7 +166,7 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = Instant::now();
-            let timeout = if !self.accept_pending.is_empty() && self.can_accept_any() {
+            let timeout = if !self.redrive.is_empty() || (!self.accept_pending.is_empty() && self.can_accept_any()) {
                 Some(Duration::ZERO)
             } else {
                 self.timers.next().map(|t| t.saturating_duration_since(now)).map(|d| d.min(Duration::from_secs(1)))
@@ -190,6 +193,9 @@ impl Worker {
                 }
             }
             self.run_timers(Instant::now());
+            for (idx, uid) in std::mem::take(&mut self.redrive) {
+                self.redrive_session(idx, uid);
+            }
             if !self.accept_pending.is_empty() && self.can_accept_any() {
                 let pending = std::mem::take(&mut self.accept_pending);
                 for li in pending {

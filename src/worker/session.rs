@@ -372,6 +372,12 @@ impl Worker {
         }
     }
 
+    /// Drive a session that yielded with work left (see `Step::Yield`).
+    pub(super) fn redrive_session(&mut self, idx: usize, uid: u64) {
+        let Some(sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
+        self.drive(idx, sess, Instant::now());
+    }
+
     pub(super) fn on_session_event(&mut self, idx: usize, server: bool, ev: &mio::event::Event) {
         let Some(mut sess) = self.sessions.get_mut(idx).and_then(Option::take) else { return };
         let now = Instant::now();
