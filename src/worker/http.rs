@@ -12,10 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::session::{Phase, Session, L4};
 use super::Worker;
-use crate::acl::HttpView;
+use crate::acl::{HttpView, ResView};
 use crate::balance::keys;
 use crate::config::model::{HttpConnMode, Level, LogFormat};
 use crate::http::body::BodyTracker;
+use crate::http::cookie;
 use crate::http::errors;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Version};
 use crate::http::rules::{self, Verdict};
@@ -76,6 +77,10 @@ pub(super) struct HttpTxn {
     pub answered: bool,
     /// How far the current head was searched for its blank line.
     pub scanned: usize,
+    /// Persistence found in the request (cookie), for the response side.
+    pub persist: Option<cookie::Persistence>,
+    /// Cookie log characters (`NI`, `VN`, …), `--` when persistence is not used.
+    pub cookie_chars: [u8; 2],
     /// A copy of the current request head, for response rules and cookies (the original is consumed).
     pub req_copy: Vec<u8>,
     /// The first byte of the current request arrived (timers count from there).
@@ -115,6 +120,8 @@ impl HttpTxn {
             receiving: false,
             scanned: 0,
             req_copy: Vec::new(),
+            persist: None,
+            cookie_chars: *b"--",
         }
     }
 
@@ -139,6 +146,8 @@ impl HttpTxn {
         self.answered = false;
         self.receiving = false;
         self.scanned = 0;
+        self.persist = None;
+        self.cookie_chars = *b"--";
     }
 
     /// The request went out completely and no response head has come back yet.
@@ -403,6 +412,26 @@ impl Worker {
         }
         let be_rules = be.map(|b| &*self.rt.backends[b].rules);
         rules::apply_forwarding(&f.rules, be_rules, data, &h.req, &ctx, edits);
+        h.persist = None;
+        if let Some(b) = be {
+            let bk = &self.rt.backends[b];
+            if let Some(conf) = &bk.cookie {
+                let servers = &self.rt.servers;
+                let lookup = |v: &[u8]| {
+                    bk.servers.iter().enumerate().find_map(|(i, &si)| {
+                        let s = &servers[si];
+                        (s.cookie.as_deref().map(str::as_bytes) == Some(v)).then(|| (i, s.usable()))
+                    })
+                };
+                let view = HttpView { buf: data, head: &h.req, edits: None, first_req, res: None };
+                let p = cookie::request_cookie(conf, &view, &lookup, edits);
+                sess.forced_srv = p.server.map(|i| bk.servers[i]);
+                h.persist = Some(p);
+            }
+        }
+        if sess.forced_srv.is_some() && sess.forced_srv != sess.srv {
+            h.reused = false; // persistence names another server than the kept connection's
+        }
         sess.hash_key = be.and_then(|b| {
             let view = HttpView { buf: data, head: &h.req, edits: Some(edits), first_req, res: None };
             keys::request_key(&self.rt.backends[b].balance, &view)
@@ -563,6 +592,19 @@ impl Worker {
                                 h.close_server = true;
                                 return Err(Step::End(*b"PH", Some(code)));
                             }
+                            if let (Some(b), Some(si)) = (sess.be, sess.srv) {
+                                let bk = &self.rt.backends[b];
+                                if let (Some(conf), Some(p)) = (&bk.cookie, h.persist.as_ref()) {
+                                    let served = cookie::Served {
+                                        index: bk.servers.iter().position(|&x| x == si).unwrap_or(0),
+                                        cookie: self.rt.servers[si].cookie.as_deref(),
+                                    };
+                                    let res = ResView { buf: data, head: &h.resp, edits: None };
+                                    let is_post = h.req.method(&h.req_copy) == b"POST";
+                                    let rc = cookie::response_cookie(conf, &res, p, served, is_post, edits);
+                                    h.cookie_chars = [p.state.as_char() as u8, rc.as_char() as u8];
+                                }
+                            }
                         }
                         h.to_client.clear();
                         h.to_client_pos = 0;
@@ -697,7 +739,7 @@ impl Worker {
             bytes_read: h.bytes_out,
             request_cookie: None,
             response_cookie: None,
-            term: [term[0], term[1], b'-', b'-'],
+            term: [term[0], term[1], h.cookie_chars[0], h.cookie_chars[1]],
             actconn: self.actconn,
             feconn: f.cur,
             beconn,

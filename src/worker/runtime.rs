@@ -1,16 +1,18 @@
 //! A worker's live view of its proxies: frontends, backends and servers with their counters and state, built
 //! once from the immutable config model after the fork.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
+use std::time::Instant;
 
 use crate::acl::CompiledCond;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::{CheckState, Spec};
-use crate::config::model::{Balance, Config, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{Balance, Config, CookieConf, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
 use crate::http::errors::ErrorPages;
 use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
@@ -61,6 +63,48 @@ pub struct Backend {
     pub log_health_checks: bool,
     pub rules: Rc<CompiledRules>,
     pub balance: Balance,
+    /// `cookie NAME …` persistence.
+    pub cookie: Option<CookieConf>,
+    /// `option persist`: a cookie naming a DOWN server still sends the request there.
+    pub persist: bool,
+    /// `stick-table type ip` + `stick on src`: client address → server.
+    pub stick: Option<StickTable>,
+}
+
+/// The source-affinity table of `stick on src` (per worker).
+#[derive(Debug)]
+pub struct StickTable {
+    map: HashMap<IpAddr, (usize, Instant)>,
+    size: usize,
+    expire: Option<Duration>,
+}
+
+impl StickTable {
+    /// The server (worker-global index) this client sticks to, if the entry is still fresh.
+    pub fn get(&mut self, ip: IpAddr, now: Instant) -> Option<usize> {
+        let (si, at) = *self.map.get(&ip)?;
+        if self.expire.is_some_and(|e| now.duration_since(at) > e) {
+            self.map.remove(&ip);
+            return None;
+        }
+        Some(si)
+    }
+
+    /// Remember (or refresh) the client's server.
+    pub fn put(&mut self, ip: IpAddr, si: usize, now: Instant) {
+        if self.map.len() >= self.size && !self.map.contains_key(&ip) {
+            // Full: drop expired entries, then the oldest one (HAProxy purges the oldest too).
+            if let Some(e) = self.expire {
+                self.map.retain(|_, (_, at)| now.duration_since(*at) <= e);
+            }
+            if self.map.len() >= self.size {
+                if let Some(oldest) = self.map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k) {
+                    self.map.remove(&oldest);
+                }
+            }
+        }
+        self.map.insert(ip, (si, now));
+    }
 }
 
 /// One server of a backend.
@@ -77,6 +121,8 @@ pub struct ServerRt {
     pub cur: u32,
     pub total: u64,
     pub check: Option<CheckRt>,
+    /// `cookie VALUE` of the server (persistence).
+    pub cookie: Option<String>,
 }
 
 impl ServerRt {
@@ -149,6 +195,7 @@ impl Runtime {
                         cur: 0,
                         total: 0,
                         check: None,
+                        cookie: None,
                     });
                 }
             }
@@ -188,9 +235,17 @@ impl Runtime {
                     cur: 0,
                     total: 0,
                     check,
+                    cookie: s.cookie.clone(),
                 });
             }
             rt.backends.push(Backend {
+                cookie: p.cookie.clone(),
+                persist: p.options.persist,
+                stick: p.stick.as_ref().filter(|st| st.rules.iter().any(|r| r.expr == "src")).map(|st| StickTable {
+                    map: HashMap::new(),
+                    size: (st.size as usize).clamp(1, 10_000_000),
+                    expire: st.expire,
+                }),
                 rules: compiled[pi].rules.clone(),
                 balance: p.balance.clone(),
                 name: p.name.clone(),

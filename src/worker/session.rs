@@ -68,6 +68,8 @@ pub(super) struct Session {
     pub http: Option<Box<HttpTxn>>,
     /// The current transaction's log line was written.
     pub logged: bool,
+    /// A server named by persistence (cookie) for the next assignment (worker-global index).
+    pub forced_srv: Option<usize>,
     /// Hash of the request's balancing key (uri, url_param, hdr) for HTTP backends.
     pub hash_key: Option<u32>,
     /// Termination state decided by the HTTP rules (`PR` deny, `LR` redirect…), logged when the reply is out.
@@ -127,6 +129,7 @@ impl Worker {
             logged: false,
             hash_key: None,
             term_hint: None,
+            forced_srv: None,
         };
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -181,9 +184,27 @@ impl Worker {
         let Some(be) = sess.be else {
             return self.finish(idx, sess, *b"SC", now);
         };
+        // Persistence first: a cookie (HTTP) or the stick table names a server; a DOWN one is used only with
+        // `option persist`, else the request is load balanced (and re-stuck) as HAProxy does.
+        let mut forced = sess.forced_srv.take();
+        if forced.is_none() && sess.retries == 0 {
+            if let Some(st) = self.rt.backends[be].stick.as_mut() {
+                forced = st.get(sess.client_addr.ip(), now);
+            }
+        }
+        if let Some(si) = forced {
+            let s = &self.rt.servers[si];
+            let full = s.maxconn != 0 && s.cur >= s.maxconn;
+            if s.backend == be && !full && (s.usable() || self.rt.backends[be].persist) {
+                if sess.tw < 0 {
+                    sess.tw = 0;
+                }
+                return self.connect(idx, sess, si, now);
+            }
+        }
         let cands = self.rt.candidates(be);
-        // Layer-4 hashing needs only the source; HTTP keys (uri, url_param, hdr) come with HTTP mode and fall
-        // back to round robin until then, as HAProxy does when a key is missing.
+        // Hashing keys: the source for `balance source`, the request's uri/url_param/hdr for HTTP backends
+        // (missing key: round robin, as HAProxy).
         let key = match self.rt.backends[be].balancer.algo() {
             Balance::Source => Some(crate::balance::source_hash(sess.client_addr.ip())),
             _ => sess.hash_key,
@@ -193,6 +214,9 @@ impl Worker {
                 let si = self.rt.backends[be].servers[i];
                 if sess.tw < 0 {
                     sess.tw = 0;
+                }
+                if let Some(st) = self.rt.backends[be].stick.as_mut() {
+                    st.put(sess.client_addr.ip(), si, now);
                 }
                 self.connect(idx, sess, si, now);
             }
