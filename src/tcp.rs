@@ -25,18 +25,31 @@ pub struct Side {
     pub wr_shut: bool,
     /// Last successful read or write (inactivity timeouts count from here).
     pub last_io: Instant,
+    /// The peer signalled the end of its stream (EPOLLRDHUP): keep reading until read returns 0.
+    pub hup: bool,
 }
 
 impl Side {
     /// A freshly accepted or connected socket, assumed ready until a syscall says otherwise.
     pub fn new(sock: TcpStream, now: Instant) -> Side {
-        Side { sock, readable: true, writable: true, rd_eof: false, wr_shut: false, last_io: now }
+        Side { sock, readable: true, writable: true, rd_eof: false, wr_shut: false, last_io: now, hup: false }
+    }
+
+    /// After a read of `n` bytes into a `want`-byte space: a short read means the socket is drained (a new
+    /// arrival raises a new edge), which saves the `EAGAIN` read — unless the peer's FIN came along.
+    pub fn after_read(&mut self, n: usize, want: usize) {
+        if n < want && !self.hup {
+            self.readable = false;
+        }
     }
 
     /// Record a readiness event.
     pub fn ready(&mut self, ev: &mio::event::Event) {
         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
             self.readable = true;
+        }
+        if ev.is_read_closed() || ev.is_error() {
+            self.hup = true;
         }
         if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
             self.writable = true;
@@ -86,7 +99,9 @@ fn forward_dir(
     loop {
         let mut progress = false;
         if src.readable && !src.rd_eof && !buf.is_full() {
-            match src.sock.read(buf.space(pool)) {
+            let space = buf.space(pool);
+            let want = space.len();
+            match src.sock.read(space) {
                 Ok(0) => {
                     src.rd_eof = true;
                     progress = true;
@@ -94,6 +109,7 @@ fn forward_dir(
                 Ok(n) => {
                     buf.filled(n);
                     src.last_io = now;
+                    src.after_read(n, want);
                     progress = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => src.readable = false,

@@ -503,6 +503,10 @@ pub struct Server {
     pub on_error: Option<String>,
     /// `agent-check` and friends are parsed but not used.
     pub agent_port: Option<u16>,
+    /// `pool-max-conn N`: idle connections kept per worker (-1 = unlimited, 0 = none).
+    pub pool_max_conn: i64,
+    /// `pool-purge-delay T`: idle connections older than this are closed (default 5s).
+    pub pool_purge_delay: Duration,
 }
 
 /// `cookie NAME insert|rewrite|prefix …`.
@@ -670,6 +674,18 @@ pub struct Proxy {
     pub unique_id_format: Option<String>,
     pub unique_id_header: Option<String>,
     pub use_servers: Vec<UseServer>,
+    /// `http-reuse never|safe|aggressive|always` (default safe).
+    pub http_reuse: HttpReuse,
+}
+
+/// How idle server connections are shared between client sessions (`http-reuse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
 }
 
 /// `use_backend NAME [if|unless COND]`.

@@ -37,6 +37,8 @@ pub(super) enum Stage {
     Tunnel,
     /// A locally generated response is being flushed; then the connection closes.
     Closing,
+    /// A locally generated response is being flushed; then the next request is awaited.
+    Local,
 }
 
 /// Per-session HTTP state, reused across the transactions of a keep-alive connection.
@@ -77,6 +79,12 @@ pub(super) struct HttpTxn {
     pub answered: bool,
     /// How far the current head was searched for its blank line.
     pub scanned: usize,
+    /// The server connection came from the idle pool (or was kept from this client's previous request).
+    pub from_pool: bool,
+    /// The request can be sent again if a reused connection fails first (idempotent method, no body).
+    pub replayable: bool,
+    /// Do not take a pooled connection for this request (a replay).
+    pub no_pool: bool,
     /// Persistence found in the request (cookie), for the response side.
     pub persist: Option<cookie::Persistence>,
     /// Cookie log characters (`NI`, `VN`, …), `--` when persistence is not used.
@@ -122,6 +130,9 @@ impl HttpTxn {
             req_copy: Vec::new(),
             persist: None,
             cookie_chars: *b"--",
+            from_pool: false,
+            replayable: false,
+            no_pool: false,
         }
     }
 
@@ -148,6 +159,7 @@ impl HttpTxn {
         self.scanned = 0;
         self.persist = None;
         self.cookie_chars = *b"--";
+        self.no_pool = false;
     }
 
     /// The request went out completely and no response head has come back yet.
@@ -162,6 +174,8 @@ enum Step {
     Idle,
     /// Bytes could still move, but the session had its share of this turn.
     Yield,
+    /// A reused idle server connection failed before any response byte: resend on a fresh connection.
+    Replay,
     /// The request head is complete: pick a server (the session leaves the loop to connect).
     NeedServer,
     /// End the session with this termination state (and HTTP status if nothing was answered yet).
@@ -181,7 +195,9 @@ fn fill(
 ) -> io::Result<bool> {
     let mut progress = false;
     while side.readable && !side.rd_eof && !buf.is_full() {
-        match side.sock.read(buf.space(pool)) {
+        let space = buf.space(pool);
+        let want = space.len();
+        match side.sock.read(space) {
             Ok(0) => {
                 side.rd_eof = true;
                 progress = true;
@@ -189,6 +205,7 @@ fn fill(
             Ok(n) => {
                 buf.filled(n);
                 side.last_io = now;
+                side.after_read(n, want);
                 progress = true;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.readable = false,
@@ -197,6 +214,29 @@ fn fill(
         }
     }
     Ok(progress)
+}
+
+/// Write `head` then `body` to `side` in as few syscalls as possible (one `writev` for both when they fit);
+/// returns (head bytes, body bytes) written.
+fn flush2(side: &mut Side, head: &[u8], body: &[u8], now: Instant) -> io::Result<(usize, usize)> {
+    let (mut h, mut b) = (0, 0);
+    while side.writable && (h < head.len() || b < body.len()) {
+        let bufs = [io::IoSlice::new(&head[h..]), io::IoSlice::new(&body[b..])];
+        match side.sock.write_vectored(&bufs) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(mut n) => {
+                side.last_io = now;
+                let dh = n.min(head.len() - h);
+                h += dh;
+                n -= dh;
+                b += n;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.writable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((h, b))
 }
 
 /// Write `data` to `side` as far as possible; returns bytes written.
@@ -239,6 +279,20 @@ impl Worker {
                 self.store(idx, sess, now)
             }
             Step::NeedServer => self.http_assign(idx, sess, now),
+            Step::Replay => {
+                if let Some(mut old) = sess.stream.server.take() {
+                    let _ = self.poll.registry().deregister(&mut old.sock);
+                }
+                self.release_server_slot(&mut sess);
+                if let Some(h) = sess.http.as_mut() {
+                    h.to_server_pos = 0;
+                    h.from_pool = false;
+                    h.reused = false;
+                    h.no_pool = true;
+                }
+                sess.tc = -1;
+                self.assign(idx, sess, now)
+            }
             Step::End(term, status) => {
                 if let Some(code) = status {
                     self.http_local_reply(&mut sess, code);
@@ -253,12 +307,16 @@ impl Worker {
         let Some(h) = sess.http.as_mut() else { return self.finish(idx, sess, *b"PR", now) };
         if sess.stream.server.is_some() && h.reused {
             // Keep-alive on the server side: the previous transaction's connection carries this one.
+            h.from_pool = true;
             sess.phase = Phase::Established;
             sess.phase_since = now;
             return self.drive_http(idx, sess, now);
         }
-        if let Some(mut old) = sess.stream.server.take() {
-            let _ = self.poll.registry().deregister(&mut old.sock);
+        h.from_pool = false;
+        let kept = sess.stream.server.take();
+        if let (Some(old), Some(si)) = (kept, sess.srv) {
+            // The previous transaction ended cleanly on this connection: another session may use it.
+            self.park(si, old.sock, now);
         }
         self.release_server_slot(&mut sess);
         sess.tw = -1;
@@ -323,7 +381,10 @@ impl Worker {
                                 return step;
                             }
                             progress = true;
-                            if sess.stream.server.is_none() || !sess.http.as_ref().is_some_and(|h| h.reused) {
+                            let forward = sess.http.as_ref().is_some_and(|h| h.stage == Stage::Forward);
+                            if forward
+                                && (sess.stream.server.is_none() || !sess.http.as_ref().is_some_and(|h| h.reused))
+                            {
                                 return Step::NeedServer;
                             }
                         }
@@ -333,6 +394,27 @@ impl Worker {
                     Ok(p) => progress |= p,
                     Err(step) => return step,
                 },
+                Stage::Local => {
+                    let h = sess.http.as_mut().expect("checked above");
+                    match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
+                        Ok(n) => {
+                            h.to_client_pos += n;
+                            h.bytes_out += n as u64;
+                            progress |= n > 0;
+                        }
+                        Err(_) => return Step::End(*b"CD", None),
+                    }
+                    if h.to_client_pos >= h.to_client.len() {
+                        let term = sess.term_hint.take().unwrap_or(*b"--");
+                        self.http_log(sess, term, now);
+                        if let Some(h) = sess.http.as_mut() {
+                            h.reset(now);
+                        }
+                        sess.logged = false;
+                        sess.phase = Phase::Request;
+                        progress = true;
+                    }
+                }
                 Stage::Closing => {
                     let h = sess.http.as_mut().expect("checked above");
                     match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
@@ -379,7 +461,8 @@ impl Worker {
             let failing = f.monitor_fail.iter().any(|c| f.rules.eval(c, &view, &ctx));
             sess.logged = true;
             let page = if failing { errors::default_page(503) } else { errors::default_page(200) };
-            return Some(self.http_reply(sess, page.to_vec(), if failing { 503 } else { 200 }));
+            self.http_reply(sess, len, page.to_vec(), if failing { 503 } else { 200 });
+            return None;
         }
         let edits = &mut h.edits;
         edits.clear();
@@ -396,18 +479,22 @@ impl Worker {
             Verdict::Continue => {}
             Verdict::Deny(code) => {
                 let page = f.errors.get(code).to_vec();
-                return Some(self.http_reply_term(sess, page, code, *b"PR"));
+                self.http_reply_term(sess, len, page, code, *b"PR");
+                return None;
             }
             Verdict::Tarpit(code) => {
                 let page = f.errors.get(code).to_vec();
-                return Some(self.http_reply_term(sess, page, code, *b"PT"));
+                self.http_reply_term(sess, len, page, code, *b"PT");
+                return None;
             }
             Verdict::Auth(realm) => {
-                return Some(self.http_reply_term(sess, errors::auth_page(&realm, false), 401, *b"PR"))
+                self.http_reply_term(sess, len, errors::auth_page(&realm, false), 401, *b"PR");
+                return None;
             }
             Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
                 let code = status_of(&bytes);
-                return Some(self.http_reply_term(sess, bytes, code, *b"LR"));
+                self.http_reply_term(sess, len, bytes, code, *b"LR");
+                return None;
             }
         }
         let be_rules = be.map(|b| &*self.rt.backends[b].rules);
@@ -445,6 +532,9 @@ impl Worker {
         sess.be = be;
         let mode = f.http_mode;
         h.req_body = BodyTracker::new(h.req.framing.unwrap_or(Framing::None));
+        let method = h.req.method(data);
+        let idempotent = matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE");
+        h.replayable = idempotent && matches!(h.req.framing, None | Some(Framing::None));
         let client_wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
         h.close_client = client_wants_close || mode == HttpConnMode::Close;
         h.close_server = mode != HttpConnMode::KeepAlive || h.req.conn.cl_and_te || h.req.conn.upgrade;
@@ -461,20 +551,23 @@ impl Worker {
 
     /// Answer the current request locally with `bytes` (status `code`), then close: deny, redirect, return,
     /// monitor-uri. Logged with termination state `term`.
-    fn http_reply_term(&mut self, sess: &mut Session, bytes: Vec<u8>, code: u16, term: [u8; 2]) -> Step {
+    fn http_reply_term(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16, term: [u8; 2]) {
         sess.term_hint = Some(term);
-        self.http_reply(sess, bytes, code)
+        self.http_reply(sess, len, bytes, code)
     }
 
-    fn http_reply(&mut self, sess: &mut Session, bytes: Vec<u8>, code: u16) -> Step {
-        let Some(h) = sess.http.as_mut() else { return Step::End(*b"PR", None) };
+    /// Queue a locally generated response for the request whose head is `len` bytes. As HAProxy 2.2+, the
+    /// client connection stays open afterwards unless the request has a body we did not read or asked to close.
+    fn http_reply(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16) {
+        let Some(h) = sess.http.as_mut() else { return };
         h.answered = true;
         h.status = code as i32;
         h.to_client = bytes;
         h.to_client_pos = 0;
-        h.stage = Stage::Closing;
-        // Whatever the client sent after this request is not read: close once the answer is out.
-        Step::Idle
+        let has_body = !matches!(h.req.framing, None | Some(Framing::None));
+        let wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
+        sess.stream.c2s.consumed(len);
+        h.stage = if has_body || wants_close { Stage::Closing } else { Stage::Local };
     }
 
     /// Move bytes while a server is attached: head and body to the server, response head and body back.
@@ -491,37 +584,42 @@ impl Worker {
                 crate::tcp::Pumped::Failed(crate::tcp::End::Server, _) => Err(Step::End(*b"SD", None)),
             };
         }
-        // 1. Request head, then validated body bytes, to the server.
-        if h.to_server_pos < h.to_server.len() {
-            let n = flush(server, &h.to_server[h.to_server_pos..], now).map_err(|_| Step::End(*b"SH", Some(502)))?;
-            h.to_server_pos += n;
-            progress |= n > 0;
+        // 1. Request head, then validated body bytes, to the server (one writev for both when they fit).
+        if !h.req_body.is_done() {
+            let pending = sess.stream.c2s.pending();
+            match h.req_body.advance(&pending[h.c2s_ready..]) {
+                Ok(k) => h.c2s_ready += k,
+                Err(_) => return Err(Step::End(*b"PD", Some(400))),
+            }
         }
-        if h.to_server_pos >= h.to_server.len() {
-            if !h.req_body.is_done() {
-                let pending = sess.stream.c2s.pending();
-                match h.req_body.advance(&pending[h.c2s_ready..]) {
-                    Ok(k) => h.c2s_ready += k,
-                    Err(_) => return Err(Step::End(*b"PD", Some(400))),
+        if h.to_server_pos < h.to_server.len() || h.c2s_ready > 0 {
+            let replay = h.from_pool && h.replayable && h.to_server_pos == 0;
+            let body = &sess.stream.c2s.pending()[..h.c2s_ready];
+            let (nh, nb) = flush2(server, &h.to_server[h.to_server_pos..], body, now).map_err(|_| {
+                if replay {
+                    Step::Replay
+                } else if h.to_server_pos < h.to_server.len() {
+                    Step::End(*b"SH", Some(502))
+                } else {
+                    Step::End(*b"SD", Some(502))
                 }
-            }
-            if h.c2s_ready > 0 {
-                let n = flush(server, &sess.stream.c2s.pending()[..h.c2s_ready], now)
-                    .map_err(|_| Step::End(*b"SD", Some(502)))?;
-                sess.stream.c2s.consumed(n);
-                h.c2s_ready -= n;
-                sess.stream.bytes_in += n as u64;
-                progress |= n > 0;
-            }
-            if !h.req_body.is_done() && sess.stream.client.rd_eof && h.c2s_ready == 0 {
-                return Err(Step::End(*b"CD", None));
-            }
+            })?;
+            h.to_server_pos += nh;
+            sess.stream.c2s.consumed(nb);
+            h.c2s_ready -= nb;
+            sess.stream.bytes_in += nb as u64;
+            progress |= nh + nb > 0;
+        }
+        if !h.req_body.is_done() && sess.stream.client.rd_eof && h.c2s_ready == 0 {
+            return Err(Step::End(*b"CD", None));
         }
         // 2. Response from the server.
         match fill(server, &mut sess.stream.s2c, &mut self.pool, now) {
             Ok(p) => progress |= p,
             Err(_) => {
-                return Err(if h.stage == Stage::Forward {
+                return Err(if h.stage == Stage::Forward && h.from_pool && h.replayable && sess.stream.s2c.is_empty() {
+                    Step::Replay
+                } else if h.stage == Stage::Forward {
                     Step::End(*b"SH", Some(502))
                 } else {
                     Step::End(*b"SD", None)
@@ -618,46 +716,43 @@ impl Worker {
                     }
                 }
             } else if server.rd_eof {
-                return Err(Step::End(*b"SH", Some(502)));
+                // A parked connection the server closed just as we reused it: send the request again.
+                return Err(if h.from_pool && h.replayable { Step::Replay } else { Step::End(*b"SH", Some(502)) });
             }
         }
-        // 3. Response head and body to the client.
+        // 3. Response head and body to the client (one writev for both when they fit).
         let client = &mut sess.stream.client;
-        if h.to_client_pos < h.to_client.len() {
-            let n = flush(client, &h.to_client[h.to_client_pos..], now).map_err(|_| Step::End(*b"CD", None))?;
-            h.to_client_pos += n;
-            h.bytes_out += n as u64;
-            sess.stream.bytes_out += n as u64;
-            progress |= n > 0;
+        if h.stage == Stage::RespBody && !h.resp_body.is_done() {
+            let pending = sess.stream.s2c.pending();
+            match h.resp_body.advance(&pending[h.s2c_ready..]) {
+                Ok(k) => h.s2c_ready += k,
+                Err(_) => return Err(Step::End(*b"SD", None)),
+            }
+            if server.rd_eof
+                && !h.resp_body.is_done()
+                && h.s2c_ready == sess.stream.s2c.pending().len()
+                && h.resp_body.finish_eof().is_err()
+            {
+                return Err(Step::End(*b"SD", None));
+            }
+        }
+        let body_ready = if h.stage == Stage::RespBody { h.s2c_ready } else { 0 };
+        if h.to_client_pos < h.to_client.len() || body_ready > 0 {
+            let body = &sess.stream.s2c.pending()[..body_ready];
+            let (nh, nb) =
+                flush2(client, &h.to_client[h.to_client_pos..], body, now).map_err(|_| Step::End(*b"CD", None))?;
+            h.to_client_pos += nh;
+            sess.stream.s2c.consumed(nb);
+            h.s2c_ready -= nb;
+            h.bytes_out += (nh + nb) as u64;
+            sess.stream.bytes_out += (nh + nb) as u64;
+            progress |= nh + nb > 0;
         }
         if h.stage == Stage::Tunnel && h.to_client_pos >= h.to_client.len() {
             // Head of the 101 delivered: from here on, blind forwarding.
             return Ok(true);
         }
         if h.stage == Stage::RespBody && h.to_client_pos >= h.to_client.len() {
-            if !h.resp_body.is_done() {
-                let pending = sess.stream.s2c.pending();
-                match h.resp_body.advance(&pending[h.s2c_ready..]) {
-                    Ok(k) => h.s2c_ready += k,
-                    Err(_) => return Err(Step::End(*b"SD", None)),
-                }
-                if server.rd_eof
-                    && !h.resp_body.is_done()
-                    && h.s2c_ready == sess.stream.s2c.pending().len()
-                    && h.resp_body.finish_eof().is_err()
-                {
-                    return Err(Step::End(*b"SD", None));
-                }
-            }
-            if h.s2c_ready > 0 {
-                let n = flush(client, &sess.stream.s2c.pending()[..h.s2c_ready], now)
-                    .map_err(|_| Step::End(*b"CD", None))?;
-                sess.stream.s2c.consumed(n);
-                h.s2c_ready -= n;
-                h.bytes_out += n as u64;
-                sess.stream.bytes_out += n as u64;
-                progress |= n > 0;
-            }
             if h.resp_body.is_done() && h.s2c_ready == 0 {
                 if !h.req_body.is_done() {
                     // The server answered before the whole request body arrived: this connection can't be reused.
@@ -684,6 +779,11 @@ impl Worker {
         self.http_log(sess, *b"--", now);
         let Some(h) = sess.http.as_mut() else { return Step::End(*b"--", None) };
         if h.close_client {
+            if !h.close_server {
+                if let (Some(server), Some(si)) = (sess.stream.server.take(), sess.srv) {
+                    self.park(si, server.sock, now);
+                }
+            }
             return Step::End(*b"--", None);
         }
         let reuse = !h.close_server && sess.stream.server.is_some();

@@ -8,6 +8,7 @@
 pub mod buffers;
 mod health;
 mod http;
+mod pool;
 mod runtime;
 pub use runtime::compile_all;
 mod session;
@@ -94,6 +95,8 @@ pub struct Worker {
     rng: u64,
     /// Sessions that yielded with work left: driven again on the next turn.
     redrive: Vec<(usize, u64)>,
+    /// Idle server connections (`http-reuse`).
+    idle: pool::IdlePool,
 }
 
 impl Worker {
@@ -153,6 +156,7 @@ impl Worker {
             paused: false,
             rng: seed | 1,
             redrive: Vec::new(),
+            idle: pool::IdlePool::default(),
         })
     }
 
@@ -187,12 +191,14 @@ impl Worker {
                     Token(t) if t >= SESS_BASE => {
                         self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev)
                     }
+                    Token(t) if t >= pool::IDLE_BASE => self.on_idle_event(t - pool::IDLE_BASE),
                     Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
                     _ => {}
                 }
             }
             self.run_timers(Instant::now());
+            self.purge_idle(Instant::now());
             for (idx, uid) in std::mem::take(&mut self.redrive) {
                 self.redrive_session(idx, uid);
             }

@@ -12,7 +12,7 @@ use crate::acl::CompiledCond;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::{CheckState, Spec};
-use crate::config::model::{Balance, Config, CookieConf, HttpConnMode, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{Balance, Config, CookieConf, HttpConnMode, HttpReuse, LogFormat, Mode, Proxy, Timeouts};
 use crate::http::errors::ErrorPages;
 use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
@@ -69,6 +69,7 @@ pub struct Backend {
     pub persist: bool,
     /// `stick-table type ip` + `stick on src`: client address → server.
     pub stick: Option<StickTable>,
+    pub http_reuse: HttpReuse,
 }
 
 /// The source-affinity table of `stick on src` (per worker).
@@ -123,6 +124,8 @@ pub struct ServerRt {
     pub check: Option<CheckRt>,
     /// `cookie VALUE` of the server (persistence).
     pub cookie: Option<String>,
+    pub pool_max_conn: i64,
+    pub pool_purge_delay: Duration,
 }
 
 impl ServerRt {
@@ -196,6 +199,8 @@ impl Runtime {
                         total: 0,
                         check: None,
                         cookie: None,
+                        pool_max_conn: -1,
+                        pool_purge_delay: Duration::from_secs(5),
                     });
                 }
             }
@@ -236,10 +241,13 @@ impl Runtime {
                     total: 0,
                     check,
                     cookie: s.cookie.clone(),
+                    pool_max_conn: s.pool_max_conn,
+                    pool_purge_delay: s.pool_purge_delay,
                 });
             }
             rt.backends.push(Backend {
                 cookie: p.cookie.clone(),
+                http_reuse: p.http_reuse,
                 persist: p.options.persist,
                 stick: p.stick.as_ref().filter(|st| st.rules.iter().any(|r| r.expr == "src")).map(|st| StickTable {
                     map: HashMap::new(),

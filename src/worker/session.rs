@@ -244,6 +244,32 @@ impl Worker {
         let be = srv.backend;
         self.rt.backends[be].cur += 1;
         sess.srv = Some(si);
+        // HTTP: an idle connection to this server from the pool saves the connect.
+        let reuse = sess.http.as_ref().is_some_and(|h| !h.no_pool)
+            && self.may_reuse(
+                be,
+                sess.http.as_ref().is_some_and(|h| h.count == 0),
+                sess.http.as_ref().is_some_and(|h| h.replayable),
+            );
+        if reuse {
+            if let Some(mut sock) = self.unpark(si) {
+                if self
+                    .poll
+                    .registry()
+                    .reregister(&mut sock, Self::session_token(idx, true), Interest::READABLE | Interest::WRITABLE)
+                    .is_ok()
+                {
+                    sess.stream.server = Some(Side::new(sock, now));
+                    if let Some(h) = sess.http.as_mut() {
+                        h.from_pool = true;
+                    }
+                    sess.tc = 0;
+                    sess.phase = Phase::Established;
+                    sess.phase_since = now;
+                    return self.drive(idx, sess, now);
+                }
+            }
+        }
         sess.phase = Phase::Connecting;
         sess.phase_since = now;
         match TcpStream::connect(addr) {
@@ -548,16 +574,19 @@ impl Worker {
             }
             self.http_log(&mut sess, term, now);
         }
-        let reg = self.poll.registry();
-        let _ = reg.deregister(&mut sess.stream.client.sock);
-        if let Some(s) = sess.stream.server.as_mut() {
-            let _ = reg.deregister(&mut s.sock);
+        if let Some(h) = sess.http.as_ref() {
+            // Client gone between two requests: its kept server connection is clean and may serve others.
+            if h.stage == super::http::Stage::ReqHead && h.reused && !h.close_server {
+                if let (Some(server), Some(si)) = (sess.stream.server.take(), sess.srv) {
+                    self.park(si, server.sock, now);
+                }
+            }
         }
-        if let Some(mut s) = sess.connecting.take() {
-            let _ = reg.deregister(&mut s);
-        }
+        // No explicit deregistration: the sockets are closed when the session is dropped below, and closing the
+        // only descriptor of a socket removes it from epoll (one epoll_ctl less per socket).
         let (srv_name, srv_conn) = match sess.srv {
-            Some(si) => (self.rt.servers[si].name.clone(), self.rt.servers[si].cur),
+            Some(si) if sess.http.is_none() => (self.rt.servers[si].name.clone(), self.rt.servers[si].cur),
+            Some(_) => (String::new(), 0),
             None => ("<NOSRV>".to_string(), 0),
         };
         // Counters as HAProxy logs them: including this session.

@@ -102,6 +102,7 @@ fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
         unique_id_format: None,
         unique_id_header: None,
         use_servers: Vec::new(),
+        http_reuse: HttpReuse::Safe,
     }
 }
 
@@ -136,6 +137,8 @@ pub(crate) fn default_server() -> Server {
         error_limit: 10,
         on_error: None,
         agent_port: None,
+        pool_max_conn: -1,
+        pool_purge_delay: std::time::Duration::from_secs(5),
     }
 }
 use std::net::SocketAddr;
@@ -497,9 +500,13 @@ impl PxBuilder {
             }
             "http-reuse" => {
                 self.check_cap(kw, D | B)?;
-                if !matches!(a1, Some("never" | "safe" | "aggressive" | "always")) {
-                    return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into());
-                }
+                self.px.http_reuse = match a1 {
+                    Some("never") => HttpReuse::Never,
+                    Some("safe") => HttpReuse::Safe,
+                    Some("aggressive") => HttpReuse::Aggressive,
+                    Some("always") => HttpReuse::Always,
+                    _ => return Err("'http-reuse' expects 'never', 'safe', 'aggressive' or 'always'.".into()),
+                };
             }
             "source" => {
                 self.check_cap(kw, D | B)?;

@@ -348,7 +348,16 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
             }
             "resolve-prefer" | "resolve-net" | "resolve-opts" | "init-addr" | "pool-max-conn" | "pool-purge-delay"
             | "max-reuse" | "tcp-ut" | "proto" | "namespace" => {
-                if matches!(kw, "resolve-prefer" | "init-addr" | "pool-max-conn" | "pool-purge-delay" | "max-reuse") {
+                if kw == "pool-max-conn" {
+                    let v = val()?;
+                    s.pool_max_conn = v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| *n >= -1)
+                        .ok_or_else(|| format!("'pool-max-conn' expects -1 or a positive integer, got '{v}'."))?;
+                } else if kw == "pool-purge-delay" {
+                    s.pool_purge_delay = time()?;
+                } else if matches!(kw, "resolve-prefer" | "init-addr" | "max-reuse") {
                     val()?;
                 } else {
                     return Err(unsupported(kw));
