@@ -811,6 +811,8 @@ pub enum Behavior {
     /// Reads the request, answers `HTTP/1.1 abc\r\nContent-Length: 0\r\n\r\n` (no valid status), waits for the
     /// proxy to close.
     Malformed,
+    /// Like KeepAlive, with these extra response header lines (each `Name: value`), e.g. `Set-Cookie: a=b`.
+    Headers(Vec<String>),
 }
 
 /// RFC 6455's sample `Sec-WebSocket-Key` and the `Sec-WebSocket-Accept` that answers it (HAProxy 2.6 refuses a
@@ -1095,7 +1097,11 @@ fn session(stream: TcpStream, shared: &Shared, conn: usize) {
         let name = shared.name.as_bytes();
         let ok = match &behavior {
             Behavior::NoAnswer | Behavior::Echo => unreachable!(),
-            Behavior::KeepAlive | Behavior::Close | Behavior::Status(_) | Behavior::Delay(_) => {
+            Behavior::KeepAlive | Behavior::Close | Behavior::Status(_) | Behavior::Delay(_) | Behavior::Headers(_) => {
+                let extra: String = match &behavior {
+                    Behavior::Headers(h) => h.iter().map(|l| format!("{l}\r\n")).collect(),
+                    _ => String::new(),
+                };
                 let status = match &behavior {
                     Behavior::Status(s) => *s,
                     Behavior::Delay(d) => {
@@ -1110,7 +1116,7 @@ fn session(stream: TcpStream, shared: &Shared, conn: usize) {
                 };
                 shared.leave();
                 let head = format!(
-                    "HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{}\r\n",
+                    "HTTP/1.1 {status} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{extra}{}\r\n",
                     reason(status),
                     name.len(),
                     common(close)
