@@ -12,5 +12,6 @@ pub mod config;
 pub mod http;
 pub mod log;
 pub mod master;
+pub mod stats;
 pub mod tcp;
 pub mod worker;
