@@ -4,6 +4,7 @@
 //! The master stays single-threaded: signals reach its mio loop through signal-hook's self-pipe, and every
 //! fork happens with signals blocked so that a child never runs the master's handlers.
 
+pub mod cli_socket;
 pub mod daemon;
 pub mod listeners;
 pub mod privileges;

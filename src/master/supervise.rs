@@ -21,10 +21,14 @@ use crate::cli::Cli;
 use crate::config::model::{Config, Level, LogDest};
 use crate::config::{self, Loaded};
 use crate::log::{FileSink, FileWriter, Logger};
+use crate::stats::{slot_for, Segment};
+
+use super::cli_socket::{self, CliSockets};
 use crate::worker::{control, Setup, Worker};
 
 const SIGNALS: Token = Token(0);
 const LOGFWD: Token = Token(1);
+const CLI_BASE: usize = 16;
 
 /// One forked worker.
 #[derive(Debug)]
@@ -34,6 +38,8 @@ struct WorkerProc {
     generation: u32,
     control: UnixStream,
     started: Instant,
+    /// Its slot in the statistics segment.
+    stat_slot: usize,
 }
 
 /// A slot whose worker died, to be refilled at `at`.
@@ -60,6 +66,12 @@ struct Master {
     logfwd_worker: OwnedFd,
     stopping: bool,
     paused: bool,
+    /// The shared statistics segment (every worker's counters), made before the first fork.
+    seg: Option<Segment>,
+    /// `stats socket` listeners, served by the master.
+    sockets: CliSockets,
+    /// Start time, unix seconds.
+    started_unix: u64,
 }
 
 fn nbproc_of(cfg: &Config) -> usize {
@@ -171,7 +183,25 @@ pub fn run(cli: Cli, loaded: Loaded) -> i32 {
     let _ = lf_master.set_nonblocking(true);
     let logger = master_logger(&cfg);
     let files = FileWriter::with_allowed(file_paths(&cfg));
+    let seg = match Segment::create(&cfg) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn!("cannot create the statistics segment ({e}): statistics are disabled");
+            None
+        }
+    };
+    let sockets = match CliSockets::bind(&cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("[ALERT] {e}");
+            report.send(1);
+            return 1;
+        }
+    };
     let mut m = Master {
+        seg,
+        sockets,
+        started_unix: crate::stats::shm::unix_ms() / 1000,
         identity,
         listeners,
         workers: Vec::new(),
@@ -188,6 +218,7 @@ pub fn run(cli: Cli, loaded: Loaded) -> i32 {
         cli,
     };
     let code = m.serve(report, pidfile.as_deref());
+    m.sockets.unlink();
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -214,6 +245,12 @@ impl Master {
         };
         if poll.registry().register(&mut signals, SIGNALS, Interest::READABLE).is_err()
             || poll.registry().register(&mut self.logfwd_master, LOGFWD, Interest::READABLE).is_err()
+            || self
+                .sockets
+                .socks
+                .iter_mut()
+                .enumerate()
+                .any(|(i, (l, _, _))| poll.registry().register(l, Token(CLI_BASE + i), Interest::READABLE).is_err())
         {
             report.send(1);
             return 1;
@@ -250,6 +287,7 @@ impl Master {
                         }
                     }
                     LOGFWD => self.drain_logfwd(),
+                    Token(t) if t >= CLI_BASE => self.accept_cli(t - CLI_BASE),
                     _ => {}
                 }
             }
@@ -322,6 +360,32 @@ impl Master {
         None
     }
 
+    /// Answer every pending connection on stats socket `i`.
+    fn accept_cli(&mut self, i: usize) {
+        loop {
+            let Some((l, level, _)) = self.sockets.socks.get(i) else { return };
+            match l.accept() {
+                Ok((stream, _)) => {
+                    let Some(seg) = self.seg.as_ref() else { continue };
+                    // SAFETY-free conversion: mio's stream wraps a std stream; take the fd back.
+                    let std_stream: std::os::unix::net::UnixStream =
+                        std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(stream));
+                    cli_socket::serve(
+                        std_stream,
+                        *level,
+                        seg,
+                        &self.cfg,
+                        self.started_unix,
+                        self.cfg.global.stats_timeout,
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+
     fn broadcast(&mut self, msg: u8) {
         for w in &mut self.workers {
             let _ = w.control.write_all(&[msg]);
@@ -377,6 +441,22 @@ impl Master {
         };
         privileges::raise_nofile(fd_budget(&cfg, nbproc));
         let old: Vec<usize> = (0..self.workers.len()).collect();
+        let same_layout = self
+            .seg
+            .as_ref()
+            .is_some_and(|s| *s.layout() == crate::stats::Layout::from_config(&cfg) && s.nbproc() == nbproc_of(&cfg));
+        if !same_layout {
+            // New proxies or servers: a new segment, carrying over what the old one counted.
+            match Segment::create(&cfg) {
+                Ok(new) => {
+                    if let Some(old_seg) = &self.seg {
+                        new.carry_over_from(old_seg);
+                    }
+                    self.seg = Some(new);
+                }
+                Err(e) => log::warn!("cannot create a new statistics segment ({e}): keeping the old one"),
+            }
+        }
         self.cfg = cfg;
         self.identity = identity;
         self.logger = master_logger(&self.cfg);
@@ -437,6 +517,12 @@ impl Master {
                         }
                         self.respawns.push(Respawn { slot: w.slot, at: Instant::now() + delay, crashes: n + 1 });
                     } else {
+                        // Its counters move to the retired totals (unless a live worker shares the slot).
+                        if let Some(seg) = &self.seg {
+                            if !self.workers.iter().any(|x| x.stat_slot == w.stat_slot) {
+                                seg.retire_slot(w.stat_slot);
+                            }
+                        }
                         let msg = format!("Former worker #{} ({}) {how}", w.slot + 1, w.pid);
                         log::info!("{msg}");
                         self.logger.log(Level::Notice, &msg);
@@ -467,6 +553,7 @@ impl Master {
         let (master_end, worker_end) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
         let listeners = self.listeners.for_slot(slot);
         let logfwd = self.logfwd_worker.as_raw_fd();
+        let stat_slot = slot_for(self.generation, slot, nbproc_of(&self.cfg));
         let master_pid = std::process::id();
         // Block every signal across fork so the child never runs the master's handlers (they write to the
         // master's self-pipe).
@@ -481,7 +568,7 @@ impl Master {
                 Err(format!("fork: {e}"))
             }
             Ok(ForkResult::Child) => {
-                let code = self.child(slot, worker_end, listeners, logfwd, master_pid, old);
+                let code = self.child(slot, stat_slot, worker_end, listeners, logfwd, master_pid, old);
                 std::process::exit(code);
             }
             Ok(ForkResult::Parent { child }) => {
@@ -490,7 +577,11 @@ impl Master {
                 let _ = master_end.set_nonblocking(true);
                 log::info!("New worker #{} ({child}) forked", slot + 1);
                 self.logger.log(Level::Notice, &format!("New worker #{} ({child}) forked", slot + 1));
+                if let Some(seg) = &self.seg {
+                    seg.claim_slot(stat_slot, child.as_raw() as u32, self.generation);
+                }
                 self.workers.push(WorkerProc {
+                    stat_slot,
                     pid: child,
                     slot,
                     generation: self.generation,
@@ -503,9 +594,11 @@ impl Master {
     }
 
     /// In the forked child: become worker `slot`. Never returns to the master's code.
+    #[allow(clippy::too_many_arguments)]
     fn child(
         &self,
         slot: usize,
+        stat_slot: usize,
         control: UnixStream,
         listeners: Vec<(usize, i32)>,
         logfwd: i32,
@@ -538,7 +631,14 @@ impl Master {
         keep.push(control_fd);
         keep.push(logfwd);
         super::close_fds_except(&keep);
-        let setup = Setup { config: self.cfg.clone(), slot, listeners, control: control_fd, logfwd: Some(logfwd) };
+        let setup = Setup {
+            config: self.cfg.clone(),
+            slot,
+            listeners,
+            control: control_fd,
+            logfwd: Some(logfwd),
+            stats: self.seg.as_ref().map(|s| s.writer(stat_slot)),
+        };
         let worker = match Worker::prepare(setup) {
             Ok(w) => w,
             Err(e) => {

@@ -118,6 +118,8 @@ impl Worker {
         let prev_health = c.state.health;
         let max_health = c.state.rise + c.state.fall - 1;
         let detail = describe(&outcome);
+        let (st_status, st_code, st_ms, st_failed) =
+            (outcome.status, outcome.code, outcome.duration.as_millis() as u64, !outcome.ok);
         // HAProxy's log-health-checks rule: log when the status changes, or a failure while health is not yet 0,
         // or a success while health is not yet full.
         let worth_logging = prev_status != Some(outcome.status)
@@ -132,6 +134,7 @@ impl Worker {
         let next = now + spread(c.state.interval(), spread_pct, r);
         c.next_at = next;
         let (up, nolb, health, rise, fall) = (c.state.up, c.state.nolb, c.state.health, c.state.rise, c.state.fall);
+        self.st_check(si, st_status, st_code, st_ms, st_failed);
         self.timers.arm(next, TimerKey::Check(si));
         let be = self.rt.servers[si].backend;
         let (act, bck) = self.rt.usable_counts(be);

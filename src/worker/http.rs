@@ -22,6 +22,7 @@ use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Ver
 use crate::http::rules::{self, Verdict};
 use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
+use crate::stats::shm::unix_ms;
 use crate::tcp::Side;
 
 /// Where the current transaction stands.
@@ -39,6 +40,8 @@ pub(super) enum Stage {
     Closing,
     /// A locally generated response is being flushed; then the next request is awaited.
     Local,
+    /// `tarpit`: the answer waits for the tarpit delay; nothing is read meanwhile.
+    Held,
 }
 
 /// Per-session HTTP state, reused across the transactions of a keep-alive connection.
@@ -394,6 +397,7 @@ impl Worker {
                     Ok(p) => progress |= p,
                     Err(step) => return step,
                 },
+                Stage::Held => return Step::Idle,
                 Stage::Local => {
                     let h = sess.http.as_mut().expect("checked above");
                     match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
@@ -454,7 +458,18 @@ impl Worker {
         h.is_head = h.req.is_head(data);
         let first_req = h.count == 0;
         let f = &self.rt.frontends[fe];
+        if let Some(c) = self.st_fe(fe) {
+            c.http_request(unix_ms());
+        }
         let ctx = L4 { src, dst, rt: &self.rt, http: None };
+        // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
+        if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {
+            let view = HttpView::new(data, &h.req);
+            let (page, code) = self.stats_page(conf, &view);
+            sess.server_label = Some("<STATS>");
+            self.http_reply_term(sess, len, page, code, *b"LR");
+            return None;
+        }
         // monitor-uri: answered here, never forwarded, never logged.
         if f.monitor_uri.as_deref().is_some_and(|u| h.req.uri(data) == u.as_bytes()) {
             let view = HttpView::new(data, &h.req);
@@ -478,14 +493,23 @@ impl Worker {
         match verdict {
             Verdict::Continue => {}
             Verdict::Deny(code) => {
+                if let Some(c) = self.st_fe(fe) {
+                    c.inc(&c.denied_req);
+                }
                 let page = f.errors.get(code).to_vec();
                 self.http_reply_term(sess, len, page, code, *b"PR");
                 return None;
             }
             Verdict::Tarpit(code) => {
+                // Hold the client for `timeout tarpit` (default: `timeout connect`), then answer the error.
+                let hold = f.timeouts.tarpit.or(f.timeouts.connect).unwrap_or(Duration::from_secs(5));
                 let page = f.errors.get(code).to_vec();
                 self.http_reply_term(sess, len, page, code, *b"PT");
-                return None;
+                if let Some(h) = sess.http.as_mut() {
+                    h.stage = Stage::Held;
+                }
+                sess.phase = Phase::Tarpit(_now + hold);
+                return Some(Step::Idle);
             }
             Verdict::Auth(realm) => {
                 self.http_reply_term(sess, len, errors::auth_page(&realm, false), 401, *b"PR");
@@ -556,9 +580,19 @@ impl Worker {
         self.http_reply(sess, len, bytes, code)
     }
 
+    /// The tarpit delay is over: send the prepared answer and close.
+    pub(super) fn http_tarpit_done(&mut self, sess: &mut Session) {
+        if let Some(h) = sess.http.as_mut() {
+            h.stage = Stage::Closing;
+        }
+    }
+
     /// Queue a locally generated response for the request whose head is `len` bytes. As HAProxy 2.2+, the
     /// client connection stays open afterwards unless the request has a body we did not read or asked to close.
     fn http_reply(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16) {
+        if let Some(c) = self.st_fe(sess.fe) {
+            c.http_response(code);
+        }
         let Some(h) = sess.http.as_mut() else { return };
         h.answered = true;
         h.status = code as i32;
@@ -645,6 +679,11 @@ impl Worker {
                         if final_resp {
                             h.tr = ms(now - h.started) - h.tq.max(0);
                             h.status = status as i32;
+                            let mut ctrs = [self.st_fe(sess.fe), sess.be.and_then(|b| self.st_be(b)), None];
+                            ctrs[2] = sess.srv.and_then(|si| self.st_srv(si));
+                            for c in ctrs.into_iter().flatten() {
+                                c.http_response(status);
+                            }
                             if status == 101 {
                                 h.close_server = true;
                             } else {
@@ -820,7 +859,7 @@ impl Worker {
         }
         let (srv_name, srv_conn) = match sess.srv {
             Some(si) => (self.rt.servers[si].name.as_str(), self.rt.servers[si].cur),
-            None => ("<NOSRV>", 0),
+            None => (sess.server_label.unwrap_or("<NOSRV>"), 0),
         };
         let be_name = sess.be.map(|b| self.rt.backends[b].name.as_str()).unwrap_or(f.name.as_str());
         let beconn = sess.be.map(|b| self.rt.backends[b].cur).unwrap_or(0);

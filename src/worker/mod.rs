@@ -12,6 +12,7 @@ mod pool;
 mod runtime;
 pub use runtime::compile_all;
 mod session;
+mod stats;
 pub mod timers;
 
 use std::io::{self, Read};
@@ -59,6 +60,8 @@ pub struct Setup {
     pub control: RawFd,
     /// Datagram socket for `file@` log lines, if any target needs it.
     pub logfwd: Option<RawFd>,
+    /// This worker's slot of the shared statistics segment.
+    pub stats: Option<crate::stats::SlotWriter>,
 }
 
 struct ListenerRt {
@@ -97,6 +100,11 @@ pub struct Worker {
     redrive: Vec<(usize, u64)>,
     /// Idle server connections (`http-reuse`).
     idle: pool::IdlePool,
+    stats: Option<crate::stats::SlotWriter>,
+    /// Admin generation last applied from the segment.
+    admin_seen: u64,
+    /// Start time (unix seconds), for the stats page.
+    started_unix: u64,
 }
 
 impl Worker {
@@ -157,6 +165,9 @@ impl Worker {
             rng: seed | 1,
             redrive: Vec::new(),
             idle: pool::IdlePool::default(),
+            stats: setup.stats,
+            admin_seen: 0,
+            started_unix: crate::stats::shm::unix_ms() / 1000,
         })
     }
 
@@ -167,6 +178,7 @@ impl Worker {
             return 1;
         }
         self.schedule_first_checks();
+        self.st_init();
         let mut events = Events::with_capacity(1024);
         loop {
             let now = Instant::now();
@@ -199,6 +211,7 @@ impl Worker {
             }
             self.run_timers(Instant::now());
             self.purge_idle(Instant::now());
+            self.poll_admin();
             for (idx, uid) in std::mem::take(&mut self.redrive) {
                 self.redrive_session(idx, uid);
             }

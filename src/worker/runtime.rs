@@ -20,6 +20,10 @@ use crate::log::{FileSink, Logger};
 /// A proxy that accepts connections.
 #[derive(Debug)]
 pub struct Frontend {
+    /// Index of the proxy in the config (stats blocks are keyed by it).
+    pub proxy: usize,
+    /// `stats enable/uri/auth/…` of this proxy.
+    pub stats: Option<crate::config::model::StatsConf>,
     pub name: String,
     pub mode: Mode,
     pub maxconn: u32,
@@ -48,6 +52,8 @@ pub struct Frontend {
 /// A proxy with servers.
 #[derive(Debug)]
 pub struct Backend {
+    /// Index of the proxy in the config.
+    pub proxy: usize,
     pub name: String,
     pub servers: Vec<usize>,
     pub balancer: Balancer,
@@ -112,6 +118,10 @@ impl StickTable {
 #[derive(Debug)]
 pub struct ServerRt {
     pub backend: usize,
+    /// Position of the server in its proxy's `server` lines (stats), `usize::MAX` for `dispatch`.
+    pub index: usize,
+    /// `set server … state drain` (from the stats page or socket): no new load-balanced traffic.
+    pub drain: bool,
     pub name: String,
     pub addr: SocketAddr,
     pub weight: u32,
@@ -189,6 +199,8 @@ impl Runtime {
                     servers.push(rt.servers.len());
                     rt.servers.push(ServerRt {
                         backend: bi,
+                        index: usize::MAX,
+                        drain: false,
                         name: "dispatch".into(),
                         addr,
                         weight: 1,
@@ -204,7 +216,7 @@ impl Runtime {
                     });
                 }
             }
-            for s in &p.servers {
+            for (sidx, s) in p.servers.iter().enumerate() {
                 let addr = s.addr;
                 let check = s.check.then(|| {
                     let mut caddr = addr;
@@ -231,6 +243,8 @@ impl Runtime {
                 servers.push(rt.servers.len());
                 rt.servers.push(ServerRt {
                     backend: bi,
+                    index: sidx,
+                    drain: false,
                     name: s.name.clone(),
                     addr,
                     weight: s.weight,
@@ -246,6 +260,7 @@ impl Runtime {
                 });
             }
             rt.backends.push(Backend {
+                proxy: pi,
                 cookie: p.cookie.clone(),
                 http_reuse: p.http_reuse,
                 persist: p.options.persist,
@@ -281,6 +296,8 @@ impl Runtime {
             };
             rt.fe_of_proxy.push(Some(rt.frontends.len()));
             rt.frontends.push(Frontend {
+                proxy: pi,
+                stats: p.stats.clone().filter(|s| s.enabled),
                 name: p.name.clone(),
                 mode: p.mode,
                 maxconn: p.maxconn.unwrap_or(global_maxconn),
@@ -329,7 +346,8 @@ impl Runtime {
             .iter()
             .map(|&si| {
                 let s = &self.servers[si];
-                Candidate { usable: s.usable(), backup: s.backup, weight: s.weight, cur: s.cur, maxconn: s.maxconn }
+                let weight = if s.drain { 0 } else { s.weight };
+                Candidate { usable: s.usable(), backup: s.backup, weight, cur: s.cur, maxconn: s.maxconn }
             })
             .collect()
     }

@@ -18,6 +18,7 @@ use crate::acl::{self, Sample};
 use crate::balance::Pick;
 use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::log::{connect_line, tcplog, TcpLogFields};
+use crate::stats::shm::unix_ms;
 use crate::tcp::{End, Pumped, Side, Stream};
 
 /// Where a session stands.
@@ -33,6 +34,8 @@ pub(super) enum Phase {
     Established,
     /// HTTP: waiting for a request head (no server needed yet).
     Request,
+    /// HTTP `tarpit`: hold the client until then, then answer the error.
+    Tarpit(Instant),
 }
 
 /// One client connection and everything about it.
@@ -68,6 +71,8 @@ pub(super) struct Session {
     pub http: Option<Box<HttpTxn>>,
     /// The current transaction's log line was written.
     pub logged: bool,
+    /// What the log shows instead of a server name (`<STATS>`).
+    pub server_label: Option<&'static str>,
     /// A server named by persistence (cookie) for the next assignment (worker-global index).
     pub forced_srv: Option<usize>,
     /// Hash of the request's balancing key (uri, url_param, hdr) for HTTP backends.
@@ -99,6 +104,12 @@ impl Worker {
         f.cur += 1;
         f.total += 1;
         self.actconn += 1;
+        if let Some(c) = self.st_fe(fe) {
+            let now_ms = unix_ms();
+            c.conn_accepted(now_ms);
+            c.sess_open(now_ms);
+        }
+        let f = &mut self.rt.frontends[fe];
         if f.log_format == LogFormat::Default {
             f.logger.log(Level::Info, &connect_line(peer, local, &f.name, f.mode.as_upper()));
         }
@@ -130,6 +141,7 @@ impl Worker {
             hash_key: None,
             term_hint: None,
             forced_srv: None,
+            server_label: None,
         };
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -224,6 +236,9 @@ impl Worker {
                 let b = &mut self.rt.backends[be];
                 sess.bq = b.queue.len() as u32;
                 b.queue.push_back((idx, sess.uid));
+                if let Some(c) = self.st_be(be) {
+                    c.queue_push();
+                }
                 sess.phase = Phase::Queued;
                 sess.phase_since = now;
                 self.store(idx, sess, now);
@@ -240,6 +255,18 @@ impl Worker {
             addr.set_port(sess.local_addr.port());
         }
         srv.cur += 1;
+        if let Some(c) = self.st_srv(si) {
+            let now_ms = unix_ms();
+            c.sess_open(now_ms);
+            c.lb_pick();
+            c.connect_attempt();
+        }
+        if let Some(c) = self.st_be(self.rt.servers[si].backend) {
+            let now_ms = unix_ms();
+            c.sess_open(now_ms);
+            c.lb_pick();
+        }
+        let srv = &mut self.rt.servers[si];
         srv.total += 1;
         let be = srv.backend;
         self.rt.backends[be].cur += 1;
@@ -300,6 +327,14 @@ impl Worker {
             let _ = self.poll.registry().deregister(&mut sock);
         }
         sess.last_srv = sess.srv;
+        if let Some(si) = sess.srv {
+            if let Some(c) = self.st_srv(si) {
+                c.inc(&c.failed_conns);
+            }
+            if let Some(c) = self.st_be(self.rt.servers[si].backend) {
+                c.inc(&c.failed_conns);
+            }
+        }
         self.release_server(&mut sess);
         let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
         let b = &self.rt.backends[be];
@@ -308,6 +343,9 @@ impl Worker {
             return self.finish(idx, sess, term, now);
         }
         sess.retries += 1;
+        if let Some(c) = self.st_be(be) {
+            c.inc(&c.retries);
+        }
         // HAProxy 2.x: a turn-around of min(timeout connect, 1s) before the next attempt.
         let pause = b.timeouts.connect.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1));
         sess.phase = Phase::TurnAround(now + pause);
@@ -325,6 +363,9 @@ impl Worker {
             _ => {
                 if redispatch {
                     sess.redispatched = true;
+                    if let Some(c) = self.st_be(be) {
+                        c.inc(&c.redispatches);
+                    }
                 }
                 self.assign(idx, sess, now)
             }
@@ -361,8 +402,11 @@ impl Worker {
                 let since = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
                 be_to.and_then(|t| t.server).map(|d| since + d)
             }
+            Phase::Tarpit(at) => Some(at),
             Phase::Established => {
-                let tunnel = be_to.and_then(|t| t.tunnel).or(fe_to.tunnel);
+                // `timeout tunnel` applies to TCP sessions and to HTTP sessions once upgraded, not to transactions.
+                let http_txn = s.http.as_ref().is_some_and(|h| h.stage != super::http::Stage::Tunnel);
+                let tunnel = if http_txn { None } else { be_to.and_then(|t| t.tunnel).or(fe_to.tunnel) };
                 let server_side = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
                 match tunnel {
                     Some(t) => Some(s.stream.client.last_io.max(server_side) + t),
@@ -396,6 +440,11 @@ impl Worker {
             Phase::TurnAround(_) => {
                 let last = sess.last_srv;
                 self.retry(idx, sess, now, last)
+            }
+            Phase::Tarpit(_) => {
+                sess.phase = Phase::Request;
+                self.http_tarpit_done(&mut sess);
+                self.drive(idx, sess, now)
             }
             Phase::Request => {
                 let silent = sess.http.as_ref().is_some_and(|h| h.count > 0 && sess.stream.c2s.is_empty());
@@ -506,6 +555,9 @@ impl Worker {
 
     fn unqueue(&mut self, sess: &Session, idx: usize) {
         if let Some(be) = sess.be {
+            if let Some(c) = self.st_be(be) {
+                c.queue_pop();
+            }
             self.rt.backends[be].queue.retain(|&(i, u)| !(i == idx && u == sess.uid));
         }
     }
@@ -517,6 +569,12 @@ impl Worker {
 
     fn release_server(&mut self, sess: &mut Session) {
         if let Some(si) = sess.srv.take() {
+            if let Some(c) = self.st_srv(si) {
+                c.sess_close();
+            }
+            if let Some(c) = self.st_be(self.rt.servers[si].backend) {
+                c.sess_close();
+            }
             let s = &mut self.rt.servers[si];
             s.cur = s.cur.saturating_sub(1);
             let be = s.backend;
@@ -535,6 +593,9 @@ impl Worker {
                 Pick::Full => return,
                 pick => {
                     self.rt.backends[be].queue.pop_front();
+                    if let Some(c) = self.st_be(be) {
+                        c.queue_pop();
+                    }
                     let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else {
                         continue;
                     };
@@ -552,6 +613,9 @@ impl Worker {
     }
 
     fn release_frontend(&mut self, fe: usize) {
+        if let Some(c) = self.st_fe(fe) {
+            c.sess_close();
+        }
         let f = &mut self.rt.frontends[fe];
         f.cur = f.cur.saturating_sub(1);
         self.actconn = self.actconn.saturating_sub(1);
@@ -591,6 +655,27 @@ impl Worker {
         };
         // Counters as HAProxy logs them: including this session.
         let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
+        // Bytes: the frontend sees the whole connection; backend and server the part they carried.
+        let (bin, bout) = (sess.stream.bytes_in, sess.stream.bytes_out);
+        if let Some(c) = self.st_fe(sess.fe) {
+            c.add_bytes_in(bin);
+            c.add_bytes_out(bout);
+        }
+        if let Some(si) = sess.srv {
+            for c in [self.st_srv(si), self.st_be(self.rt.servers[si].backend)].into_iter().flatten() {
+                c.add_bytes_in(bin);
+                c.add_bytes_out(bout);
+            }
+        }
+        if term[0] == b'C' {
+            if let Some(c) = self.st_fe(sess.fe) {
+                c.inc(&c.cli_aborts);
+            }
+        } else if term[0] == b'S' && sess.srv.is_some() {
+            if let Some(c) = sess.srv.and_then(|si| self.st_srv(si)) {
+                c.inc(&c.srv_aborts);
+            }
+        }
         self.release_server(&mut sess);
         sess.stream.release(&mut self.pool);
         let fe = sess.fe;

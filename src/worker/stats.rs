@@ -1,0 +1,203 @@
+//! The worker's side of statistics: counters in its slot of the shared segment, admin actions decided
+//! elsewhere (stats socket, stats page of any worker) applied to its servers, and the stats page itself.
+
+use crate::acl::HttpView;
+use crate::config::model::StatsConf;
+use crate::http::errors;
+use crate::stats::counters::{AdminState, CheckStatus, Counters, OpState};
+use crate::stats::html::{self, PageOptions};
+use crate::stats::shm::unix_ms;
+use crate::stats::snapshot::Snapshot;
+use crate::stats::{csv, ProcessInfo};
+
+use super::Worker;
+
+impl Worker {
+    /// Counters of frontend `fe` in this worker's slot.
+    pub(super) fn st_fe(&self, fe: usize) -> Option<&Counters> {
+        self.stats.as_ref()?.frontend(self.rt.frontends.get(fe)?.proxy)
+    }
+
+    /// Counters of backend `be`.
+    pub(super) fn st_be(&self, be: usize) -> Option<&Counters> {
+        self.stats.as_ref()?.backend(self.rt.backends.get(be)?.proxy)
+    }
+
+    /// Counters of server `si` (worker-global index).
+    pub(super) fn st_srv(&self, si: usize) -> Option<&Counters> {
+        let s = self.rt.servers.get(si)?;
+        self.stats.as_ref()?.server(self.rt.backends[s.backend].proxy, s.index)
+    }
+
+    /// Record a server's state as this worker sees it (after a check or an admin change).
+    pub(super) fn st_server_state(&self, si: usize) {
+        let Some(c) = self.st_srv(si) else { return };
+        let s = &self.rt.servers[si];
+        let (op, health) = match &s.check {
+            Some(ck) if ck.state.up && ck.state.nolb => (OpState::Nolb, ck.state.health),
+            Some(ck) if ck.state.up => (OpState::Up, ck.state.health),
+            Some(ck) => (OpState::Down, ck.state.health),
+            None => (OpState::NoCheck, 0),
+        };
+        c.set_state(op, health, unix_ms());
+    }
+
+    /// A check finished: its status for the CSV's `check_status`/`check_code`/`check_duration`.
+    pub(super) fn st_check(&self, si: usize, status: &str, code: Option<u16>, duration_ms: u64, failed: bool) {
+        if let Some(c) = self.st_srv(si) {
+            c.check_done(check_status(status), code.unwrap_or(0), duration_ms, failed);
+        }
+        self.st_server_state(si);
+    }
+
+    /// Apply admin states and weights written into the segment by the socket or a stats page (any worker).
+    pub(super) fn poll_admin(&mut self) {
+        let Some(w) = self.stats.as_ref() else { return };
+        let generation = w.admin_generation();
+        if generation == self.admin_seen {
+            return;
+        }
+        self.admin_seen = generation;
+        let mut changed = Vec::new();
+        for si in 0..self.rt.servers.len() {
+            let s = &self.rt.servers[si];
+            if s.index == usize::MAX {
+                continue;
+            }
+            let Some((state, weight)) = w.server_admin(self.rt.backends[s.backend].proxy, s.index) else { continue };
+            let s = &mut self.rt.servers[si];
+            let maint = state == AdminState::Maint;
+            let drain = state == AdminState::Drain;
+            if s.maint != maint || s.drain != drain || s.weight != weight {
+                s.maint = maint;
+                s.drain = drain;
+                s.weight = weight;
+                changed.push((si, s.backend));
+            }
+        }
+        for (si, be) in changed {
+            self.st_server_state(si);
+            // Sessions queued for this backend may now have (or have lost) a server.
+            self.dequeue_soon(be);
+        }
+    }
+
+    /// Publish every server's initial state so the page is right before the first check.
+    pub(super) fn st_init(&mut self) {
+        for si in 0..self.rt.servers.len() {
+            self.st_server_state(si);
+        }
+        self.admin_seen = u64::MAX;
+        self.poll_admin();
+    }
+
+    /// Serve the stats page for a request under `stats uri` (HTML, `;csv`), with `stats auth`. Returns the
+    /// response bytes and status.
+    pub(super) fn stats_page(&self, conf: &StatsConf, view: &HttpView<'_>) -> (Vec<u8>, u16) {
+        if !conf.auth.is_empty() && !authorized(conf, view) {
+            return (errors::auth_page(&conf.realm, false), 401);
+        }
+        let Some(w) = self.stats.as_ref() else {
+            return (errors::default_page(503).to_vec(), 503);
+        };
+        let seg = w.segment();
+        let uri = String::from_utf8_lossy(view.start_line().uri).into_owned();
+        let rest = uri.strip_prefix(conf.uri.as_str()).unwrap_or("");
+        let flags = html::parse_uri_flags(rest);
+        let snap = Snapshot::read(seg, &self.cfg, &seg.live_slots());
+        let info = ProcessInfo::from_config(&self.cfg, std::process::id(), self.started_unix);
+        if flags.csv {
+            let body = csv::render(&snap, &csv::StatFilter { typed: flags.typed, ..Default::default() });
+            return (
+                errors::simple_response(
+                    200,
+                    "OK",
+                    Some("text/plain"),
+                    body.as_bytes(),
+                    &[("cache-control", "no-cache")],
+                ),
+                200,
+            );
+        }
+        let node = conf.show_node.clone().or_else(|| self.cfg.global.node.clone()).unwrap_or_default();
+        let desc = conf.show_desc.clone().or_else(|| self.cfg.global.description.clone()).unwrap_or_default();
+        let opts = PageOptions::from_conf(conf, flags, conf.admin.is_some(), &node, &desc);
+        let body = html::render_page(&snap, &info, &opts);
+        let refresh = opts.refresh_header().map(|n| n.to_string());
+        let mut headers: Vec<(&str, &str)> = vec![("cache-control", "no-cache")];
+        if let Some(r) = refresh.as_deref() {
+            headers.push(("refresh", r));
+        }
+        (errors::simple_response(200, "OK", Some("text/html"), body.as_bytes(), &headers), 200)
+    }
+}
+
+/// `Authorization: Basic …` matches one of `stats auth user:password`.
+fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
+    let Some(v) = view.first_header(b"authorization") else { return false };
+    let v = crate::http::head::trim(v);
+    let Some(b64) = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic ")) else { return false };
+    let Some(decoded) = base64_decode(crate::http::head::trim(b64)) else { return false };
+    conf.auth.iter().any(|(u, p)| {
+        let mut want = Vec::with_capacity(u.len() + p.len() + 1);
+        want.extend_from_slice(u.as_bytes());
+        want.push(b':');
+        want.extend_from_slice(p.as_bytes());
+        want == decoded
+    })
+}
+
+/// Standard base64 (RFC 4648) decoding, padding optional; `None` on any invalid character.
+fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let s: Vec<u8> = s.iter().copied().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    Some(out)
+}
+
+fn check_status(s: &str) -> CheckStatus {
+    match s {
+        "L4OK" => CheckStatus::L4Ok,
+        "L4TOUT" => CheckStatus::L4Tout,
+        "L4CON" => CheckStatus::L4Con,
+        "L6OK" => CheckStatus::L6Ok,
+        "L6TOUT" => CheckStatus::L6Tout,
+        "L6RSP" => CheckStatus::L6Rsp,
+        "L7TOUT" => CheckStatus::L7Tout,
+        "L7RSP" => CheckStatus::L7Rsp,
+        "L7OK" => CheckStatus::L7Ok,
+        "L7OKC" => CheckStatus::L7Okc,
+        "L7STS" => CheckStatus::L7Sts,
+        "SOCKERR" => CheckStatus::SockErr,
+        _ => CheckStatus::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64_decode;
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_decode(b"cHJveHk6b2xkYm95").as_deref(), Some(&b"proxy:oldboy"[..]));
+        assert_eq!(base64_decode(b"YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64_decode(b"!!"), None);
+    }
+}
