@@ -40,6 +40,8 @@ pub enum Verdict {
     Redirect(Vec<u8>),
     /// Send these bytes (a complete `http-request return` response).
     Return(Vec<u8>),
+    /// `use-service NAME`: a built-in service answers (`prometheus-exporter`).
+    Service(String),
 }
 
 /// A rule action with everything parsed and compiled.
@@ -67,7 +69,9 @@ enum Act {
     ReplacePath(Regex, Fmt),
     ReplaceUri(Regex, Fmt),
     SetStatus(u16),
-    /// Parsed but without effect here (`set-var`, `use-service`, tracking, …).
+    /// `use-service NAME` (`prometheus-exporter`): the request is answered by a built-in service.
+    Service(String),
+    /// Parsed but without effect here (`set-var`, tracking, …).
     Nothing,
 }
 
@@ -129,7 +133,8 @@ fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bo
             Act::ReplaceUri(compile_regex(regex, false)?, fmt(replacement)?)
         }
         HttpAction::SetStatus(s) => Act::SetStatus(*s),
-        HttpAction::SetVar { .. } | HttpAction::UseService(_) | HttpAction::Other(_) => Act::Nothing,
+        HttpAction::UseService(name) => Act::Service(name.clone()),
+        HttpAction::SetVar { .. } | HttpAction::Other(_) => Act::Nothing,
     };
     Ok(Rule { act, cond: acls.opt_cond(r.cond.as_ref())? })
 }
@@ -312,6 +317,7 @@ fn step(act: &Act, ctx: &RuleCtx<'_>, res: bool) -> Step {
     let ops = match act {
         Act::Allow => return Step::Stop,
         Act::Deny(s) => return Step::Final(Verdict::Deny(*s)),
+        Act::Service(name) => return Step::Final(Verdict::Service(name.clone())),
         Act::Tarpit(s) => return Step::Final(Verdict::Tarpit(*s)),
         Act::Auth(realm) => return Step::Final(Verdict::Auth(realm.clone())),
         Act::Redirect(r) => return Step::Final(Verdict::Redirect(r.response(view, ctx))),

@@ -515,6 +515,12 @@ impl Worker {
                 self.http_reply_term(sess, len, errors::auth_page(&realm, false), 401, *b"PR");
                 return None;
             }
+            Verdict::Service(name) => {
+                let (bytes, code) = self.service(&name);
+                sess.server_label = Some("<PROMEX>");
+                self.http_reply_term(sess, len, bytes, code, *b"LR");
+                return None;
+            }
             Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
                 let code = status_of(&bytes);
                 self.http_reply_term(sess, len, bytes, code, *b"LR");

@@ -132,6 +132,22 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// A built-in service (`http-request use-service NAME`): `prometheus-exporter` renders the whole daemon's
+    /// counters in Prometheus' text format.
+    pub(super) fn service(&self, name: &str) -> (Vec<u8>, u16) {
+        if name != "prometheus-exporter" {
+            return (errors::default_page(503).to_vec(), 503);
+        }
+        let Some(w) = self.stats.as_ref() else { return (errors::default_page(503).to_vec(), 503) };
+        let seg = w.segment();
+        let snap = Snapshot::read(seg, &self.cfg, &seg.live_slots());
+        let info = ProcessInfo::from_config(&self.cfg, std::process::id(), self.started_unix);
+        let body = crate::stats::prometheus::render(&snap, &info);
+        (errors::simple_response(200, "OK", Some(crate::stats::prometheus::CONTENT_TYPE), body.as_bytes(), &[]), 200)
+    }
+}
+
 /// `Authorization: Basic …` matches one of `stats auth user:password`.
 fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
     let Some(v) = view.first_header(b"authorization") else { return false };
