@@ -19,6 +19,7 @@
 
 mod file;
 mod format;
+mod logformat;
 mod target;
 mod time;
 
@@ -30,6 +31,7 @@ use crate::config::model::{Level, LogTarget, LogWire};
 
 pub use file::FileWriter;
 pub use format::{connect_line, httplog, tcplog, HttpLogFields, TcpLogFields};
+pub use logformat::{Captures, LogFormatSpec, LogValues, CLF_FMT, HTTPLOG_FMT, TCPLOG_FMT};
 pub use time::init_timezone;
 
 use target::{FileMode, Target};
