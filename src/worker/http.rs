@@ -88,6 +88,12 @@ pub(super) struct HttpTxn {
     pub replayable: bool,
     /// Do not take a pooled connection for this request (a replay).
     pub no_pool: bool,
+    /// `capture request header` values of the current request, `capture response header` of its response.
+    pub req_captures: Vec<String>,
+    pub res_captures: Vec<String>,
+    /// `capture cookie` in the request / response.
+    pub req_cookie: Option<String>,
+    pub res_cookie: Option<String>,
     /// Persistence found in the request (cookie), for the response side.
     pub persist: Option<cookie::Persistence>,
     /// Cookie log characters (`NI`, `VN`, …), `--` when persistence is not used.
@@ -133,6 +139,10 @@ impl HttpTxn {
             req_copy: Vec::new(),
             persist: None,
             cookie_chars: *b"--",
+            req_captures: Vec::new(),
+            res_captures: Vec::new(),
+            req_cookie: None,
+            res_cookie: None,
             from_pool: false,
             replayable: false,
             no_pool: false,
@@ -162,6 +172,10 @@ impl HttpTxn {
         self.scanned = 0;
         self.persist = None;
         self.cookie_chars = *b"--";
+        self.req_captures.clear();
+        self.res_captures.clear();
+        self.req_cookie = None;
+        self.res_cookie = None;
         self.no_pool = false;
     }
 
@@ -461,6 +475,12 @@ impl Worker {
         if let Some(c) = self.st_fe(fe) {
             c.http_request(unix_ms());
         }
+        if !f.captures.is_empty() {
+            let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
+            f.captures.capture_request(hdrs, &mut h.req_captures);
+            let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
+            h.req_cookie = f.captures.capture_cookie_req(hdrs);
+        }
         let ctx = L4 { src, dst, rt: &self.rt, http: None };
         // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
         if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {
@@ -706,6 +726,13 @@ impl Worker {
                                 set_connection(edits, &h.resp, data, conn);
                             }
                         }
+                        let caps = &self.rt.frontends[sess.fe].captures;
+                        if final_resp && !caps.is_empty() {
+                            let hdrs = h.resp.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
+                            caps.capture_response(hdrs, &mut h.res_captures);
+                            let hdrs = h.resp.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
+                            h.res_cookie = caps.capture_cookie_res(hdrs);
+                        }
                         if final_resp && status != 101 {
                             // http-response rules: the backend's, then the frontend's (once for a listen).
                             let req_view = HttpView {
@@ -882,8 +909,8 @@ impl Worker {
             tt: ms(now - h.started),
             status: h.status,
             bytes_read: h.bytes_out,
-            request_cookie: None,
-            response_cookie: None,
+            request_cookie: h.req_cookie.as_deref(),
+            response_cookie: h.res_cookie.as_deref(),
             term: [term[0], term[1], h.cookie_chars[0], h.cookie_chars[1]],
             actconn: self.actconn,
             feconn: f.cur,
@@ -894,12 +921,16 @@ impl Worker {
             srv_queue: sess.sq,
             backend_queue: sess.bq,
             logasap: false,
-            request_headers: Vec::new(),
-            response_headers: Vec::new(),
+            request_headers: h.req_captures.clone(),
+            response_headers: h.res_captures.clone(),
             request_line: &h.req_line,
         };
         let line = match f.log_format {
-            LogFormat::Http { .. } | LogFormat::Custom(_) => httplog(&fields),
+            LogFormat::Custom(_) => match &f.custom_format {
+                Some(spec) => spec.render_to_string(&crate::log::LogValues::from_http(&fields), &|_| None),
+                None => httplog(&fields),
+            },
+            LogFormat::Http { .. } => httplog(&fields),
             _ => {
                 let t = crate::log::TcpLogFields {
                     client: sess.client_addr,

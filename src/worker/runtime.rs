@@ -41,6 +41,10 @@ pub struct Frontend {
     pub monitor_fail: Vec<CompiledCond>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
+    /// `log-format STRING`, compiled.
+    pub custom_format: Option<crate::log::LogFormatSpec>,
+    /// `capture request|response header`, `capture cookie`.
+    pub captures: crate::log::Captures,
     pub dontlognull: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
@@ -318,6 +322,13 @@ impl Runtime {
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
+                custom_format: match &p.log_format {
+                    LogFormat::Custom(f) => {
+                        Some(crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: log-format: {e}", p.pos))?)
+                    }
+                    _ => None,
+                },
+                captures: crate::log::Captures::new(&p.captures),
                 dontlognull: p.options.dontlognull,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,

@@ -688,7 +688,7 @@ impl Worker {
             && f.log_format != LogFormat::Default
             && f.logger.enabled(Level::Info)
         {
-            let line = tcplog(&TcpLogFields {
+            let fields = TcpLogFields {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
                 frontend: &f.name,
@@ -707,7 +707,11 @@ impl Worker {
                 redispatched: sess.redispatched,
                 srv_queue: sess.sq,
                 backend_queue: sess.bq,
-            });
+            };
+            let line = match &f.custom_format {
+                Some(spec) => spec.render_to_string(&crate::log::LogValues::from_tcp(&fields), &|_| None),
+                None => tcplog(&fields),
+            };
             f.logger.log(Level::Info, &line);
         }
         drop(sess);
