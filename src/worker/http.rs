@@ -485,9 +485,24 @@ impl Worker {
         // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
         if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {
             let view = HttpView::new(data, &h.req);
-            let (page, code) = self.stats_page(conf, &view);
+            let admin = f.stats_admin.as_ref().is_some_and(|c| f.rules.eval(c, &view, &ctx));
+            // An admin POST's small form body must already be here (it is read with the head, as one packet).
+            let body = match h.req.framing {
+                Some(Framing::ContentLength(n)) if (n as usize) <= data.len() - len => {
+                    Some(data[len..len + n as usize].to_vec())
+                }
+                _ => None,
+            };
+            let (page, code) = self.stats_page(conf, &view, admin, body.as_deref());
+            let body_len = body.map_or(0, |b| b.len());
+            let h = sess.http.as_mut()?;
+            if body_len > 0 {
+                // The form body was consumed here: the connection can go on with the next request.
+                h.req.framing = Some(Framing::None);
+            }
             sess.server_label = Some("<STATS>");
             self.http_reply_term(sess, len, page, code, *b"LR");
+            sess.stream.c2s.consumed(body_len);
             return None;
         }
         // monitor-uri: answered here, never forwarded, never logged.

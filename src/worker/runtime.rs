@@ -39,6 +39,8 @@ pub struct Frontend {
     pub own_backend: Option<usize>,
     pub monitor_uri: Option<String>,
     pub monitor_fail: Vec<CompiledCond>,
+    /// `stats admin if COND`, compiled.
+    pub stats_admin: Option<CompiledCond>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
     /// `log-format STRING`, compiled.
@@ -319,6 +321,7 @@ impl Runtime {
                 own_backend: be_of_proxy[pi],
                 monitor_uri: p.monitor_uri.clone(),
                 monitor_fail: compiled[pi].monitor_fail.clone(),
+                stats_admin: compiled[pi].stats_admin.clone(),
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
@@ -388,6 +391,8 @@ pub struct CompiledProxy {
     /// (`use_backend` target as written, condition).
     pub use_backends: Vec<(String, Option<CompiledCond>)>,
     pub monitor_fail: Vec<CompiledCond>,
+    /// `stats admin if COND`.
+    pub stats_admin: Option<CompiledCond>,
 }
 
 /// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
@@ -405,7 +410,11 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                 use_backends.push((u.backend.clone(), cond));
             }
             let monitor_fail = p.monitor_fail.iter().map(|c| rules.cond(c)).collect::<Result<_, _>>()?;
-            Ok(CompiledProxy { rules: Rc::new(rules), use_backends, monitor_fail })
+            let stats_admin = match p.stats.as_ref().and_then(|s| s.admin.as_ref()) {
+                Some(c) => Some(rules.cond(c)?),
+                None => None,
+            };
+            Ok(CompiledProxy { rules: Rc::new(rules), use_backends, monitor_fail, stats_admin })
         })
         .collect()
 }

@@ -93,7 +93,13 @@ impl Worker {
 
     /// Serve the stats page for a request under `stats uri` (HTML, `;csv`), with `stats auth`. Returns the
     /// response bytes and status.
-    pub(super) fn stats_page(&self, conf: &StatsConf, view: &HttpView<'_>) -> (Vec<u8>, u16) {
+    pub(super) fn stats_page(
+        &self,
+        conf: &StatsConf,
+        view: &HttpView<'_>,
+        admin: bool,
+        post: Option<&[u8]>,
+    ) -> (Vec<u8>, u16) {
         if !conf.auth.is_empty() && !authorized(conf, view) {
             return (errors::auth_page(&conf.realm, false), 401);
         }
@@ -105,6 +111,20 @@ impl Worker {
         let rest = uri.strip_prefix(conf.uri.as_str()).unwrap_or("");
         let flags = html::parse_uri_flags(rest);
         let snap = Snapshot::read(seg, &self.cfg, &seg.live_slots());
+        if view.start_line().method == b"POST" {
+            // Admin form (`stats admin if …`): apply to the segment, then 303 to `URI;st=CODE` as 2.x does.
+            let result = match (admin, post) {
+                (false, _) => html::AdminResult::Deny,
+                (true, None) => html::AdminResult::Excd,
+                (true, Some(body)) => match html::parse_admin_post(body, self.cfg.global.bufsize) {
+                    Ok(action) => action.apply(seg, &snap),
+                    Err(r) => r,
+                },
+            };
+            let base = uri.split(';').next().unwrap_or(&uri);
+            let location = format!("{base};st={}", result.code());
+            return (errors::redirect(303, &location, &[]), 303);
+        }
         let info = ProcessInfo::from_config(&self.cfg, std::process::id(), self.started_unix);
         if flags.csv {
             let body = csv::render(&snap, &csv::StatFilter { typed: flags.typed, ..Default::default() });
@@ -121,7 +141,7 @@ impl Worker {
         }
         let node = conf.show_node.clone().or_else(|| self.cfg.global.node.clone()).unwrap_or_default();
         let desc = conf.show_desc.clone().or_else(|| self.cfg.global.description.clone()).unwrap_or_default();
-        let opts = PageOptions::from_conf(conf, flags, conf.admin.is_some(), &node, &desc);
+        let opts = PageOptions::from_conf(conf, flags, admin, &node, &desc);
         let body = html::render_page(&snap, &info, &opts);
         let refresh = opts.refresh_header().map(|n| n.to_string());
         let mut headers: Vec<(&str, &str)> = vec![("cache-control", "no-cache")];
