@@ -15,7 +15,7 @@ impl Worker {
     /// Stagger the first check of every checked server over one `inter`, so N servers (and N workers, thanks to
     /// `spread-checks` and the random offset) do not check in lock-step.
     pub(super) fn schedule_first_checks(&mut self) {
-        let now = Instant::now();
+        let now = self.now;
         let checked: Vec<usize> = (0..self.rt.servers.len()).filter(|&i| self.rt.servers[i].check.is_some()).collect();
         let n = checked.len().max(1) as u32;
         for (k, si) in checked.into_iter().enumerate() {
@@ -79,7 +79,7 @@ impl Worker {
     pub(super) fn on_check_event(&mut self, si: usize) {
         let Some(c) = self.rt.servers.get_mut(si).and_then(|s| s.check.as_mut()) else { return };
         let Some(outcome) = c.probe.as_mut().and_then(|p| p.poll()) else { return };
-        self.check_done(si, outcome, Instant::now());
+        self.check_done(si, outcome, self.now);
     }
 
     /// `UP 2/3; name=be/srv; node=lb1; weight=1/2; scur=0/1; qcur=0` for `http-check send-state`.

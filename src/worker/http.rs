@@ -22,7 +22,6 @@ use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Ver
 use crate::http::rules::{self, Verdict};
 use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
-use crate::stats::shm::unix_ms;
 use crate::tcp::Side;
 
 /// Where the current transaction stands.
@@ -473,7 +472,7 @@ impl Worker {
         let first_req = h.count == 0;
         let f = &self.rt.frontends[fe];
         if let Some(c) = self.st_fe(fe) {
-            c.http_request(unix_ms());
+            c.http_request(self.now_ms);
         }
         if !f.captures.is_empty() {
             let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
@@ -946,29 +945,11 @@ impl Worker {
                 None => httplog(&fields),
             },
             LogFormat::Http { .. } => httplog(&fields),
-            _ => {
-                let t = crate::log::TcpLogFields {
-                    client: sess.client_addr,
-                    accept_time: h.started_wall,
-                    frontend: &f.name,
-                    backend: be_name,
-                    server: srv_name,
-                    tw: sess.tw,
-                    tc: sess.tc,
-                    tt: ms(now - h.started),
-                    bytes_read: h.bytes_out,
-                    term,
-                    actconn: self.actconn,
-                    feconn: f.cur,
-                    beconn,
-                    srv_conn,
-                    retries: sess.retries,
-                    redispatched: sess.redispatched,
-                    srv_queue: sess.sq,
-                    backend_queue: sess.bq,
-                };
-                crate::log::tcplog(&t)
-            }
+            // `option tcplog` on an HTTP frontend: the TCP format over the same values.
+            _ => match crate::log::LogFormatSpec::parse(crate::log::TCPLOG_FMT) {
+                Ok(spec) => spec.render_to_string(&crate::log::LogValues::from_http(&fields), &|_| None),
+                Err(_) => httplog(&fields),
+            },
         };
         f.logger.log(Level::Info, &line);
     }
@@ -982,7 +963,7 @@ impl Worker {
         h.answered = true;
         let page = self.rt.frontends[sess.fe].errors.get(code);
         h.status = code as i32;
-        let n = flush(&mut sess.stream.client, page, Instant::now()).unwrap_or(0);
+        let n = flush(&mut sess.stream.client, page, self.now).unwrap_or(0);
         h.bytes_out += n as u64;
         sess.stream.bytes_out += n as u64;
         let _ = errors::default_page;

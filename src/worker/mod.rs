@@ -105,6 +105,10 @@ pub struct Worker {
     admin_seen: u64,
     /// Start time (unix seconds), for the stats page.
     started_unix: u64,
+    /// The clock, read once per turn of the loop (clock reads are not free on every machine).
+    now: Instant,
+    /// Wall clock in unix ms, read once per turn (rates and stats timestamps).
+    now_ms: u64,
 }
 
 impl Worker {
@@ -168,6 +172,8 @@ impl Worker {
             stats: setup.stats,
             admin_seen: 0,
             started_unix: crate::stats::shm::unix_ms() / 1000,
+            now: Instant::now(),
+            now_ms: crate::stats::shm::unix_ms(),
         })
     }
 
@@ -193,6 +199,8 @@ impl Worker {
                     return 1;
                 }
             }
+            self.now = Instant::now();
+            self.now_ms = crate::stats::shm::unix_ms();
             for ev in events.iter() {
                 match ev.token() {
                     CONTROL => {
@@ -209,8 +217,8 @@ impl Worker {
                     _ => {}
                 }
             }
-            self.run_timers(Instant::now());
-            self.purge_idle(Instant::now());
+            self.run_timers(self.now);
+            self.purge_idle(self.now);
             self.poll_admin();
             for (idx, uid) in std::mem::take(&mut self.redrive) {
                 self.redrive_session(idx, uid);

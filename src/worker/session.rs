@@ -18,7 +18,6 @@ use crate::acl::{self, Sample};
 use crate::balance::Pick;
 use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::log::{connect_line, tcplog, TcpLogFields};
-use crate::stats::shm::unix_ms;
 use crate::tcp::{End, Pumped, Side, Stream};
 
 /// Where a session stands.
@@ -40,7 +39,7 @@ pub(super) enum Phase {
 
 /// One client connection and everything about it.
 #[derive(Debug)]
-pub(super) struct Session {
+pub(super) struct SessionData {
     pub uid: u64,
     pub fe: usize,
     pub be: Option<usize>,
@@ -81,6 +80,9 @@ pub(super) struct Session {
     pub term_hint: Option<[u8; 2]>,
 }
 
+/// Sessions live boxed in the slab: taking one out and putting it back moves a pointer, not the whole state.
+pub(super) type Session = Box<SessionData>;
+
 fn ms(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
@@ -88,7 +90,7 @@ fn ms(d: Duration) -> i64 {
 impl Worker {
     /// A connection was accepted on a listener of frontend `fe`.
     pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr) {
-        let now = Instant::now();
+        let now = self.now;
         let local = sock.local_addr().unwrap_or(peer);
         let f = &mut self.rt.frontends[fe];
         if f.mode == Mode::Health {
@@ -105,7 +107,7 @@ impl Worker {
         f.total += 1;
         self.actconn += 1;
         if let Some(c) = self.st_fe(fe) {
-            let now_ms = unix_ms();
+            let now_ms = self.now_ms;
             c.conn_accepted(now_ms);
             c.sess_open(now_ms);
         }
@@ -115,7 +117,7 @@ impl Worker {
         }
         let uid = self.next_uid;
         self.next_uid += 1;
-        let mut sess = Session {
+        let mut sess: Session = Box::new(SessionData {
             uid,
             fe,
             be: None,
@@ -142,7 +144,7 @@ impl Worker {
             term_hint: None,
             forced_srv: None,
             server_label: None,
-        };
+        });
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -256,13 +258,13 @@ impl Worker {
         }
         srv.cur += 1;
         if let Some(c) = self.st_srv(si) {
-            let now_ms = unix_ms();
+            let now_ms = self.now_ms;
             c.sess_open(now_ms);
             c.lb_pick();
             c.connect_attempt();
         }
         if let Some(c) = self.st_be(self.rt.servers[si].backend) {
-            let now_ms = unix_ms();
+            let now_ms = self.now_ms;
             c.sess_open(now_ms);
             c.lb_pick();
         }
@@ -474,12 +476,12 @@ impl Worker {
     /// Drive a session that yielded with work left (see `Step::Yield`).
     pub(super) fn redrive_session(&mut self, idx: usize, uid: u64) {
         let Some(sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
-        self.drive(idx, sess, Instant::now());
+        self.drive(idx, sess, self.now);
     }
 
     pub(super) fn on_session_event(&mut self, idx: usize, server: bool, ev: &mio::event::Event) {
         let Some(mut sess) = self.sessions.get_mut(idx).and_then(Option::take) else { return };
-        let now = Instant::now();
+        let now = self.now;
         if server {
             if sess.phase == Phase::Connecting {
                 let Some(sock) = sess.connecting.as_ref() else { return self.store(idx, sess, now) };
@@ -586,7 +588,7 @@ impl Worker {
 
     /// Mark a backend's queue as worth looking at (slots freed or a server came UP).
     pub(super) fn dequeue_soon(&mut self, be: usize) {
-        let now = Instant::now();
+        let now = self.now;
         while let Some(&(idx, uid)) = self.rt.backends[be].queue.front() {
             let cands = self.rt.candidates(be);
             match self.rt.backends[be].balancer.pick(&cands, None) {

@@ -6,7 +6,6 @@ use crate::config::model::StatsConf;
 use crate::http::errors;
 use crate::stats::counters::{AdminState, CheckStatus, Counters, OpState};
 use crate::stats::html::{self, PageOptions};
-use crate::stats::shm::unix_ms;
 use crate::stats::snapshot::Snapshot;
 use crate::stats::{csv, ProcessInfo};
 
@@ -39,7 +38,7 @@ impl Worker {
             Some(ck) => (OpState::Down, ck.state.health),
             None => (OpState::NoCheck, 0),
         };
-        c.set_state(op, health, unix_ms());
+        c.set_state(op, health, self.now_ms);
     }
 
     /// A check finished: its status for the CSV's `check_status`/`check_code`/`check_duration`.
