@@ -178,6 +178,16 @@ impl HttpTxn {
         self.no_pool = false;
     }
 
+    /// The 302 a `redir PREFIX` server gives a GET or HEAD (`None` for other methods).
+    pub(super) fn redir_page(&self, prefix: &str) -> Option<Vec<u8>> {
+        let method = self.req.method(&self.req_copy);
+        if method != b"GET" && method != b"HEAD" {
+            return None;
+        }
+        let uri = String::from_utf8_lossy(self.req.uri(&self.req_copy));
+        Some(errors::redirect(302, &format!("{prefix}{uri}"), &[]))
+    }
+
     /// The request went out completely and no response head has come back yet.
     pub(super) fn awaiting_response(&self) -> bool {
         self.stage == Stage::Forward && self.to_server_pos >= self.to_server.len() && self.req_body.is_done()
@@ -618,6 +628,26 @@ impl Worker {
     fn http_reply_term(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16, term: [u8; 2]) {
         sess.term_hint = Some(term);
         self.http_reply(sess, len, bytes, code)
+    }
+
+    /// Answer the current request with `page` at once (no server involved), keeping the connection when the
+    /// request allows it, and go on.
+    pub(super) fn http_answer_now(&mut self, idx: usize, mut sess: Session, page: Vec<u8>, now: Instant) {
+        let code = status_of(&page);
+        sess.term_hint = Some(*b"LR");
+        if let Some(h) = sess.http.as_mut() {
+            h.answered = true;
+            h.status = code as i32;
+            h.to_client = page;
+            h.to_client_pos = 0;
+            let has_body = !matches!(h.req.framing, None | Some(Framing::None));
+            h.stage = if has_body || h.close_client { Stage::Closing } else { Stage::Local };
+        }
+        if let Some(c) = self.st_fe(sess.fe) {
+            c.http_response(code);
+        }
+        sess.phase = Phase::Request;
+        self.drive_http(idx, sess, now)
     }
 
     /// The tarpit delay is over: send the prepared answer and close.

@@ -142,6 +142,8 @@ pub struct ServerRt {
     pub cookie: Option<String>,
     pub pool_max_conn: i64,
     pub pool_purge_delay: Duration,
+    /// `redir PREFIX`: HTTP GET/HEAD requests for this server get a 302 to PREFIX + URI instead.
+    pub redir: Option<String>,
 }
 
 impl ServerRt {
@@ -219,6 +221,7 @@ impl Runtime {
                         cookie: None,
                         pool_max_conn: -1,
                         pool_purge_delay: Duration::from_secs(5),
+                        redir: None,
                     });
                 }
             }
@@ -263,6 +266,7 @@ impl Runtime {
                     cookie: s.cookie.clone(),
                     pool_max_conn: s.pool_max_conn,
                     pool_purge_delay: s.pool_purge_delay,
+                    redir: s.redir.clone(),
                 });
             }
             rt.backends.push(Backend {

@@ -251,6 +251,12 @@ impl Worker {
 
     /// Start a connection attempt to server `si`.
     fn connect(&mut self, idx: usize, mut sess: Session, si: usize, now: Instant) {
+        if let Some(prefix) = self.rt.servers[si].redir.clone() {
+            // `server … redir PREFIX`: GET and HEAD are redirected, never connected (1.4 §5).
+            if let Some(page) = sess.http.as_ref().and_then(|h| h.redir_page(&prefix)) {
+                return self.http_answer_now(idx, sess, page, now);
+            }
+        }
         let srv = &mut self.rt.servers[si];
         let mut addr = srv.addr;
         if addr.port() == 0 {
