@@ -618,6 +618,7 @@ impl Worker {
         h.to_server_pos = 0;
         write_request(data, &h.req, edits, &mut h.to_server);
         sess.stream.c2s.consumed(len);
+        sess.stream.bytes_in += len as u64;
         h.c2s_ready = 0;
         h.stage = Stage::Forward;
         None
@@ -671,6 +672,7 @@ impl Worker {
         let has_body = !matches!(h.req.framing, None | Some(Framing::None));
         let wants_close = h.req.conn.close || (h.req.version == Version::Http10 && !h.req.conn.keep_alive);
         sess.stream.c2s.consumed(len);
+        sess.stream.bytes_in += len as u64;
         h.stage = if has_body || wants_close { Stage::Closing } else { Stage::Local };
     }
 

@@ -201,6 +201,8 @@ impl Worker {
             }
             self.now = Instant::now();
             self.now_ms = crate::stats::shm::unix_ms();
+            // Admin changes (socket, any worker's stats page) apply before this turn routes anything.
+            self.poll_admin();
             for ev in events.iter() {
                 match ev.token() {
                     CONTROL => {
@@ -219,7 +221,6 @@ impl Worker {
             }
             self.run_timers(self.now);
             self.purge_idle(self.now);
-            self.poll_admin();
             for (idx, uid) in std::mem::take(&mut self.redrive) {
                 self.redrive_session(idx, uid);
             }
