@@ -370,3 +370,46 @@ fn internal_responses_keep_the_connection_or_say_close() {
     }
     assert!(failures.is_empty(), "keep-alive after internal responses:\n{}", failures.join("\n"));
 }
+
+/// `userlist` + `http-request auth unless { http_auth(L) }`: 401 with the realm without or with wrong
+/// credentials, forwarded with the right ones.
+#[test]
+fn http_request_auth_checks_a_userlist() {
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let cfg = format!(
+        "userlist L\n    user admin insecure-password s3cret\n{}",
+        fe_cfg(port, "    http-request auth realm Private unless { http_auth(L) }", web.port, "")
+    );
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let r = get(port, "/", &[]);
+    assert_eq!(r.status, 401, "no credentials: {r:?}");
+    let realm = r.header("www-authenticate").unwrap_or_default().to_string();
+    assert!(realm.contains("Basic realm=\"Private\""), "realm: {realm:?}");
+    // admin:bad and admin:s3cret in base64.
+    assert_eq!(get(port, "/", &["Authorization: Basic YWRtaW46YmFk"]).status, 401, "wrong password");
+    let ok = get(port, "/", &["Authorization: Basic YWRtaW46czNjcmV0"]);
+    assert_eq!(served_by(&ok), "web01", "right credentials are forwarded");
+    assert_eq!(web.requests().len(), 1, "only the authenticated request reached the server");
+}
+
+/// `server … redir PREFIX`: GET gets a 302 to PREFIX + URI and the server is never contacted.
+#[test]
+fn server_redir_answers_302_without_connecting() {
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+listen www
+    bind 127.0.0.1:{port}
+    server web01 127.0.0.1:{} redir http://img.example.com
+",
+        web.port
+    );
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let r = get(port, "/a/b.png?x=1", &[]);
+    assert_eq!(r.status, 302, "{r:?}");
+    assert_eq!(r.header("location"), Some("http://img.example.com/a/b.png?x=1"), "{r:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(web.requests().is_empty(), "the redir server must not be contacted");
+}

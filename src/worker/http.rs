@@ -490,7 +490,7 @@ impl Worker {
             let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
             h.req_cookie = f.captures.capture_cookie_req(hdrs);
         }
-        let ctx = L4 { src, dst, rt: &self.rt, http: None };
+        let ctx = L4 { src, dst, rt: &self.rt, http: Some(HttpView::new(data, &h.req)) };
         // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
         if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {
             let view = HttpView::new(data, &h.req);

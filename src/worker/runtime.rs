@@ -177,6 +177,8 @@ pub struct Runtime {
     pub servers: Vec<ServerRt>,
     /// Config proxy index → frontend index.
     pub fe_of_proxy: Vec<Option<usize>>,
+    /// `userlist` sections, for `http_auth`.
+    pub userlists: Vec<crate::config::model::Userlist>,
 }
 
 fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logger> {
@@ -188,8 +190,13 @@ impl Runtime {
     /// Build the runtime from the config. `files` makes the `file@` sink for each logger.
     pub fn build(cfg: &Config, files: &dyn Fn() -> FileSink, seed: u64) -> Result<Runtime, String> {
         let compiled = compile_all(cfg)?;
-        let mut rt =
-            Runtime { frontends: Vec::new(), backends: Vec::new(), servers: Vec::new(), fe_of_proxy: Vec::new() };
+        let mut rt = Runtime {
+            frontends: Vec::new(),
+            backends: Vec::new(),
+            servers: Vec::new(),
+            fe_of_proxy: Vec::new(),
+            userlists: cfg.userlists.clone(),
+        };
         let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
         let mut be_of_proxy = vec![None; cfg.proxies.len()];
         for (pi, p) in cfg.proxies.iter().enumerate() {

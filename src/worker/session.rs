@@ -757,6 +757,27 @@ impl acl::Context for L4<'_> {
     fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
         let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));
         match name {
+            // `http_auth(userlist)` / `http_auth_group(userlist) GROUPS`: Basic credentials checked against a
+            // userlist's `insecure-password` users (crypt(3) hashes are not supported yet and never match).
+            "http_auth" | "http_auth_group" => {
+                let view = self.http?;
+                let list = self.rt.userlists.iter().find(|u| Some(&u.name) == args.first())?;
+                let creds = super::stats::basic_credentials(&view)?;
+                let (user, pass) = creds.split_once(':')?;
+                let entry = list.users.iter().find(|u| u.name == user && u.insecure && u.password == pass);
+                Some(match (name, entry) {
+                    ("http_auth", e) => Sample::Bool(e.is_some()),
+                    (_, Some(e)) => {
+                        // The user's groups: its own `groups` plus the groups listing it.
+                        let mut groups = e.groups.clone();
+                        groups.extend(
+                            list.groups.iter().filter(|(_, m)| m.iter().any(|x| x == user)).map(|(g, _)| g.clone()),
+                        );
+                        Sample::Str(groups.join(","))
+                    }
+                    _ => return None,
+                })
+            }
             "nbsrv" => {
                 let (a, b) = self.rt.usable_counts(backend(self.rt)?);
                 Some(Sample::Int((a + b) as i64))

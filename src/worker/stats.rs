@@ -167,12 +167,16 @@ impl Worker {
     }
 }
 
+/// The `user:password` of an `Authorization: Basic …` header.
+pub(super) fn basic_credentials(view: &HttpView<'_>) -> Option<String> {
+    let v = crate::http::head::trim(view.first_header(b"authorization")?);
+    let b64 = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic "))?;
+    String::from_utf8(base64_decode(crate::http::head::trim(b64))?).ok()
+}
+
 /// `Authorization: Basic …` matches one of `stats auth user:password`.
 fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
-    let Some(v) = view.first_header(b"authorization") else { return false };
-    let v = crate::http::head::trim(v);
-    let Some(b64) = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic ")) else { return false };
-    let Some(decoded) = base64_decode(crate::http::head::trim(b64)) else { return false };
+    let Some(decoded) = basic_credentials(view).map(String::into_bytes) else { return false };
     conf.auth.iter().any(|(u, p)| {
         let mut want = Vec::with_capacity(u.len() + p.len() + 1);
         want.extend_from_slice(u.as_bytes());
