@@ -1,3 +1,5 @@
+//! Unit tests, compiled only under `#[cfg(test)]`.
+
 use super::*;
 use crate::config::model::CondTerm;
 use crate::http::head::HeadEdits;

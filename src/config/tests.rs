@@ -1,4 +1,5 @@
 //! End-to-end tests of `config::load`: seeds, inheritance, legacy mappings, binds, messages.
+//! (Compiled only under `#[cfg(test)]`.)
 
 use super::*;
 use std::io::Write;

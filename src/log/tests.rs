@@ -1,4 +1,5 @@
 //! Logger tests: PRI, filters, framing, truncation, and real UDP / unix / file round trips.
+//! (Compiled only under `#[cfg(test)]`.)
 
 use super::time::tests::{force_utc, sample_time};
 use super::*;

@@ -1,3 +1,5 @@
+//! Unit tests, compiled only under `#[cfg(test)]`.
+
 use super::*;
 use crate::acl::view::headers;
 use crate::http::testhead;

@@ -1,5 +1,5 @@
 //! Unit tests for the stats module: segment layout and slot math, aggregation, CSV, HTML, admin POSTs, the CLI
-//! and the Prometheus exposition.
+//! and the Prometheus exposition. (Compiled only under `#[cfg(test)]`.)
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
 //! Output tests: CSV, HTML page and admin POSTs, the CLI, the Prometheus exposition.
+//! (Compiled only under `#[cfg(test)]`.)
 
 use super::*;
 
