@@ -413,3 +413,20 @@ listen www
     std::thread::sleep(Duration::from_millis(100));
     assert!(web.requests().is_empty(), "the redir server must not be contacted");
 }
+
+/// `http-response return` replaces the server's answer; the client connection goes on.
+#[test]
+fn http_response_return_replaces_the_servers_answer() {
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let rules = "    http-response return status 503 content-type text/plain string maintenance if { path /maint }";
+    let _p = Proxy::start_and_wait(&fe_cfg(port, rules, web.port, ""), port);
+    let mut c = HttpConn::open(port).expect("connect");
+    c.send(b"GET /maint HTTP/1.1\r\nHost: t\r\n\r\n").expect("send");
+    let r = c.read_response().expect("first answer");
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.text(), "maintenance", "{r:?}");
+    c.send(b"GET /ok HTTP/1.1\r\nHost: t\r\n\r\n").expect("send again");
+    let r = c.read_response().expect("second answer on the same connection");
+    assert_eq!(served_by(&r), "web01");
+}

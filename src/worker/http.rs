@@ -202,6 +202,8 @@ enum Step {
     Yield,
     /// A reused idle server connection failed before any response byte: resend on a fresh connection.
     Replay,
+    /// The server's connection is no longer wanted (its response was replaced): drop it and go on.
+    DropServer,
     /// The request head is complete: pick a server (the session leaves the loop to connect).
     NeedServer,
     /// End the session with this termination state (and HTTP status if nothing was answered yet).
@@ -305,6 +307,19 @@ impl Worker {
                 self.store(idx, sess, now)
             }
             Step::NeedServer => self.http_assign(idx, sess, now),
+            Step::DropServer => {
+                if let Some(mut old) = sess.stream.server.take() {
+                    let _ = self.poll.registry().deregister(&mut old.sock);
+                }
+                sess.stream.s2c.release(&mut self.pool);
+                self.release_server_slot(&mut sess);
+                if let Some(h) = sess.http.as_mut() {
+                    h.reused = false;
+                    h.s2c_ready = 0;
+                }
+                sess.phase = Phase::Request;
+                self.drive_http(idx, sess, now)
+            }
             Step::Replay => {
                 if let Some(mut old) = sess.stream.server.take() {
                     let _ = self.poll.registry().deregister(&mut old.sock);
@@ -804,9 +819,24 @@ impl Worker {
                             if verdict == Verdict::Continue && sess.be != f.own_backend {
                                 verdict = rules::apply_response(&f.rules, &req_view, data, &h.resp, &ctx, edits);
                             }
-                            if let Verdict::Deny(code) = verdict {
-                                h.close_server = true;
-                                return Err(Step::End(*b"PH", Some(code)));
+                            match verdict {
+                                Verdict::Deny(code) => {
+                                    h.close_server = true;
+                                    return Err(Step::End(*b"PH", Some(code)));
+                                }
+                                Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
+                                    // `http-response redirect|return`: our answer replaces the server's, whose
+                                    // connection is dropped (its body is not read).
+                                    h.close_server = true;
+                                    h.answered = true;
+                                    h.status = status_of(&bytes) as i32;
+                                    h.to_client = bytes;
+                                    h.to_client_pos = 0;
+                                    let body_left = !h.req_body.is_done();
+                                    h.stage = if h.close_client || body_left { Stage::Closing } else { Stage::Local };
+                                    return Err(Step::DropServer);
+                                }
+                                _ => {}
                             }
                             if let (Some(b), Some(si)) = (sess.be, sess.srv) {
                                 let bk = &self.rt.backends[b];
