@@ -106,7 +106,7 @@ pub(super) struct HttpTxn {
 }
 
 impl HttpTxn {
-    pub(super) fn new(now: Instant) -> HttpTxn {
+    pub(super) fn new(now: Instant, wall: SystemTime) -> HttpTxn {
         HttpTxn {
             stage: Stage::ReqHead,
             req: RequestHead::default(),
@@ -123,7 +123,7 @@ impl HttpTxn {
             close_server: false,
             is_head: false,
             started: now,
-            started_wall: SystemTime::now(),
+            started_wall: wall,
             tq: -1,
             tr: -1,
             status: -1,
@@ -148,7 +148,7 @@ impl HttpTxn {
         }
     }
 
-    fn reset(&mut self, now: Instant) {
+    fn reset(&mut self, now: Instant, wall: SystemTime) {
         self.stage = Stage::ReqHead;
         self.c2s_ready = 0;
         self.s2c_ready = 0;
@@ -159,7 +159,7 @@ impl HttpTxn {
         self.close_server = false;
         self.is_head = false;
         self.started = now;
-        self.started_wall = SystemTime::now();
+        self.started_wall = wall;
         self.tq = -1;
         self.tr = -1;
         self.status = -1;
@@ -386,7 +386,7 @@ impl Worker {
                         // Keep-alive idle time is not part of the request time (2.x `TR` excludes `Ti`).
                         h.receiving = true;
                         h.started = now;
-                        h.started_wall = SystemTime::now();
+                        h.started_wall = self.now_wall();
                     }
                     if data.is_empty() {
                         if sess.stream.client.rd_eof {
@@ -450,7 +450,7 @@ impl Worker {
                         let term = sess.term_hint.take().unwrap_or(*b"--");
                         self.http_log(sess, term, now);
                         if let Some(h) = sess.http.as_mut() {
-                            h.reset(now);
+                            h.reset(now, self.now_wall());
                         }
                         sess.logged = false;
                         sess.phase = Phase::Request;
@@ -485,7 +485,7 @@ impl Worker {
     /// The request head of `len` bytes is complete in c2s: decide where it goes and serialize it.
     fn http_request_ready(&mut self, sess: &mut Session, len: usize, _now: Instant) -> Option<Step> {
         let fe = sess.fe;
-        let (src, dst) = (sess.client_addr, sess.local_addr);
+        let (src, dst) = (sess.client_addr, sess.local_addr());
         let h = sess.http.as_mut()?;
         let data = sess.stream.c2s.pending();
         let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(len).min(len);
@@ -803,7 +803,12 @@ impl Worker {
                                 first_req: h.count == 0,
                                 res: None,
                             };
-                            let ctx = L4 { src: sess.client_addr, dst: sess.local_addr, rt: &self.rt, http: None };
+                            let ctx = L4 {
+                                src: sess.client_addr,
+                                dst: sess.local.unwrap_or(sess.client_addr),
+                                rt: &self.rt,
+                                http: None,
+                            };
                             let f = &self.rt.frontends[sess.fe];
                             let mut verdict = Verdict::Continue;
                             if let Some(b) = sess.be {
@@ -936,7 +941,7 @@ impl Worker {
         }
         let reuse = !h.close_server && sess.stream.server.is_some();
         h.reused = reuse;
-        h.reset(now);
+        h.reset(now, self.now_wall());
         if !reuse {
             if let Some(mut s) = sess.stream.server.take() {
                 let _ = self.poll.registry().deregister(&mut s.sock);

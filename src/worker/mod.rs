@@ -385,6 +385,11 @@ impl Worker {
         }
     }
 
+    /// Wall-clock time of this turn of the loop (from the cached unix ms: no extra clock read).
+    fn now_wall(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.now_ms)
+    }
+
     fn random(&mut self) -> u64 {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;

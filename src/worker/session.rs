@@ -53,7 +53,9 @@ pub(super) struct SessionData {
     pub phase: Phase,
     pub phase_since: Instant,
     pub client_addr: SocketAddr,
-    pub local_addr: SocketAddr,
+    /// The address the client connected to, read from the socket when first needed (saves a getsockname per
+    /// connection when nothing asks).
+    pub local: Option<SocketAddr>,
     pub accept_wall: SystemTime,
     pub accept_at: Instant,
     /// Queue wait and connect time in ms (-1: not reached).
@@ -80,6 +82,13 @@ pub(super) struct SessionData {
     pub term_hint: Option<[u8; 2]>,
 }
 
+impl SessionData {
+    /// The address the client connected to (`dst`).
+    pub(super) fn local_addr(&mut self) -> SocketAddr {
+        *self.local.get_or_insert_with(|| self.stream.client.sock.local_addr().unwrap_or(self.client_addr))
+    }
+}
+
 /// Sessions live boxed in the slab: taking one out and putting it back moves a pointer, not the whole state.
 pub(super) type Session = Box<SessionData>;
 
@@ -91,7 +100,6 @@ impl Worker {
     /// A connection was accepted on a listener of frontend `fe`.
     pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr) {
         let now = self.now;
-        let local = sock.local_addr().unwrap_or(peer);
         let f = &mut self.rt.frontends[fe];
         if f.mode == Mode::Health {
             // `mode health`: answer OK and close, never logged.
@@ -112,7 +120,9 @@ impl Worker {
             c.sess_open(now_ms);
         }
         let f = &mut self.rt.frontends[fe];
-        if f.log_format == LogFormat::Default {
+        let needs_local = f.log_format == LogFormat::Default || (f.mode != Mode::Http && !f.use_backends.is_empty());
+        let local = needs_local.then(|| sock.local_addr().unwrap_or(peer));
+        if let (LogFormat::Default, Some(local)) = (&f.log_format, local) {
             f.logger.log(Level::Info, &connect_line(peer, local, &f.name, f.mode.as_upper()));
         }
         let uid = self.next_uid;
@@ -128,8 +138,8 @@ impl Worker {
             phase: Phase::Queued,
             phase_since: now,
             client_addr: peer,
-            local_addr: local,
-            accept_wall: SystemTime::now(),
+            local,
+            accept_wall: self.now_wall(),
             accept_at: now,
             tw: -1,
             tc: -1,
@@ -164,10 +174,11 @@ impl Worker {
         }
         if self.rt.frontends[fe].mode == Mode::Http {
             // HTTP: the backend is chosen per request, once its head is parsed.
-            sess.http = Some(Box::new(HttpTxn::new(now)));
+            sess.http = Some(Box::new(HttpTxn::new(now, self.now_wall())));
             sess.phase = Phase::Request;
             return self.drive_http(idx, sess, now);
         }
+        let local = sess.local_addr();
         sess.be = self.choose_backend(fe, peer, local, None);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
@@ -260,7 +271,7 @@ impl Worker {
         let srv = &mut self.rt.servers[si];
         let mut addr = srv.addr;
         if addr.port() == 0 {
-            addr.set_port(sess.local_addr.port());
+            addr.set_port(sess.local_addr().port());
         }
         srv.cur += 1;
         if let Some(c) = self.st_srv(si) {
