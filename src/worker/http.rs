@@ -188,6 +188,18 @@ impl HttpTxn {
         Some(errors::redirect(302, &format!("{prefix}{uri}"), &[]))
     }
 
+    /// Make a finished transaction (from another connection) fresh for a new connection, keeping allocations.
+    pub(super) fn recycle(&mut self, now: Instant, wall: SystemTime) {
+        self.reset(now, wall);
+        self.count = 0;
+        self.close_client = false;
+        self.reused = false;
+        self.from_pool = false;
+        self.replayable = false;
+        self.req_body = BodyTracker::new(Framing::None);
+        self.resp_body = BodyTracker::new(Framing::None);
+    }
+
     /// The request went out completely and no response head has come back yet.
     pub(super) fn awaiting_response(&self) -> bool {
         self.stage == Stage::Forward && self.to_server_pos >= self.to_server.len() && self.req_body.is_done()

@@ -109,6 +109,8 @@ pub struct Worker {
     now: Instant,
     /// Wall clock in unix ms, read once per turn (rates and stats timestamps).
     now_ms: u64,
+    /// Finished HTTP transactions kept for reuse by the next connections.
+    txn_pool: Vec<Box<http::HttpTxn>>,
 }
 
 impl Worker {
@@ -174,6 +176,7 @@ impl Worker {
             started_unix: crate::stats::shm::unix_ms() / 1000,
             now: Instant::now(),
             now_ms: crate::stats::shm::unix_ms(),
+            txn_pool: Vec::new(),
         })
     }
 

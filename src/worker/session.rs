@@ -174,7 +174,16 @@ impl Worker {
         }
         if self.rt.frontends[fe].mode == Mode::Http {
             // HTTP: the backend is chosen per request, once its head is parsed.
-            sess.http = Some(Box::new(HttpTxn::new(now, self.now_wall())));
+            // A recycled transaction keeps its vectors' capacity: no allocation per connection once warm.
+            let wall = self.now_wall();
+            let txn = match self.txn_pool.pop() {
+                Some(mut t) => {
+                    t.recycle(now, wall);
+                    t
+                }
+                None => Box::new(HttpTxn::new(now, wall)),
+            };
+            sess.http = Some(txn);
             sess.phase = Phase::Request;
             return self.drive_http(idx, sess, now);
         }
@@ -732,6 +741,11 @@ impl Worker {
                 None => tcplog(&fields),
             };
             f.logger.log(Level::Info, &line);
+        }
+        if let Some(txn) = sess.http.take() {
+            if self.txn_pool.len() < 1024 {
+                self.txn_pool.push(txn);
+            }
         }
         drop(sess);
         self.release_frontend(fe);
