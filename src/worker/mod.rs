@@ -109,7 +109,9 @@ pub struct Worker {
     now: Instant,
     /// Wall clock in unix ms, read once per turn (rates and stats timestamps).
     now_ms: u64,
-    /// Finished HTTP transactions kept for reuse by the next connections.
+    /// Finished HTTP transactions kept for reuse by the next connections (boxed as sessions hold them, so a
+    /// recycled one moves back without reallocating).
+    #[allow(clippy::vec_box)]
     txn_pool: Vec<Box<http::HttpTxn>>,
 }
 
