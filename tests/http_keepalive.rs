@@ -202,3 +202,25 @@ fn websocket_style_upgrade_becomes_a_tunnel_both_ways() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(seen[0].has_token("connection", "upgrade"), "the upgrade request reaches the server: {:?}", seen[0]);
 }
+
+/// A reload closes idle keep-alive connections of the old workers at once (as HAProxy's soft stop does), so the
+/// old generation exits instead of lingering for `timeout http-keep-alive`.
+#[test]
+fn reload_closes_idle_keep_alive_connections_and_old_workers_exit() {
+    let (_web, port, p) = setup(Behavior::KeepAlive, "    timeout http-keep-alive 30s");
+    let mut c = HttpConn::open(port).expect("connect");
+    c.send(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n").expect("send");
+    assert_eq!(c.read_response().expect("response").status, 200);
+    let old = p.workers();
+    p.signal(libc::SIGUSR2);
+    assert!(c.closed_within(Duration::from_secs(2)), "the idle keep-alive connection is closed by the reload");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while p.workers().iter().any(|w| old.contains(w)) {
+        assert!(Instant::now() < deadline, "old workers {old:?} still there: {:?}", p.workers());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The new generation serves.
+    let mut c = HttpConn::open(port).expect("connect after reload");
+    c.send(b"GET /b HTTP/1.1\r\nHost: t\r\n\r\n").expect("send");
+    assert_eq!(c.read_response().expect("response after reload").status, 200);
+}

@@ -309,6 +309,29 @@ impl Worker {
         if let Some(after) = self.cfg.global.hard_stop_after {
             self.timers.arm(Instant::now() + after, TimerKey::HardStop);
         }
+        self.close_idle_http();
+    }
+
+    /// Soft stop in HTTP: keep-alive connections waiting for a request are closed now, busy ones after their
+    /// current response (as HAProxy does), so an old generation does not linger for `timeout http-keep-alive`.
+    fn close_idle_http(&mut self) {
+        let now = self.now;
+        for idx in 0..self.sessions.len() {
+            let Some(mut sess) = self.sessions[idx].take() else { continue };
+            let idle = sess.http.as_ref().is_some_and(|h| h.stage == http::Stage::ReqHead)
+                && sess.stream.c2s.is_empty()
+                && sess.phase == session::Phase::Request;
+            if let Some(h) = sess.http.as_mut() {
+                h.close_client = true;
+            }
+            if idle {
+                sess.logged = true;
+                self.finish(idx, sess, *b"--", now);
+            } else {
+                self.sessions[idx] = Some(sess);
+            }
+        }
+        self.purge_idle(now);
     }
 
     /// SIGHUP: `Server px/srv is UP. Conn: 0 act, 0 pend, 12 tot.` for every server.
