@@ -320,9 +320,7 @@ impl Worker {
             }
             Step::NeedServer => self.http_assign(idx, sess, now),
             Step::DropServer => {
-                if let Some(mut old) = sess.stream.server.take() {
-                    let _ = self.poll.registry().deregister(&mut old.sock);
-                }
+                self.drop_server(&mut sess);
                 sess.stream.s2c.release(&mut self.pool);
                 self.release_server_slot(&mut sess);
                 if let Some(h) = sess.http.as_mut() {
@@ -333,9 +331,7 @@ impl Worker {
                 self.drive_http(idx, sess, now)
             }
             Step::Replay => {
-                if let Some(mut old) = sess.stream.server.take() {
-                    let _ = self.poll.registry().deregister(&mut old.sock);
-                }
+                self.drop_server(&mut sess);
                 self.release_server_slot(&mut sess);
                 if let Some(h) = sess.http.as_mut() {
                     h.to_server_pos = 0;
@@ -366,11 +362,8 @@ impl Worker {
             return self.drive_http(idx, sess, now);
         }
         h.from_pool = false;
-        let kept = sess.stream.server.take();
-        if let (Some(old), Some(si)) = (kept, sess.srv) {
-            // The previous transaction ended cleanly on this connection: another session may use it.
-            self.park(si, old.sock, now);
-        }
+        // The previous transaction ended cleanly on this connection: another session may use it.
+        self.park_server(&mut sess, now);
         self.release_server_slot(&mut sess);
         sess.tw = -1;
         sess.tc = -1;
@@ -945,9 +938,7 @@ impl Worker {
         let Some(h) = sess.http.as_mut() else { return Step::End(*b"--", None) };
         if h.close_client {
             if !h.close_server {
-                if let (Some(server), Some(si)) = (sess.stream.server.take(), sess.srv) {
-                    self.park(si, server.sock, now);
-                }
+                self.park_server(sess, now);
             }
             return Step::End(*b"--", None);
         }
@@ -955,9 +946,7 @@ impl Worker {
         h.reused = reuse;
         h.reset(now, self.now_wall());
         if !reuse {
-            if let Some(mut s) = sess.stream.server.take() {
-                let _ = self.poll.registry().deregister(&mut s.sock);
-            }
+            self.drop_server(sess);
             self.release_server_slot(sess);
         }
         sess.logged = false;

@@ -100,6 +100,9 @@ pub struct Worker {
     redrive: Vec<(usize, u64)>,
     /// Idle server connections (`http-reuse`).
     idle: pool::IdlePool,
+    /// Owner of each server connection id (see `pool::Owner`), and the free ids.
+    conn_owner: Vec<pool::Owner>,
+    conn_free: Vec<usize>,
     stats: Option<crate::stats::SlotWriter>,
     /// Admin generation last applied from the segment.
     admin_seen: u64,
@@ -173,6 +176,8 @@ impl Worker {
             rng: seed | 1,
             redrive: Vec::new(),
             idle: pool::IdlePool::default(),
+            conn_owner: Vec::new(),
+            conn_free: Vec::new(),
             stats: setup.stats,
             admin_seen: 0,
             started_unix: crate::stats::shm::unix_ms() / 1000,
@@ -215,10 +220,10 @@ impl Worker {
                             return code;
                         }
                     }
+                    Token(t) if t >= pool::CONN_BASE => self.on_conn_event(t - pool::CONN_BASE, ev),
                     Token(t) if t >= SESS_BASE => {
                         self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev)
                     }
-                    Token(t) if t >= pool::IDLE_BASE => self.on_idle_event(t - pool::IDLE_BASE),
                     Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
                     _ => {}

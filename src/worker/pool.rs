@@ -13,13 +13,30 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
-use mio::{Interest, Token};
+use mio::Token;
 
 use super::Worker;
 use crate::config::model::HttpReuse;
 
-/// Token range of parked connections.
-pub(super) const IDLE_BASE: usize = 1 << 22;
+/// Token range of server connections: a server socket is registered once, under its connection id, for its
+/// whole life; handing it from a session to the pool and back only changes its [`Owner`] (no epoll_ctl).
+pub(super) const CONN_BASE: usize = 1 << 40;
+
+/// The epoll token of server connection `cid`.
+pub(super) fn conn_token(cid: usize) -> Token {
+    Token(CONN_BASE + cid)
+}
+
+/// Who receives the events of a server connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owner {
+    /// Not in use (a late event for a closed socket lands here and is ignored).
+    Free,
+    /// The session in slab slot `idx` with this uid.
+    Session(usize, u64),
+    /// Parked in the idle pool, slot `idx`.
+    Idle(usize),
+}
 
 /// A parked server connection.
 #[derive(Debug)]
@@ -27,6 +44,7 @@ pub(super) struct Idle {
     pub srv: usize,
     pub sock: TcpStream,
     pub since: Instant,
+    pub cid: usize,
 }
 
 /// The worker's parked connections: a slab plus, per server, a stack of slab indexes (warmest on top).
@@ -45,44 +63,103 @@ impl IdlePool {
 }
 
 impl Worker {
-    /// Park a clean server connection of server `si` (or close it if the pool may not take it).
-    pub(super) fn park(&mut self, si: usize, mut sock: TcpStream, now: Instant) {
+    /// A new connection id owned by `owner`.
+    pub(super) fn conn_alloc(&mut self, owner: Owner) -> usize {
+        match self.conn_free.pop() {
+            Some(cid) => {
+                self.conn_owner[cid] = owner;
+                cid
+            }
+            None => {
+                self.conn_owner.push(owner);
+                self.conn_owner.len() - 1
+            }
+        }
+    }
+
+    /// Give connection `cid` to a new owner.
+    pub(super) fn conn_own(&mut self, cid: usize, owner: Owner) {
+        if let Some(o) = self.conn_owner.get_mut(cid) {
+            *o = owner;
+        }
+    }
+
+    /// The socket of `cid` is closed: its id may serve again.
+    pub(super) fn conn_release(&mut self, cid: usize) {
+        if let Some(o) = self.conn_owner.get_mut(cid) {
+            if *o != Owner::Free {
+                *o = Owner::Free;
+                self.conn_free.push(cid);
+            }
+        }
+    }
+
+    /// Route an event on a server connection to its owner.
+    pub(super) fn on_conn_event(&mut self, cid: usize, ev: &mio::event::Event) {
+        match self.conn_owner.get(cid).copied() {
+            Some(Owner::Session(idx, uid))
+                if self.sessions.get(idx).and_then(Option::as_ref).is_some_and(|s| s.uid == uid) =>
+            {
+                self.on_session_event(idx, true, ev)
+            }
+            Some(Owner::Idle(i)) => self.on_idle_event(i),
+            _ => {}
+        }
+    }
+
+    /// Close a session's server connection (established or connecting) and free its id.
+    pub(super) fn drop_server(&mut self, sess: &mut super::session::Session) {
+        sess.stream.server = None;
+        sess.connecting = None;
+        if let Some(cid) = sess.server_cid.take() {
+            self.conn_release(cid);
+        }
+    }
+
+    /// Park a session's clean server connection in the pool (or close it if the pool may not take it).
+    pub(super) fn park_server(&mut self, sess: &mut super::session::Session, now: Instant) {
+        match (sess.stream.server.take(), sess.srv, sess.server_cid.take()) {
+            (Some(server), Some(si), Some(cid)) => self.park(si, server.sock, cid, now),
+            (_, _, cid) => {
+                sess.connecting = None;
+                if let Some(cid) = cid {
+                    self.conn_release(cid);
+                }
+            }
+        }
+    }
+
+    /// Park a clean server connection `cid` of server `si` (or close it if the pool may not take it).
+    fn park(&mut self, si: usize, sock: TcpStream, cid: usize, now: Instant) {
         let srv = &self.rt.servers[si];
         let be = &self.rt.backends[srv.backend];
         let limit = srv.pool_max_conn;
-        if be.http_reuse == HttpReuse::Never || limit == 0 || self.stopping {
-            return;
-        }
-        if limit > 0 && self.idle.count(si) as i64 >= limit {
-            return;
+        let full = limit > 0 && self.idle.count(si) as i64 >= limit;
+        if be.http_reuse == HttpReuse::Never || limit == 0 || self.stopping || full {
+            drop(sock);
+            return self.conn_release(cid);
         }
         let idx = match self.idle.free.pop() {
             Some(i) => i,
             None => {
-                if self.idle.slots.len() >= (1 << 21) {
-                    return;
-                }
                 self.idle.slots.push(None);
                 self.idle.slots.len() - 1
             }
         };
-        if self.poll.registry().reregister(&mut sock, Token(IDLE_BASE + idx), Interest::READABLE).is_err() {
-            self.idle.free.push(idx);
-            return;
-        }
-        self.idle.slots[idx] = Some(Idle { srv: si, sock, since: now });
+        self.conn_own(cid, Owner::Idle(idx));
+        self.idle.slots[idx] = Some(Idle { srv: si, sock, since: now, cid });
         if self.idle.per_server.len() <= si {
             self.idle.per_server.resize_with(si + 1, Vec::new);
         }
         self.idle.per_server[si].push(idx);
     }
 
-    /// Take the warmest parked connection to server `si`, if any.
-    pub(super) fn unpark(&mut self, si: usize) -> Option<TcpStream> {
+    /// Take the warmest parked connection to server `si`, if any (the caller becomes its owner).
+    pub(super) fn unpark(&mut self, si: usize) -> Option<(TcpStream, usize)> {
         let idx = self.idle.per_server.get_mut(si)?.pop()?;
         let idle = self.idle.slots.get_mut(idx)?.take()?;
         self.idle.free.push(idx);
-        Some(idle.sock)
+        Some((idle.sock, idle.cid))
     }
 
     /// Is reusing a parked connection allowed for this request?
@@ -108,12 +185,14 @@ impl Worker {
     }
 
     fn drop_idle(&mut self, idx: usize) {
-        if let Some(mut idle) = self.idle.slots.get_mut(idx).and_then(Option::take) {
-            let _ = self.poll.registry().deregister(&mut idle.sock);
+        if let Some(idle) = self.idle.slots.get_mut(idx).and_then(Option::take) {
             if let Some(list) = self.idle.per_server.get_mut(idle.srv) {
                 list.retain(|&i| i != idx);
             }
             self.idle.free.push(idx);
+            let cid = idle.cid;
+            drop(idle); // closing the socket removes it from epoll
+            self.conn_release(cid);
         }
     }
 

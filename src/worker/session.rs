@@ -12,6 +12,7 @@ use mio::net::TcpStream;
 use mio::Interest;
 
 use super::http::HttpTxn;
+use super::pool::{conn_token, Owner};
 use super::runtime::Runtime;
 use super::{TimerKey, Worker};
 use crate::acl::{self, Sample};
@@ -72,6 +73,8 @@ pub(super) struct SessionData {
     pub http: Option<Box<HttpTxn>>,
     /// The current transaction's log line was written.
     pub logged: bool,
+    /// Connection id of the server socket (its epoll token), while there is one.
+    pub server_cid: Option<usize>,
     /// What the log shows instead of a server name (`<STATS>`).
     pub server_label: Option<&'static str>,
     /// A server named by persistence (cookie) for the next assignment (worker-global index).
@@ -120,9 +123,10 @@ impl Worker {
             c.sess_open(now_ms);
         }
         let f = &mut self.rt.frontends[fe];
-        let needs_local = f.log_format == LogFormat::Default || (f.mode != Mode::Http && !f.use_backends.is_empty());
+        let log_connect = f.log_format == LogFormat::Default && f.logger.enabled(Level::Info);
+        let needs_local = log_connect || (f.mode != Mode::Http && !f.use_backends.is_empty());
         let local = needs_local.then(|| sock.local_addr().unwrap_or(peer));
-        if let (LogFormat::Default, Some(local)) = (&f.log_format, local) {
+        if let (true, Some(local)) = (log_connect, local) {
             f.logger.log(Level::Info, &connect_line(peer, local, &f.name, f.mode.as_upper()));
         }
         let uid = self.next_uid;
@@ -154,6 +158,7 @@ impl Worker {
             term_hint: None,
             forced_srv: None,
             server_label: None,
+            server_cid: None,
         });
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -307,22 +312,18 @@ impl Worker {
                 sess.http.as_ref().is_some_and(|h| h.replayable),
             );
         if reuse {
-            if let Some(mut sock) = self.unpark(si) {
-                if self
-                    .poll
-                    .registry()
-                    .reregister(&mut sock, Self::session_token(idx, true), Interest::READABLE | Interest::WRITABLE)
-                    .is_ok()
-                {
-                    sess.stream.server = Some(Side::new(sock, now));
-                    if let Some(h) = sess.http.as_mut() {
-                        h.from_pool = true;
-                    }
-                    sess.tc = 0;
-                    sess.phase = Phase::Established;
-                    sess.phase_since = now;
-                    return self.drive(idx, sess, now);
+            if let Some((sock, cid)) = self.unpark(si) {
+                // The socket stays registered under its connection token: only its owner changes.
+                self.conn_own(cid, Owner::Session(idx, sess.uid));
+                sess.server_cid = Some(cid);
+                sess.stream.server = Some(Side::new(sock, now));
+                if let Some(h) = sess.http.as_mut() {
+                    h.from_pool = true;
                 }
+                sess.tc = 0;
+                sess.phase = Phase::Established;
+                sess.phase_since = now;
+                return self.drive(idx, sess, now);
             }
         }
         sess.phase = Phase::Connecting;
@@ -333,16 +334,18 @@ impl Worker {
                 if self.rt.backends[be].tcpka {
                     let _ = socket2::SockRef::from(&sock).set_keepalive(true);
                 }
-                match self.poll.registry().register(
-                    &mut sock,
-                    Self::session_token(idx, true),
-                    Interest::READABLE | Interest::WRITABLE,
-                ) {
+                let cid = self.conn_alloc(Owner::Session(idx, sess.uid));
+                match self.poll.registry().register(&mut sock, conn_token(cid), Interest::READABLE | Interest::WRITABLE)
+                {
                     Ok(()) => {
+                        sess.server_cid = Some(cid);
                         sess.connecting = Some(sock);
                         self.store(idx, sess, now);
                     }
-                    Err(_) => self.connect_failed(idx, sess, now, false),
+                    Err(_) => {
+                        self.conn_release(cid);
+                        self.connect_failed(idx, sess, now, false)
+                    }
                 }
             }
             Err(_) => self.connect_failed(idx, sess, now, false),
@@ -351,9 +354,7 @@ impl Worker {
 
     /// A connection attempt failed (refused, unreachable, timed out): retry, redispatch, or give up.
     fn connect_failed(&mut self, idx: usize, mut sess: Session, now: Instant, timeout: bool) {
-        if let Some(mut sock) = sess.connecting.take() {
-            let _ = self.poll.registry().deregister(&mut sock);
-        }
+        self.drop_server(&mut sess);
         sess.last_srv = sess.srv;
         if let Some(si) = sess.srv {
             if let Some(c) = self.st_srv(si) {
@@ -669,9 +670,7 @@ impl Worker {
         if let Some(h) = sess.http.as_ref() {
             // Client gone between two requests: its kept server connection is clean and may serve others.
             if h.stage == super::http::Stage::ReqHead && h.reused && !h.close_server {
-                if let (Some(server), Some(si)) = (sess.stream.server.take(), sess.srv) {
-                    self.park(si, server.sock, now);
-                }
+                self.park_server(&mut sess, now);
             }
         }
         // No explicit deregistration: the sockets are closed when the session is dropped below, and closing the
@@ -747,6 +746,7 @@ impl Worker {
                 self.txn_pool.push(txn);
             }
         }
+        self.drop_server(&mut sess);
         drop(sess);
         self.release_frontend(fe);
         self.freed.push(idx);
