@@ -398,7 +398,7 @@ impl Worker {
                             // Keep-alive connection closed between requests: normal end, logged only if it began.
                             return Step::End(if h.count > 0 { *b"--" } else { *b"CR" }, None);
                         }
-                        break;
+                        return Step::Idle;
                     }
                     // Parse only once a blank line can end the head (linear cost for a head trickling in).
                     let full = data.len() >= max_head || sess.stream.c2s.is_full();
@@ -407,14 +407,14 @@ impl Worker {
                         if sess.stream.client.rd_eof {
                             return Step::End(*b"CR", Some(400));
                         }
-                        break;
+                        return Step::Idle;
                     }
                     match head::parse_request(data, max_head, &mut h.req) {
                         Ok(None) => {
                             if sess.stream.client.rd_eof {
                                 return Step::End(*b"CR", Some(400));
                             }
-                            break;
+                            return Step::Idle;
                         }
                         Err(e) => {
                             log::debug!("bad request from {}: {e:?}", sess.client_addr);
