@@ -53,21 +53,8 @@ if [ "$ROUNDS" -lt 3 ]; then
     ROUNDS=3
 fi
 
-listening() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Wait up to 5 s for 127.0.0.1:$1 to accept connections; give up early if process $2 (optional) has exited.
-wait_port() {
-    for _ in $(seq 50); do
-        listening "$1" && return 0
-        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
-            return 1
-        fi
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT" "$NGINX_PORT" "$NBPROXY_HTTP_PORT" "$HAPROXY_HTTP_PORT"; do
     if listening "$port"; then

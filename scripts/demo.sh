@@ -9,22 +9,8 @@ CFG=etc/demo.cfg
 FRONT=8080
 BACKENDS=("8081 web01" "8082 web02")
 
-# True if something accepts TCP connections on 127.0.0.1:$1.
-listening() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Wait up to 5 s for 127.0.0.1:$1 to accept connections; give up early if process $2 (optional) has exited.
-wait_port() {
-    for _ in $(seq 50); do
-        listening "$1" && return 0
-        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
-            return 1
-        fi
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 for port in "$FRONT" 8081 8082; do
     if listening "$port"; then

@@ -238,11 +238,12 @@ pub fn connect_line(client: SocketAddr, local: SocketAddr, frontend: &str, mode:
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::time::tests::{force_utc, sample_time};
     use super::*;
 
-    fn tcp_sample() -> TcpLogFields<'static> {
+    /// The tcplog example of HAPROXY-FACTS §3.1 (shared with the log-format tests).
+    pub(in crate::log) fn tcp_sample() -> TcpLogFields<'static> {
         TcpLogFields {
             client: "127.0.0.1:60812".parse().unwrap(),
             accept_time: sample_time(),
@@ -290,7 +291,8 @@ mod tests {
         assert_eq!(tcplog(&f), "::1:4000 [25/Nov/2026:15:26:00.636] tfe tbe/<NOSRV> -1/-1/2003 53 SC 1/1/0/0/+3 2/7");
     }
 
-    fn http_sample() -> HttpLogFields<'static> {
+    /// The httplog example of HAPROXY-FACTS §3.1 (shared with the log-format tests).
+    pub(in crate::log) fn http_sample() -> HttpLogFields<'static> {
         HttpLogFields {
             client: "127.0.0.1:40042".parse().unwrap(),
             accept_time: sample_time(),

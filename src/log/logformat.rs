@@ -1161,6 +1161,7 @@ fn capture_headers<'h>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::format::tests::{http_sample, tcp_sample};
     use super::super::format::{httplog, tcplog};
     use super::super::time::tests::{force_utc, sample_time};
     use super::*;
@@ -1339,87 +1340,32 @@ mod tests {
             assert_eq!(got, tcplog(&f));
         }
         assert_eq!(
-            render(TCPLOG_FMT, &LogValues::from_tcp(&tcp_example())),
+            render(TCPLOG_FMT, &LogValues::from_tcp(&tcp_sample())),
             "127.0.0.1:60812 [25/Nov/2026:15:26:00.636] tfe tbe/t1 1/0/2003 53 -- 1/1/0/0/0 0/0"
         );
-    }
-
-    fn tcp_example() -> TcpLogFields<'static> {
-        TcpLogFields {
-            client: "127.0.0.1:60812".parse().unwrap(),
-            accept_time: sample_time(),
-            frontend: "tfe",
-            backend: "tbe",
-            server: "t1",
-            tw: 1,
-            tc: 0,
-            tt: 2003,
-            bytes_read: 53,
-            term: *b"--",
-            actconn: 1,
-            feconn: 1,
-            beconn: 0,
-            srv_conn: 0,
-            retries: 0,
-            redispatched: false,
-            srv_queue: 0,
-            backend_queue: 0,
-        }
-    }
-
-    fn http_example() -> HttpLogFields<'static> {
-        HttpLogFields {
-            client: "127.0.0.1:40042".parse().unwrap(),
-            accept_time: sample_time(),
-            frontend: "fe",
-            backend: "be",
-            server: "web1",
-            tq: 0,
-            tw: 0,
-            tc: 0,
-            tr: 301,
-            tt: 301,
-            status: 200,
-            bytes_read: 60,
-            request_cookie: None,
-            response_cookie: None,
-            term: *b"----",
-            actconn: 1,
-            feconn: 1,
-            beconn: 0,
-            srv_conn: 0,
-            retries: 0,
-            redispatched: false,
-            srv_queue: 0,
-            backend_queue: 0,
-            logasap: false,
-            request_headers: Vec::new(),
-            response_headers: Vec::new(),
-            request_line: b"GET /x HTTP/1.1",
-        }
     }
 
     #[test]
     fn httplog_equivalence() {
         force_utc();
         let spec = LogFormatSpec::parse(HTTPLOG_FMT).unwrap();
-        let plain = http_example();
-        let mut busy = http_example();
+        let plain = http_sample();
+        let mut busy = http_sample();
         busy.request_headers = vec!["1wt.eu".into(), "a|b{c}".into()];
         busy.response_headers = vec![String::new()];
         busy.request_cookie = Some("SID=1");
         busy.response_cookie = Some("");
         busy.request_line = b"GET /a\"b#c\x01\xff HTTP/1.1";
         (busy.logasap, busy.redispatched, busy.retries, busy.term, busy.status) = (true, true, 1, *b"SCVI", -1);
-        let mut resp_only = http_example();
+        let mut resp_only = http_sample();
         resp_only.response_headers = vec!["text/html".into()];
-        let mut bad = http_example();
+        let mut bad = http_sample();
         bad.client = "[::1]:5".parse().unwrap();
         bad.server = "<NOSRV>";
         (bad.tq, bad.tw, bad.tc, bad.tr, bad.tt, bad.status) = (-1, -1, -1, -1, 8490, 400);
         bad.request_line = b"<BADREQ>";
         bad.term = *b"CR--";
-        let mut req_only = http_example();
+        let mut req_only = http_sample();
         req_only.request_headers = vec![String::new(), String::new()];
         req_only.response_cookie = Some("S=2; x");
         for f in [&plain, &busy, &resp_only, &bad, &req_only] {
@@ -1448,7 +1394,7 @@ mod tests {
         ]);
         let req: [(&[u8], &[u8]); 2] = [(b"Host", b"www.example.com"), (b"Cookie", b"SID=123; x=1")];
         let res: [(&[u8], &[u8]); 1] = [(b"content-type", b"text/html|x")];
-        let mut f = http_example();
+        let mut f = http_sample();
         caps.capture_request(req.iter().copied(), &mut f.request_headers);
         caps.capture_response(res.iter().copied(), &mut f.response_headers);
         let cc = caps.capture_cookie_req(req.iter().copied());

@@ -298,11 +298,6 @@ fn flush(side: &mut Side, data: &[u8], now: Instant) -> io::Result<usize> {
 }
 
 impl Worker {
-    /// True if this session runs the HTTP engine.
-    pub(super) fn is_http(sess: &Session) -> bool {
-        sess.http.is_some()
-    }
-
     /// Drive an HTTP session after any readiness change.
     pub(super) fn drive_http(&mut self, idx: usize, mut sess: Session, now: Instant) {
         let step = self.http_pass(&mut sess, now);
@@ -322,7 +317,7 @@ impl Worker {
             Step::DropServer => {
                 self.drop_server(&mut sess);
                 sess.stream.s2c.release(&mut self.pool);
-                self.release_server_slot(&mut sess);
+                self.release_server(&mut sess);
                 if let Some(h) = sess.http.as_mut() {
                     h.reused = false;
                     h.s2c_ready = 0;
@@ -332,7 +327,7 @@ impl Worker {
             }
             Step::Replay => {
                 self.drop_server(&mut sess);
-                self.release_server_slot(&mut sess);
+                self.release_server(&mut sess);
                 if let Some(h) = sess.http.as_mut() {
                     h.to_server_pos = 0;
                     h.from_pool = false;
@@ -364,7 +359,7 @@ impl Worker {
         h.from_pool = false;
         // The previous transaction ended cleanly on this connection: another session may use it.
         self.park_server(&mut sess, now);
-        self.release_server_slot(&mut sess);
+        self.release_server(&mut sess);
         sess.tw = -1;
         sess.tc = -1;
         self.assign(idx, sess, now);
@@ -947,7 +942,7 @@ impl Worker {
         h.reset(now, self.now_wall());
         if !reuse {
             self.drop_server(sess);
-            self.release_server_slot(sess);
+            self.release_server(sess);
         }
         sess.logged = false;
         sess.phase = Phase::Request;

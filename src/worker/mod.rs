@@ -96,6 +96,8 @@ pub struct Worker {
     stopping: bool,
     paused: bool,
     rng: u64,
+    /// accept() failed for lack of resources: wait for the back-off timer instead of retrying every turn.
+    accept_backoff: bool,
     /// Sessions that yielded with work left: driven again on the next turn.
     redrive: Vec<(usize, u64)>,
     /// Idle server connections (`http-reuse`).
@@ -175,6 +177,7 @@ impl Worker {
             paused: false,
             rng: seed | 1,
             redrive: Vec::new(),
+            accept_backoff: false,
             idle: pool::IdlePool::default(),
             conn_owner: Vec::new(),
             conn_free: Vec::new(),
@@ -221,9 +224,7 @@ impl Worker {
                         }
                     }
                     Token(t) if t >= pool::CONN_BASE => self.on_conn_event(t - pool::CONN_BASE, ev),
-                    Token(t) if t >= SESS_BASE => {
-                        self.on_session_event((t - SESS_BASE) / 2, (t - SESS_BASE) % 2 == 1, ev)
-                    }
+                    Token(t) if t >= SESS_BASE => self.on_session_event(t - SESS_BASE, false, ev),
                     Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
                     _ => {}
@@ -359,7 +360,7 @@ impl Worker {
     }
 
     fn can_accept_any(&self) -> bool {
-        !self.stopping && !self.paused && self.actconn < self.maxconn
+        !self.stopping && !self.paused && !self.accept_backoff && self.actconn < self.maxconn
     }
 
     fn accept_on(&mut self, li: usize) {
@@ -394,7 +395,8 @@ impl Worker {
                 Err(e) => {
                     // EMFILE/ENFILE/ENOBUFS: back off for a moment rather than spin.
                     log::warn!("accept failed on frontend {}: {e}", self.rt.frontends[fe].name);
-                    self.timers.arm(Instant::now() + Duration::from_millis(100), TimerKey::Worker);
+                    self.accept_backoff = true;
+                    self.timers.arm(self.now + Duration::from_millis(100), TimerKey::AcceptBackoff);
                     if !self.accept_pending.contains(&li) {
                         self.accept_pending.push(li);
                     }
@@ -409,7 +411,7 @@ impl Worker {
             match key {
                 TimerKey::Session(idx, uid) => self.on_session_timer(idx, uid, now),
                 TimerKey::Check(si) => self.on_check_timer(si, now),
-                TimerKey::Worker => {}
+                TimerKey::AcceptBackoff => self.accept_backoff = false,
                 TimerKey::HardStop => {
                     log::warn!("hard-stop-after reached: closing {} sessions", self.actconn);
                     std::process::exit(0);
@@ -430,7 +432,8 @@ impl Worker {
         self.rng
     }
 
-    fn session_token(idx: usize, server: bool) -> Token {
-        Token(SESS_BASE + idx * 2 + server as usize)
+    /// The epoll token of session `idx`'s client socket (server sockets have connection tokens, see `pool`).
+    fn client_token(idx: usize) -> Token {
+        Token(SESS_BASE + idx)
     }
 }

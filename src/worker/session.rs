@@ -169,7 +169,7 @@ impl Worker {
         };
         if let Err(e) = self.poll.registry().register(
             &mut sess.stream.client.sock,
-            Self::session_token(idx, false),
+            Self::client_token(idx),
             Interest::READABLE | Interest::WRITABLE,
         ) {
             log::warn!("cannot register client socket: {e}");
@@ -544,7 +544,7 @@ impl Worker {
 
     /// Pump bytes and end the session when both directions are done or a socket failed.
     fn drive(&mut self, idx: usize, mut sess: Session, now: Instant) {
-        if Self::is_http(&sess) {
+        if sess.http.is_some() {
             return self.drive_http(idx, sess, now);
         }
         match sess.stream.pump(&mut self.pool, now) {
@@ -592,11 +592,8 @@ impl Worker {
     }
 
     /// Release the session's server slot (and let a queued session have it).
-    pub(super) fn release_server_slot(&mut self, sess: &mut Session) {
-        self.release_server(sess)
-    }
-
-    fn release_server(&mut self, sess: &mut Session) {
+    /// Give back the session's server slot (counters, queue) once its server connection is closed or parked.
+    pub(super) fn release_server(&mut self, sess: &mut Session) {
         if let Some(si) = sess.srv.take() {
             if let Some(c) = self.st_srv(si) {
                 c.sess_close();
@@ -675,10 +672,10 @@ impl Worker {
         }
         // No explicit deregistration: the sockets are closed when the session is dropped below, and closing the
         // only descriptor of a socket removes it from epoll (one epoll_ctl less per socket).
-        let (srv_name, srv_conn) = match sess.srv {
-            Some(si) if sess.http.is_none() => (self.rt.servers[si].name.clone(), self.rt.servers[si].cur),
-            Some(_) => (String::new(), 0),
-            None => ("<NOSRV>".to_string(), 0),
+        // Server of the log line, read before its slot is released (the name is looked up only if we log).
+        let (last_srv, srv_conn) = match sess.srv {
+            Some(si) => (Some(si), self.rt.servers[si].cur),
+            None => (None, 0),
         };
         // Counters as HAProxy logs them: including this session.
         let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
@@ -709,7 +706,7 @@ impl Worker {
         let f = &self.rt.frontends[fe];
         let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
         let null = from_client == 0;
-        let be_name = sess.be.map(|b| self.rt.backends[b].name.clone()).unwrap_or_else(|| f.name.clone());
+        let be_name = sess.be.map_or(f.name.as_str(), |b| self.rt.backends[b].name.as_str());
         if sess.http.is_none()
             && !(f.dontlognull && null)
             && f.log_format != LogFormat::Default
@@ -719,8 +716,8 @@ impl Worker {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
                 frontend: &f.name,
-                backend: &be_name,
-                server: &srv_name,
+                backend: be_name,
+                server: last_srv.map_or("<NOSRV>", |si| self.rt.servers[si].name.as_str()),
                 tw: sess.tw,
                 tc: sess.tc,
                 tt: ms(now - sess.accept_at),

@@ -14,8 +14,8 @@ pub enum TimerKey {
     Session(usize, u64),
     /// A health check of server `n` (worker-global server index).
     Check(usize),
-    /// Worker-wide housekeeping (accept back-off).
-    Worker,
+    /// End of the accept back-off after a failed accept() (EMFILE, ENOBUFS, …).
+    AcceptBackoff,
     /// `hard-stop-after` expired during a soft stop.
     HardStop,
 }
