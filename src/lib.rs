@@ -5,6 +5,7 @@
 //! kept honest by [`check`]. [`log`] formats and ships log lines for everyone.
 
 pub mod acl;
+pub mod auth;
 pub mod balance;
 pub mod check;
 pub mod cli;

@@ -378,7 +378,7 @@ fn http_request_auth_checks_a_userlist() {
     let web = HttpBackend::start("web01", Behavior::KeepAlive);
     let port = free_port();
     let cfg = format!(
-        "userlist L\n    user admin insecure-password s3cret\n{}",
+        "userlist L\n    user admin insecure-password s3cret\n    user ops password {OPS_HASH}\n{}",
         fe_cfg(port, "    http-request auth realm Private unless { http_auth(L) }", web.port, "")
     );
     let _p = Proxy::start_and_wait(&cfg, port);
@@ -391,7 +391,15 @@ fn http_request_auth_checks_a_userlist() {
     let ok = get(port, "/", &["Authorization: Basic YWRtaW46czNjcmV0"]);
     assert_eq!(served_by(&ok), "web01", "right credentials are forwarded");
     assert_eq!(web.requests().len(), 1, "only the authenticated request reached the server");
+    // ops:Secret and ops:secret: a crypt(3) SHA-512 hash is verified.
+    assert_eq!(get(port, "/", &["Authorization: Basic b3BzOlNlY3JldA=="]).status, 401, "wrong hashed password");
+    let ok = get(port, "/", &["Authorization: Basic b3BzOnNlY3JldA=="]);
+    assert_eq!(served_by(&ok), "web01", "a password matching the crypt(3) hash is accepted");
 }
+
+/// `openssl passwd -6 -salt saltsalt secret`.
+const OPS_HASH: &str =
+    "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1";
 
 /// `server … redir PREFIX`: GET gets a 302 to PREFIX + URI and the server is never contacted.
 #[test]

@@ -100,7 +100,9 @@ fn push_part(s: &mut String, part: Pair<'_, Rule>, env: EnvLookup<'_>) {
                 },
             }
         }
-        Rule::env => {
+        Rule::env | Rule::uenv => {
+            let quoted = part.as_rule() == Rule::env;
+            let raw = part.as_str();
             let mut name = "";
             let mut default = None;
             for p in part.into_inner() {
@@ -112,9 +114,12 @@ fn push_part(s: &mut String, part: Pair<'_, Rule>, env: EnvLookup<'_>) {
                     _ => {}
                 }
             }
-            match env(name) {
-                Some(v) => s.push_str(&v),
-                None => s.push_str(default.unwrap_or("")),
+            match (env(name), default) {
+                (Some(v), _) => s.push_str(&v),
+                (None, Some(d)) => s.push_str(d),
+                (None, None) if quoted => {}
+                // Unquoted and unset: 2.x keeps the text (a crypt hash's `$salt`, a regex's `$`).
+                (None, None) => s.push_str(raw),
             }
         }
         _ => {}
@@ -160,6 +165,9 @@ mod tests {
     fn env_expansion() {
         let w = words(r#"bind "${HOST}:$PORT" :${PORT} "${NOPE}" ${NOPE-9} x$ '${PORT}'"#);
         assert_eq!(w[0], vec!["bind", "127.0.0.1:8080", ":8080", "", "9", "x$", "${PORT}"]);
+        // Unquoted and unset: kept as written, as HAProxy 2.x does (userlist crypt hashes).
+        let w = words(r#"user a password $6$salt$NOPE/x.y ${NOPE} $NOPE:$PORT "$6$x""#);
+        assert_eq!(w[0], vec!["user", "a", "password", "$6$salt$NOPE/x.y", "${NOPE}", "$NOPE:8080", "$6"]);
     }
 
     #[test]

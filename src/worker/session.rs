@@ -780,13 +780,16 @@ impl acl::Context for L4<'_> {
         let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));
         match name {
             // `http_auth(userlist)` / `http_auth_group(userlist) GROUPS`: Basic credentials checked against a
-            // userlist's `insecure-password` users (crypt(3) hashes are not supported yet and never match).
+            // userlist's users (`insecure-password` as text, `password` as a crypt(3) hash).
             "http_auth" | "http_auth_group" => {
                 let view = self.http?;
                 let list = self.rt.userlists.iter().find(|u| Some(&u.name) == args.first())?;
                 let creds = super::stats::basic_credentials(&view)?;
                 let (user, pass) = creds.split_once(':')?;
-                let entry = list.users.iter().find(|u| u.name == user && u.insecure && u.password == pass);
+                let entry = list
+                    .users
+                    .iter()
+                    .find(|u| u.name == user && crate::auth::password_matches(pass, &u.password, u.insecure));
                 Some(match (name, entry) {
                     ("http_auth", e) => Sample::Bool(e.is_some()),
                     (_, Some(e)) => {

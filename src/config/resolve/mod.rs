@@ -245,6 +245,16 @@ fn userlist_keyword(u: &mut Userlist, line: &Line, ctx: &mut Ctx) {
             if w.get(4).map(String::as_str) == Some("groups") {
                 groups = w.get(5).map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
             }
+            if !insecure && !crate::auth::hash_supported(pass) {
+                ctx.warn(
+                    &line.pos,
+                    format!(
+                        "user '{name}' in userlist '{}': this system's crypt(3) does not support the password hash \
+                         method; this user will never be authenticated.",
+                        u.name
+                    ),
+                );
+            }
             u.users.push(UserEntry { name: name.clone(), password: pass.clone(), insecure, groups });
         }
         k => ctx.alert(&line.pos, format!("unknown keyword '{k}' in 'userlist' section")),

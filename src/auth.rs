@@ -1,0 +1,95 @@
+//! `userlist` passwords: `insecure-password` compared as text, `password` as a crypt(3) hash (`$6$…` SHA-512,
+//! `$5$…` SHA-256, `$2b$…` bcrypt, `$y$…` yescrypt, `$1$…` MD5, DES — whatever the system's libcrypt knows),
+//! as HAProxy does with `USE_LIBCRYPT`.
+//!
+//! Verification calls crypt(3) on every check, as HAProxy does: a strong hash costs milliseconds per request, so
+//! a userlist on a busy path should use a cheap method (HAProxy's documentation gives the same advice).
+
+use std::ffi::{CStr, CString};
+use std::os::raw::c_char;
+
+#[link(name = "crypt")]
+extern "C" {
+    /// crypt(3) from libcrypt (libxcrypt on Debian). Not reentrant: it returns a static buffer, which is fine in
+    /// nbproxy's single-threaded processes (the master before it forks, each worker's one thread).
+    fn crypt(phrase: *const c_char, setting: *const c_char) -> *mut c_char;
+}
+
+/// Hash `phrase` with the method and salt that `setting` (a full hash) names; `None` if libcrypt refuses it
+/// (unknown method, malformed setting, a NUL byte in either).
+pub fn crypt_hash(phrase: &str, setting: &str) -> Option<String> {
+    let phrase = CString::new(phrase).ok()?;
+    let setting = CString::new(setting).ok()?;
+    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call; the result is either
+    // NULL or a NUL-terminated string in libcrypt's static buffer, copied out before anything else calls crypt.
+    let out = unsafe {
+        let p = crypt(phrase.as_ptr(), setting.as_ptr());
+        if p.is_null() {
+            return None;
+        }
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    };
+    // libxcrypt's failure tokens start with '*' (no valid hash does).
+    if out.is_empty() || out.starts_with('*') {
+        return None;
+    }
+    Some(out)
+}
+
+/// Whether libcrypt can verify passwords against `hash` (used by `-c` to warn about hashes that never match).
+pub fn hash_supported(hash: &str) -> bool {
+    crypt_hash("", hash).is_some()
+}
+
+/// Whether `given` is the password of a `user` entry: `insecure` compares the text, otherwise `stored` is a crypt(3)
+/// hash. Comparisons take the same time whatever the position of the first difference.
+pub fn password_matches(given: &str, stored: &str, insecure: bool) -> bool {
+    if insecure {
+        return same(given.as_bytes(), stored.as_bytes());
+    }
+    match crypt_hash(given, stored) {
+        Some(h) => same(h.as_bytes(), stored.as_bytes()),
+        None => false,
+    }
+}
+
+/// Constant-time equality (for equal lengths; a length difference is not a secret worth hiding).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha512_and_md5_hashes_verify() {
+        // Made with `openssl passwd -6 -salt saltsalt secret` and `openssl passwd -1 -salt abcdefgh secret`.
+        let sha512 =
+            "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1";
+        let md5 = "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1";
+        for h in [sha512, md5] {
+            assert!(hash_supported(h), "{h}");
+            assert!(password_matches("secret", h, false), "{h}");
+            assert!(!password_matches("Secret", h, false), "{h}");
+            assert!(!password_matches("", h, false), "{h}");
+        }
+    }
+
+    #[test]
+    fn insecure_passwords_compare_as_text() {
+        assert!(password_matches("pw", "pw", true));
+        assert!(!password_matches("pw", "pW", true));
+        assert!(!password_matches("pw", "pw2", true));
+        // An insecure password that looks like a hash is still text.
+        assert!(!password_matches("secret", "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1", true));
+    }
+
+    #[test]
+    fn unknown_methods_and_garbage_never_match() {
+        assert!(!hash_supported("$9$nope$nope"));
+        assert!(!password_matches("secret", "$9$nope$nope", false));
+        assert!(!password_matches("a\0b", "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1", false));
+        assert!(!password_matches("secret", "", false));
+    }
+}
