@@ -13,6 +13,7 @@ pub mod config;
 pub mod http;
 pub mod log;
 pub mod master;
+pub mod proxy_proto;
 pub mod stats;
 pub mod tcp;
 pub mod worker;

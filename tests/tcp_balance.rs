@@ -224,3 +224,88 @@ fn redispatch_moves_a_refused_connection_to_another_server() {
         assert_eq!(c.banner().unwrap_or_else(|e| panic!("client #{i}: {e}")), "web02", "client #{i}");
     }
 }
+
+/// A backend that sends every connection's first bytes (until `hello`, EOF or 1 s of silence) to the channel, then
+/// answers `ok` and closes. It serves for at most 10 s.
+fn recording_backend() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind recording backend");
+    let port = l.local_addr().expect("local addr").port();
+    l.set_nonblocking(true).expect("nonblocking");
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < end {
+            let Ok((mut s, _)) = l.accept() else {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut got = Vec::new();
+            let mut b = [0u8; 512];
+            while !got.ends_with(b"hello") && got.len() < 4096 {
+                match s.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&b[..n]),
+                }
+            }
+            let _ = s.write_all(b"ok\n");
+            if tx.send(got).is_err() {
+                return;
+            }
+        }
+    });
+    (port, rx)
+}
+
+/// Send `hello` through the proxy and return what the backend received first, and the client's port.
+fn through_proxy(port: u16, rx: &std::sync::mpsc::Receiver<Vec<u8>>) -> (Vec<u8>, u16) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the proxy");
+    c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    let cport = c.local_addr().expect("client addr").port();
+    c.write_all(b"hello").expect("write");
+    let mut answer = [0u8; 3];
+    c.read_exact(&mut answer).expect("the backend's answer");
+    assert_eq!(&answer, b"ok\n");
+    (rx.recv_timeout(Duration::from_secs(3)).expect("the backend saw the connection"), cport)
+}
+
+/// `send-proxy`: the server reads a PROXY v1 line with the client's address before the client's bytes.
+#[test]
+fn send_proxy_v1_line_comes_before_the_clients_bytes() {
+    let (backend, rx) = recording_backend();
+    let port = free_port();
+    let _p = Proxy::start_and_wait(&listen_cfg(port, "roundrobin", &[("s1", backend, "send-proxy")]), port);
+    let (got, cport) = through_proxy(port, &rx);
+    let want = format!("PROXY TCP4 127.0.0.1 127.0.0.1 {cport} {port}\r\nhello");
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+/// `send-proxy-v2`: the binary header (signature, PROXY command, TCP over IPv4, addresses, ports), then the data;
+/// health checks of such a server send the header's LOCAL form first.
+#[test]
+fn send_proxy_v2_header_and_checks_send_the_local_form() {
+    let (backend, rx) = recording_backend();
+    let port = free_port();
+    let _p = Proxy::start_and_wait(&listen_cfg(port, "roundrobin", &[("s1", backend, "send-proxy-v2")]), port);
+    let (got, cport) = through_proxy(port, &rx);
+    let mut want = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    want.extend_from_slice(&[0x21, 0x11, 0, 12, 127, 0, 0, 1, 127, 0, 0, 1]);
+    want.extend_from_slice(&cport.to_be_bytes());
+    want.extend_from_slice(&port.to_be_bytes());
+    want.extend_from_slice(b"hello");
+    assert_eq!(got, want);
+
+    let (backend, rx) = recording_backend();
+    let port = free_port();
+    let _p = Proxy::start_and_wait(
+        &listen_cfg(port, "roundrobin", &[("s1", backend, "send-proxy-v2 check inter 200")]),
+        port,
+    );
+    let check = rx.recv_timeout(Duration::from_secs(3)).expect("a health check connection");
+    let mut want = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    want.extend_from_slice(&[0x20, 0, 0, 0]);
+    assert_eq!(check, want, "a check sends the LOCAL header and nothing else");
+}

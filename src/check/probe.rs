@@ -32,8 +32,14 @@ pub struct Probe {
 
 impl Probe {
     /// Start connecting to `addr`; the caller registers `sock` for READABLE | WRITABLE. Without a `machine` the
-    /// check ends when the connection is established.
-    pub fn start(addr: SocketAddr, timeout: Duration, machine: Option<Box<dyn Machine>>) -> io::Result<Probe> {
+    /// check ends when the connection is established. `prefix` (a PROXY protocol header, `check-send-proxy`) is
+    /// sent first once connected.
+    pub fn start(
+        addr: SocketAddr,
+        timeout: Duration,
+        machine: Option<Box<dyn Machine>>,
+        prefix: Vec<u8>,
+    ) -> io::Result<Probe> {
         let sock = TcpStream::connect(addr)?;
         let started = Instant::now();
         Ok(Probe {
@@ -42,7 +48,7 @@ impl Probe {
             deadline: started + timeout,
             machine,
             connected: false,
-            tx: Vec::new(),
+            tx: prefix,
             tx_off: 0,
             rx: Vec::new(),
         })
@@ -66,6 +72,7 @@ impl Probe {
             }
             self.connected = true;
             let Some(m) = self.machine.as_mut() else {
+                self.flush();
                 return Some(Outcome::of("L4OK"));
             };
             if let Some(o) = m.start(&mut self.tx) {

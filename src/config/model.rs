@@ -491,7 +491,11 @@ pub struct Server {
     pub minconn: u32,
     pub slowstart: Option<Duration>,
     pub cookie: Option<String>,
-    pub send_proxy: bool,
+    /// `send-proxy` / `send-proxy-v2`: the PROXY protocol header the server receives first.
+    pub send_proxy: Option<crate::proxy_proto::Version>,
+    /// `check-send-proxy`: health checks send the PROXY header too (also implied by `send-proxy` without
+    /// `port`/`addr`, as HAProxy does).
+    pub check_send_proxy: bool,
     pub id: Option<u32>,
     /// `track [BACKEND/]SERVER`.
     pub track: Option<String>,

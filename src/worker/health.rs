@@ -60,7 +60,8 @@ impl Worker {
         let Some(c) = self.rt.servers.get_mut(si).and_then(|s| s.check.as_mut()) else { return };
         let now_secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let machine = c.spec.machine(state.as_deref(), now_secs);
-        match Probe::start(c.addr, c.timeout, machine) {
+        let prefix = c.send_proxy.map(crate::proxy_proto::local_header).unwrap_or_default();
+        match Probe::start(c.addr, c.timeout, machine, prefix) {
             Ok(mut p) => {
                 let deadline = p.deadline;
                 let interest = Interest::READABLE | Interest::WRITABLE;

@@ -135,7 +135,9 @@ impl Worker {
         let be = &self.rt.backends[srv.backend];
         let limit = srv.pool_max_conn;
         let full = limit > 0 && self.idle.count(si) as i64 >= limit;
-        if be.http_reuse == HttpReuse::Never || limit == 0 || self.stopping || full {
+        // A PROXY header told the server one client's address: that connection is that client's only.
+        let private = srv.send_proxy.is_some();
+        if be.http_reuse == HttpReuse::Never || limit == 0 || self.stopping || full || private {
             drop(sock);
             return self.conn_release(cid);
         }

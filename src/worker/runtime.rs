@@ -144,6 +144,9 @@ pub struct ServerRt {
     pub pool_purge_delay: Duration,
     /// `redir PREFIX`: HTTP GET/HEAD requests for this server get a 302 to PREFIX + URI instead.
     pub redir: Option<String>,
+    /// `send-proxy[-v2]`: the PROXY header written first on every connection (such connections carry one
+    /// client's address, so they are never pooled for others).
+    pub send_proxy: Option<crate::proxy_proto::Version>,
 }
 
 impl ServerRt {
@@ -163,6 +166,8 @@ pub struct CheckRt {
     /// The backend's check protocol (shared by its servers).
     pub spec: Rc<Spec>,
     pub probe: Option<Probe>,
+    /// The PROXY header version the checks send (`check-send-proxy`), if any.
+    pub send_proxy: Option<crate::proxy_proto::Version>,
     /// When the next check is due (stale timer entries before it are ignored).
     pub next_at: std::time::Instant,
     /// Soft stop: no more checks.
@@ -229,6 +234,7 @@ impl Runtime {
                         pool_max_conn: -1,
                         pool_purge_delay: Duration::from_secs(5),
                         redir: None,
+                        send_proxy: None,
                     });
                 }
             }
@@ -252,6 +258,12 @@ impl Runtime {
                         timeout,
                         spec: spec.clone(),
                         probe: None,
+                        // `check-send-proxy`, or `send-proxy` when checks go where the traffic goes (HAProxy's rule).
+                        send_proxy: if s.check_send_proxy {
+                            Some(s.send_proxy.unwrap_or(crate::proxy_proto::Version::V1))
+                        } else {
+                            s.send_proxy.filter(|_| s.check_addr.is_none() && s.check_port.is_none())
+                        },
                         next_at: std::time::Instant::now(),
                         stopped: false,
                     }
@@ -274,6 +286,7 @@ impl Runtime {
                     pool_max_conn: s.pool_max_conn,
                     pool_purge_delay: s.pool_purge_delay,
                     redir: s.redir.clone(),
+                    send_proxy: s.send_proxy,
                 });
             }
             rt.backends.push(Backend {

@@ -352,6 +352,15 @@ impl Worker {
         }
     }
 
+    /// `send-proxy[-v2]`: write the PROXY header on a just-established server connection, before any byte of the
+    /// client's. The socket's send buffer is empty, so the short header goes out whole; anything else is treated
+    /// as a failed connection (retried like one).
+    fn send_proxy_header(&mut self, sess: &mut Session, sock: &TcpStream) -> bool {
+        let Some(version) = sess.srv.and_then(|si| self.rt.servers[si].send_proxy) else { return true };
+        let header = crate::proxy_proto::header(version, sess.client_addr, sess.local_addr());
+        matches!(io::Write::write(&mut &*sock, &header), Ok(n) if n == header.len())
+    }
+
     /// A connection attempt failed (refused, unreachable, timed out): retry, redispatch, or give up.
     fn connect_failed(&mut self, idx: usize, mut sess: Session, now: Instant, timeout: bool) {
         self.drop_server(&mut sess);
@@ -519,6 +528,9 @@ impl Worker {
                 match sock.peer_addr() {
                     Ok(_) => {
                         if let Some(sock) = sess.connecting.take() {
+                            if !self.send_proxy_header(&mut sess, &sock) {
+                                return self.connect_failed(idx, sess, now, false);
+                            }
                             sess.stream.server = Some(Side::new(sock, now));
                         }
                         sess.tc = ms(now - sess.phase_since);

@@ -259,7 +259,7 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
         let mut takes = true;
         match kw {
             "check" | "backup" | "disabled" | "enabled" | "send-proxy" | "no-check" | "no-backup" | "no-send-proxy"
-            | "non-stick" | "stick" => {
+            | "non-stick" | "stick" | "send-proxy-v2" | "no-send-proxy-v2" | "check-send-proxy" => {
                 takes = false;
                 match kw {
                     "check" => s.check = true,
@@ -268,8 +268,10 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                     "no-backup" => s.backup = false,
                     "disabled" => s.disabled = true,
                     "enabled" => s.disabled = false,
-                    "send-proxy" => s.send_proxy = true,
-                    "no-send-proxy" => s.send_proxy = false,
+                    "send-proxy" => s.send_proxy = Some(crate::proxy_proto::Version::V1),
+                    "send-proxy-v2" => s.send_proxy = Some(crate::proxy_proto::Version::V2),
+                    "no-send-proxy" | "no-send-proxy-v2" => s.send_proxy = None,
+                    "check-send-proxy" => s.check_send_proxy = true,
                     _ => {}
                 }
             }
@@ -366,8 +368,6 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
             "resolvers" => return Err(unsupported("resolvers")),
             "on-marked-down"
             | "on-marked-up"
-            | "send-proxy-v2"
-            | "check-send-proxy"
             | "source"
             | "usesrc"
             | "socks4"
