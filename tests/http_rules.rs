@@ -438,3 +438,22 @@ fn http_response_return_replaces_the_servers_answer() {
     let r = c.read_response().expect("second answer on the same connection");
     assert_eq!(served_by(&r), "web01");
 }
+
+/// `tcp-request content reject` on an HTTP frontend closes the connection without any response, per request;
+/// other requests are served.
+#[test]
+fn tcp_request_content_reject_closes_without_a_response() {
+    use std::io::{Read, Write};
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let cfg = fe_cfg(port, "    tcp-request content reject if { path_beg /blocked }", web.port, "");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    c.write_all(b"GET /blocked/x HTTP/1.1\r\nHost: a\r\n\r\n").expect("write");
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    assert!(got.is_empty(), "no response bytes: {:?}", String::from_utf8_lossy(&got));
+    assert_eq!(served_by(&get(port, "/open", &[])), "web01");
+    assert_eq!(web.requests().len(), 1, "the rejected request never reached the server");
+}

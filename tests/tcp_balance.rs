@@ -309,3 +309,48 @@ fn send_proxy_v2_header_and_checks_send_the_local_form() {
     want.extend_from_slice(&[0x20, 0, 0, 0]);
     assert_eq!(check, want, "a check sends the LOCAL header and nothing else");
 }
+
+/// Whether the proxy closed the connection without the server's banner (EOF or reset within 2 s).
+fn closed_without_banner(port: u16) -> bool {
+    let mut c = Conn::open(port).expect("the proxy accepts at the TCP level");
+    c.set_read_timeout(Duration::from_secs(2));
+    match c.read_line() {
+        Ok(line) => line.is_empty(),
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut,
+    }
+}
+
+/// `tcp-request connection reject` closes matching clients before any server is contacted; an earlier `accept`
+/// stops the evaluation; `tcp-request content reject` closes a TCP session before it is balanced.
+#[test]
+fn tcp_request_connection_and_content_rules_reject_and_accept() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let cfg = listen_cfg(port, "roundrobin", &[("web01", web01.port, "")])
+        .replace("    balance", "    tcp-request connection reject if { src 127.0.0.0/8 }\n    balance");
+    let p = Proxy::start_and_wait(&cfg, port);
+    for _ in 0..3 {
+        assert!(closed_without_banner(port), "a rejected client must be closed");
+    }
+    assert_eq!(web01.accepted(), 0, "no server connection for rejected clients");
+    drop(p);
+
+    let port = free_port();
+    let rules = "    tcp-request connection accept if { src 127.0.0.1 }\n    tcp-request connection reject\n";
+    let cfg = listen_cfg(port, "roundrobin", &[("web01", web01.port, "")])
+        .replace("    balance", &format!("{rules}    balance"));
+    let p = Proxy::start_and_wait(&cfg, port);
+    let mut c = Conn::open(port).expect("connect");
+    assert_eq!(c.banner().expect("served after an accept rule"), "web01");
+    drop(c);
+    drop(p);
+
+    let port = free_port();
+    let rule = format!("    tcp-request content reject if {{ dst_port {port} }}\n");
+    let cfg = listen_cfg(port, "roundrobin", &[("web01", web01.port, "")])
+        .replace("    balance", &format!("{rule}    balance"));
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let before = web01.accepted();
+    assert!(closed_without_banner(port), "a content-rejected session must be closed");
+    assert_eq!(web01.accepted(), before, "no server connection for a content-rejected session");
+}

@@ -221,6 +221,10 @@ pub struct Counters {
     pub denied_req: AtomicU64,
     /// Responses denied (`dresp`).
     pub denied_resp: AtomicU64,
+    /// Connections refused by `tcp-request connection` rules (`dcon`).
+    pub denied_conn: AtomicU64,
+    /// Sessions refused by `tcp-request session` rules (`dses`).
+    pub denied_sess: AtomicU64,
     /// Request errors (`ereq`).
     pub failed_req: AtomicU64,
     /// Connection errors to servers (`econ`).
@@ -397,7 +401,7 @@ impl Counters {
     }
 
     /// Fields that only grow (summed across slots, folded into the retired block).
-    pub(crate) fn totals(&self) -> [&AtomicU64; 22] {
+    pub(crate) fn totals(&self) -> [&AtomicU64; 24] {
         [
             &self.cum_sess,
             &self.cum_conn,
@@ -406,6 +410,8 @@ impl Counters {
             &self.bytes_out,
             &self.denied_req,
             &self.denied_resp,
+            &self.denied_conn,
+            &self.denied_sess,
             &self.failed_req,
             &self.failed_conns,
             &self.failed_resp,

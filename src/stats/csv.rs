@@ -324,7 +324,8 @@ pub fn frontend_row(p: &ProxySnap, v: &Values, snap: &Snapshot) -> Row {
     r.set("conn_rate_max", v.conn_rate_max);
     r.set("conn_tot", v.cum_conn);
     r.set("intercepted", v.intercepted);
-    r.zeros(&["dcon", "dses"]);
+    r.set("dcon", v.denied_conn);
+    r.set("dses", v.denied_sess);
     for i in 0..FE_MODULE_ZEROS {
         r.fields[MAIN_COLUMNS + i] = "0".into();
     }

@@ -38,6 +38,8 @@ pub struct Values {
     pub bytes_out: u64,
     pub denied_req: u64,
     pub denied_resp: u64,
+    pub denied_conn: u64,
+    pub denied_sess: u64,
     pub failed_req: u64,
     pub failed_conns: u64,
     pub failed_resp: u64,
@@ -88,6 +90,8 @@ impl Values {
         self.bytes_out += l(&c.bytes_out);
         self.denied_req += l(&c.denied_req);
         self.denied_resp += l(&c.denied_resp);
+        self.denied_conn += l(&c.denied_conn);
+        self.denied_sess += l(&c.denied_sess);
         self.failed_req += l(&c.failed_req);
         self.failed_conns += l(&c.failed_conns);
         self.failed_resp += l(&c.failed_resp);

@@ -505,6 +505,16 @@ impl Worker {
             let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
             h.req_cookie = f.captures.capture_cookie_req(hdrs);
         }
+        if !f.tcp_content.is_empty()
+            && self.tcp_rejects(&f.tcp_content, fe, src, dst, Some(HttpView::new(data, &h.req))).is_some()
+        {
+            // `tcp-request content reject` on an HTTP frontend: the connection is closed with no response.
+            h.answered = true;
+            if let Some(c) = self.st_fe(fe) {
+                c.inc(&c.denied_req);
+            }
+            return Some(Step::End(*b"PR", None));
+        }
         let ctx = L4 { src, dst, rt: &self.rt, http: Some(HttpView::new(data, &h.req)) };
         // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
         if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {

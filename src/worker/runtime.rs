@@ -41,6 +41,10 @@ pub struct Frontend {
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`, compiled.
     pub stats_admin: Option<CompiledCond>,
+    /// `tcp-request connection` and `tcp-request session` rules, run when a connection is accepted.
+    pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request content` rules: run at once in TCP mode, on each request head in HTTP mode.
+    pub tcp_content: Vec<TcpRule>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
     /// `log-format STRING`, compiled.
@@ -346,6 +350,8 @@ impl Runtime {
                 monitor_uri: p.monitor_uri.clone(),
                 monitor_fail: compiled[pi].monitor_fail.clone(),
                 stats_admin: compiled[pi].stats_admin.clone(),
+                tcp_connection: compiled[pi].tcp_connection.clone(),
+                tcp_content: compiled[pi].tcp_content.clone(),
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
@@ -408,6 +414,26 @@ impl Runtime {
     }
 }
 
+/// What a `tcp-request` rule does when its condition holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpAction {
+    /// `accept`: stop evaluating this rule set, go on.
+    Accept,
+    /// `reject`: close the connection (no response, no log for connection rules).
+    Reject,
+    /// Any other action (`track-sc*`, `set-var`, `capture`, …): no effect yet, evaluation goes on.
+    Pass,
+}
+
+/// One compiled `tcp-request` rule.
+#[derive(Debug, Clone)]
+pub struct TcpRule {
+    pub action: TcpAction,
+    pub cond: Option<CompiledCond>,
+    /// A `tcp-request session` rule (counted as `dses` rather than `dcon`).
+    pub session: bool,
+}
+
 /// One proxy's compiled rules and the conditions compiled against the same ACL set.
 #[derive(Debug)]
 pub struct CompiledProxy {
@@ -417,6 +443,10 @@ pub struct CompiledProxy {
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`.
     pub stats_admin: Option<CompiledCond>,
+    /// `tcp-request connection|session` rules.
+    pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request content` rules.
+    pub tcp_content: Vec<TcpRule>,
 }
 
 /// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
@@ -438,7 +468,32 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                 Some(c) => Some(rules.cond(c)?),
                 None => None,
             };
-            Ok(CompiledProxy { rules: Rc::new(rules), use_backends, monitor_fail, stats_admin })
+            let (mut tcp_connection, mut tcp_content) = (Vec::new(), Vec::new());
+            for r in &p.tcp_request {
+                let cond = match &r.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", r.pos))?),
+                    None => None,
+                };
+                let action = match r.action.split_whitespace().next() {
+                    Some("accept") => TcpAction::Accept,
+                    Some("reject") => TcpAction::Reject,
+                    _ => TcpAction::Pass,
+                };
+                let rule = TcpRule { action, cond, session: r.layer == "session" };
+                if r.layer == "content" {
+                    tcp_content.push(rule);
+                } else {
+                    tcp_connection.push(rule);
+                }
+            }
+            Ok(CompiledProxy {
+                rules: Rc::new(rules),
+                use_backends,
+                monitor_fail,
+                stats_admin,
+                tcp_connection,
+                tcp_content,
+            })
         })
         .collect()
 }

@@ -109,6 +109,17 @@ impl Worker {
             let _ = io::Write::write(&mut &sock, b"OK");
             return;
         }
+        if !f.tcp_connection.is_empty() {
+            let local = sock.local_addr().unwrap_or(peer);
+            if let Some(session) = self.tcp_rejects(&self.rt.frontends[fe].tcp_connection, fe, peer, local, None) {
+                // Refused before it became a session: closed at once, counted, never logged (as HAProxy).
+                if let Some(c) = self.st_fe(fe) {
+                    c.inc(if session { &c.denied_sess } else { &c.denied_conn });
+                }
+                return;
+            }
+        }
+        let f = &mut self.rt.frontends[fe];
         // No Nagle delays: we write whole messages and never trickle (HAProxy disables Nagle too).
         let _ = sock.set_nodelay(true);
         if f.tcpka {
@@ -193,11 +204,45 @@ impl Worker {
             return self.drive_http(idx, sess, now);
         }
         let local = sess.local_addr();
+        if !self.rt.frontends[fe].tcp_content.is_empty()
+            && self.tcp_rejects(&self.rt.frontends[fe].tcp_content, fe, peer, local, None).is_some()
+        {
+            if let Some(c) = self.st_fe(fe) {
+                c.inc(&c.denied_req);
+            }
+            return self.finish(idx, sess, *b"PR", now);
+        }
         sess.be = self.choose_backend(fe, peer, local, None);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
         }
         self.assign(idx, sess, now);
+    }
+
+    /// Run `tcp-request` rules in order: `Some(is_session_rule)` when a `reject` applies, `None` when an `accept`
+    /// applies first or no rule does.
+    pub(super) fn tcp_rejects(
+        &self,
+        rules: &[crate::worker::runtime::TcpRule],
+        fe: usize,
+        src: SocketAddr,
+        dst: SocketAddr,
+        http: Option<acl::HttpView<'_>>,
+    ) -> Option<bool> {
+        use crate::worker::runtime::TcpAction;
+        let acls = self.rt.frontends[fe].rules.acls();
+        let ctx = L4 { src, dst, rt: &self.rt, http };
+        for r in rules {
+            if !r.cond.as_ref().is_none_or(|c| acls.eval(c, &ctx)) {
+                continue;
+            }
+            match r.action {
+                TcpAction::Accept => return None,
+                TcpAction::Reject => return Some(r.session),
+                TcpAction::Pass => {}
+            }
+        }
+        None
     }
 
     /// The first `use_backend` whose condition holds, else `default_backend` (or the listen's own servers).
