@@ -6,13 +6,16 @@
 //! a userlist on a busy path should use a cheap method (HAProxy's documentation gives the same advice).
 
 use std::ffi::{CStr, CString};
-use std::os::raw::c_char;
+use std::os::raw::{c_char, c_int, c_void};
+
+/// `sizeof(struct crypt_data)` in libxcrypt.
+const CRYPT_DATA_SIZE: usize = 32768;
 
 #[link(name = "crypt")]
 extern "C" {
-    /// crypt(3) from libcrypt (libxcrypt on Debian). Not reentrant: it returns a static buffer, which is fine in
-    /// nbproxy's single-threaded processes (the master before it forks, each worker's one thread).
-    fn crypt(phrase: *const c_char, setting: *const c_char) -> *mut c_char;
+    /// crypt_rn(3) from libxcrypt (Debian's libcrypt): the reentrant crypt, working in a caller's buffer (plain
+    /// crypt(3) shares one static buffer, which threads — the test harness's — would race on). NULL on failure.
+    fn crypt_rn(phrase: *const c_char, setting: *const c_char, data: *mut c_void, size: c_int) -> *mut c_char;
 }
 
 /// Hash `phrase` with the method and salt that `setting` (a full hash) names; `None` if libcrypt refuses it
@@ -20,10 +23,12 @@ extern "C" {
 pub fn crypt_hash(phrase: &str, setting: &str) -> Option<String> {
     let phrase = CString::new(phrase).ok()?;
     let setting = CString::new(setting).ok()?;
-    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call; the result is either
-    // NULL or a NUL-terminated string in libcrypt's static buffer, copied out before anything else calls crypt.
+    // Zeroed, as crypt_rn wants its work area the first time it sees it.
+    let mut data = vec![0u8; CRYPT_DATA_SIZE];
+    // SAFETY: both strings are valid and NUL-terminated for the call; `data` is a writable area of the size we
+    // pass; the result is NULL or a NUL-terminated string inside `data`, copied out while `data` is alive.
     let out = unsafe {
-        let p = crypt(phrase.as_ptr(), setting.as_ptr());
+        let p = crypt_rn(phrase.as_ptr(), setting.as_ptr(), data.as_mut_ptr().cast(), CRYPT_DATA_SIZE as c_int);
         if p.is_null() {
             return None;
         }

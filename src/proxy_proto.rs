@@ -2,6 +2,8 @@
 //! receives first on every connection, telling it the client's address and the address the client connected to.
 //! Health checks with `check-send-proxy` send the "local" form (no client behind the connection).
 //!
+//! `bind … accept-proxy` reads the same header from the connections a listener accepts ([`parse`]).
+//!
 //! Formats as in HAProxy's `doc/proxy-protocol.txt`.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -92,6 +94,117 @@ pub fn local_header(version: Version) -> Vec<u8> {
     }
 }
 
+/// The most a header may take: a v1 line is at most 107 bytes; v2 TLVs beyond this are refused.
+pub const MAX_HEADER: usize = 4096;
+
+/// What the first bytes of an `accept-proxy` connection say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A valid header so far, not complete yet: read more.
+    Incomplete,
+    /// Not a PROXY protocol header (the connection is closed).
+    Invalid(&'static str),
+    /// A header of `len` bytes; the addresses it carries (`None` for `UNKNOWN`/`LOCAL`/other families: the
+    /// connection's own addresses stand).
+    Header { len: usize, src: Option<SocketAddr>, dst: Option<SocketAddr> },
+}
+
+/// Parse the header at the start of `buf` (v1 or v2).
+pub fn parse(buf: &[u8]) -> Parsed {
+    const V1: &[u8] = b"PROXY ";
+    let n = buf.len().min(V2_SIG.len());
+    if buf.len() < V1.len() && V1.starts_with(buf) {
+        return Parsed::Incomplete;
+    }
+    if buf.starts_with(V1) {
+        return parse_v1(buf);
+    }
+    if !V2_SIG.starts_with(&buf[..n]) {
+        return Parsed::Invalid("Received something which does not look like a PROXY protocol header");
+    }
+    parse_v2(buf)
+}
+
+fn parse_v1(buf: &[u8]) -> Parsed {
+    let Some(end) = buf.windows(2).take(107).position(|w| w == b"\r\n") else {
+        return if buf.len() >= 107 { Parsed::Invalid("PROXY v1 line too long") } else { Parsed::Incomplete };
+    };
+    let bad = Parsed::Invalid("malformed PROXY v1 header");
+    let Ok(line) = std::str::from_utf8(&buf[6..end]) else { return bad };
+    let words: Vec<&str> = line.split(' ').collect();
+    let len = end + 2;
+    match words.first() {
+        Some(&"UNKNOWN") => Parsed::Header { len, src: None, dst: None },
+        Some(&fam @ ("TCP4" | "TCP6")) if words.len() == 5 => {
+            let ip = |s: &str| -> Option<IpAddr> {
+                let ip: IpAddr = s.parse().ok()?;
+                (ip.is_ipv4() == (fam == "TCP4")).then_some(ip)
+            };
+            // Ports are decimal without sign or leading zeros, as the format requires.
+            let port = |s: &str| -> Option<u16> {
+                (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0')))
+                    .then(|| s.parse().ok())
+                    .flatten()
+            };
+            match (ip(words[1]), ip(words[2]), port(words[3]), port(words[4])) {
+                (Some(s), Some(d), Some(sp), Some(dp)) => {
+                    Parsed::Header { len, src: Some(SocketAddr::new(s, sp)), dst: Some(SocketAddr::new(d, dp)) }
+                }
+                _ => bad,
+            }
+        }
+        _ => bad,
+    }
+}
+
+fn parse_v2(buf: &[u8]) -> Parsed {
+    if buf.len() < 16 {
+        return Parsed::Incomplete;
+    }
+    let (ver_cmd, fam) = (buf[12], buf[13]);
+    let body = u16::from_be_bytes([buf[14], buf[15]]) as usize;
+    let len = 16 + body;
+    if ver_cmd >> 4 != 2 || ver_cmd & 0x0f > 1 {
+        return Parsed::Invalid("unsupported PROXY v2 version or command");
+    }
+    if len > MAX_HEADER {
+        return Parsed::Invalid("PROXY v2 header too long");
+    }
+    if buf.len() < len {
+        return Parsed::Incomplete;
+    }
+    if ver_cmd & 0x0f == 0 {
+        return Parsed::Header { len, src: None, dst: None }; // LOCAL: the proxy's own connection
+    }
+    let b = &buf[16..len];
+    let port = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+    match fam >> 4 {
+        1 if body >= 12 => {
+            let ip = |i: usize| IpAddr::from([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            Parsed::Header {
+                len,
+                src: Some(SocketAddr::new(ip(0), port(8))),
+                dst: Some(SocketAddr::new(ip(4), port(10))),
+            }
+        }
+        2 if body >= 36 => {
+            let ip = |i: usize| {
+                let mut o = [0u8; 16];
+                o.copy_from_slice(&b[i..i + 16]);
+                IpAddr::from(o)
+            };
+            Parsed::Header {
+                len,
+                src: Some(SocketAddr::new(ip(0), port(32))),
+                dst: Some(SocketAddr::new(ip(16), port(34))),
+            }
+        }
+        1 | 2 => Parsed::Invalid("truncated PROXY v2 address block"),
+        // UNSPEC or unix sockets: nothing we can use as an IP address.
+        _ => Parsed::Header { len, src: None, dst: None },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +243,40 @@ mod tests {
         let l = local_header(Version::V2);
         assert_eq!(l.len(), 16);
         assert_eq!(&l[12..], &[0x20, 0, 0, 0]);
+    }
+
+    #[test]
+    fn parse_what_we_write() {
+        for v in [Version::V1, Version::V2] {
+            for (s, d) in [("10.1.2.3:4000", "10.0.0.1:80"), ("[2001:db8::5]:1", "[2001:db8::6]:443")] {
+                let mut h = header(v, a(s), a(d));
+                let len = h.len();
+                h.extend_from_slice(b"GET / HTTP/1.1\r\n");
+                assert_eq!(parse(&h), Parsed::Header { len, src: Some(a(s)), dst: Some(a(d)) }, "{v:?} {s}");
+                for cut in 0..len {
+                    assert_eq!(parse(&h[..cut]), Parsed::Incomplete, "{v:?} {s} cut at {cut}");
+                }
+            }
+            let l = local_header(v);
+            assert_eq!(parse(&l), Parsed::Header { len: l.len(), src: None, dst: None });
+        }
+    }
+
+    #[test]
+    fn parse_refuses_garbage() {
+        for bad in [
+            &b"GET / HTTP/1.1\r\n"[..],
+            b"PROXY TCP4 1.2.3.4 5.6.7.8 80\r\n",
+            b"PROXY TCP4 1.2.3.4 ::1 80 81\r\n",
+            b"PROXY TCP4 1.2.3.4 5.6.7.8 080 81\r\n",
+            b"PROXY TCP4 1.2.3.4 5.6.7.8 70000 81\r\n",
+            b"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",
+            b"\r\n\r\n\0\r\nQUIT\n\x31\x11\x00\x0c",
+            b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x04abcd",
+        ] {
+            assert!(matches!(parse(bad), Parsed::Invalid(_)), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let long = [b"PROXY TCP4 ".as_slice(), &[b'1'; 120]].concat();
+        assert!(matches!(parse(&long), Parsed::Invalid(_)));
     }
 }

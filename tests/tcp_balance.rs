@@ -354,3 +354,44 @@ fn tcp_request_connection_and_content_rules_reject_and_accept() {
     assert!(closed_without_banner(port), "a content-rejected session must be closed");
     assert_eq!(web01.accepted(), before, "no server connection for a content-rejected session");
 }
+
+/// `bind … accept-proxy`: the PROXY header (v1 or v2, even when it arrives in pieces) is consumed, the session
+/// takes the addresses it carries (seen here through `send-proxy` towards the server), the client's own bytes
+/// pass untouched, and a connection that sends no header is closed without reaching a server.
+#[test]
+fn accept_proxy_takes_the_client_address_from_the_header() {
+    use std::io::{Read, Write};
+    let (backend, rx) = recording_backend();
+    let port = free_port();
+    let cfg = listen_cfg(port, "roundrobin", &[("s1", backend, "send-proxy")])
+        .replace(&format!("bind 127.0.0.1:{port}"), &format!("bind 127.0.0.1:{port} accept-proxy"));
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let exchange = |pieces: &[&[u8]]| -> Vec<u8> {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+        for p in pieces {
+            c.write_all(p).expect("write");
+            thread::sleep(Duration::from_millis(30));
+        }
+        let mut answer = [0u8; 3];
+        c.read_exact(&mut answer).expect("the backend's answer");
+        rx.recv_timeout(Duration::from_secs(3)).expect("the backend saw the connection")
+    };
+    let got = exchange(&[b"PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\nhello"]);
+    assert_eq!(String::from_utf8_lossy(&got), "PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\nhello");
+    let got = exchange(&[b"PROXY TCP6 2001:db8::7 ", b"2001:db8::1 6000 80\r", b"\nhel", b"lo"]);
+    assert_eq!(String::from_utf8_lossy(&got), "PROXY TCP6 2001:db8::7 2001:db8::1 6000 80\r\nhello");
+    let mut v2 = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    v2.extend_from_slice(&[0x21, 0x11, 0, 12, 203, 0, 113, 9, 127, 0, 0, 1, 0x1f, 0x90, 0, 80]);
+    let (head, tail) = v2.split_at(10);
+    let got = exchange(&[head, tail, b"hello"]);
+    assert_eq!(String::from_utf8_lossy(&got), "PROXY TCP4 203.0.113.9 127.0.0.1 8080 80\r\nhello");
+    // No header: closed, and the backend never hears of it.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    c.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "closed without an answer");
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "no server connection without a header");
+}

@@ -237,6 +237,19 @@ pub fn connect_line(client: SocketAddr, local: SocketAddr, frontend: &str, mode:
     s
 }
 
+/// A connection that failed before it became a session (HAProxy's "embryonic" log line):
+/// `10.0.1.2:33312 [06/Feb/2009:12:14:14.655] www/10.0.3.31:8012: Received something which does not look like …`.
+pub fn embryonic_line(client: SocketAddr, local: SocketAddr, frontend: &str, at: SystemTime, msg: &str) -> String {
+    let mut s = String::with_capacity(96);
+    write_addr(&mut s, client);
+    s.push_str(" [");
+    super::time::local_time(at).write_accept_date(&mut s);
+    let _ = write!(s, "] {frontend}/");
+    write_addr(&mut s, local);
+    let _ = write!(s, ": {msg}");
+    s
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::super::time::tests::{force_utc, sample_time};

@@ -30,7 +30,7 @@ use std::time::SystemTime;
 use crate::config::model::{Level, LogTarget, LogWire};
 
 pub use file::FileWriter;
-pub use format::{connect_line, httplog, tcplog, HttpLogFields, TcpLogFields};
+pub use format::{connect_line, embryonic_line, httplog, tcplog, HttpLogFields, TcpLogFields};
 pub use logformat::{Captures, LogFormatSpec, LogValues, CLF_FMT, HTTPLOG_FMT, TCPLOG_FMT};
 pub use time::init_timezone;
 

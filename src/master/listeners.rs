@@ -19,12 +19,22 @@ pub struct Key {
     pub nth: usize,
 }
 
+/// One listening socket handed to a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotListener {
+    /// The proxy (config index) it accepts for.
+    pub proxy: usize,
+    pub fd: RawFd,
+    /// `bind … accept-proxy`: connections start with a PROXY protocol header.
+    pub accept_proxy: bool,
+}
+
 /// Every listening socket the master holds.
 #[derive(Debug, Default)]
 pub struct ListenerSet {
     socks: HashMap<Key, OwnedFd>,
     /// For each slot: (proxy index, key) in config order.
-    plan: Vec<Vec<(usize, Key)>>,
+    plan: Vec<Vec<(usize, Key, bool)>>,
     backlogs: HashMap<Key, i32>,
 }
 
@@ -46,7 +56,7 @@ impl ListenerSet {
     /// Returns the sockets no longer wanted (the caller closes them once the old workers were told to stop).
     /// On error nothing changes.
     pub fn rebind(&mut self, cfg: &Config, nbproc: usize, default_backlog: u32) -> Result<Vec<OwnedFd>, String> {
-        let mut plan: Vec<Vec<(usize, Key)>> = vec![Vec::new(); nbproc];
+        let mut plan: Vec<Vec<(usize, Key, bool)>> = vec![Vec::new(); nbproc];
         let mut fresh: HashMap<Key, OwnedFd> = HashMap::new();
         let mut backlogs = HashMap::new();
         let mut seen: HashMap<ListenAddr, usize> = HashMap::new();
@@ -65,7 +75,7 @@ impl ListenerSet {
                     };
                     for (slot, slot_plan) in plan.iter_mut().enumerate() {
                         let key = Key { addr: addr.clone(), slot, nth };
-                        slot_plan.push((pi, key.clone()));
+                        slot_plan.push((pi, key.clone(), b.accept_proxy));
                         backlogs.insert(key.clone(), backlog);
                         if self.socks.contains_key(&key) || fresh.contains_key(&key) {
                             continue;
@@ -92,7 +102,7 @@ impl ListenerSet {
                 }
             }
         }
-        let wanted: std::collections::HashSet<&Key> = plan.iter().flatten().map(|(_, k)| k).collect();
+        let wanted: std::collections::HashSet<&Key> = plan.iter().flatten().map(|(_, k, _)| k).collect();
         let mut removed = Vec::new();
         let old_keys: Vec<Key> = self.socks.keys().filter(|k| !wanted.contains(k)).cloned().collect();
         for k in old_keys {
@@ -106,12 +116,13 @@ impl ListenerSet {
         Ok(removed)
     }
 
-    /// The sockets of one slot, as (proxy index, fd) — the fds stay owned by the set.
-    pub fn for_slot(&self, slot: usize) -> Vec<(usize, RawFd)> {
-        self.plan
-            .get(slot)
-            .map(|v| v.iter().filter_map(|(pi, k)| self.socks.get(k).map(|fd| (*pi, fd.as_raw_fd()))).collect())
-            .unwrap_or_default()
+    /// The sockets of one slot — the fds stay owned by the set.
+    pub fn for_slot(&self, slot: usize) -> Vec<SlotListener> {
+        let one = |(pi, k, accept_proxy): &(usize, Key, bool)| {
+            let fd = self.socks.get(k)?.as_raw_fd();
+            Some(SlotListener { proxy: *pi, fd, accept_proxy: *accept_proxy })
+        };
+        self.plan.get(slot).map(|v| v.iter().filter_map(one).collect()).unwrap_or_default()
     }
 
     /// Every fd in the set.

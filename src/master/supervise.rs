@@ -600,7 +600,7 @@ impl Master {
         slot: usize,
         stat_slot: usize,
         control: UnixStream,
-        listeners: Vec<(usize, i32)>,
+        listeners: Vec<super::listeners::SlotListener>,
         logfwd: i32,
         master_pid: u32,
         mask: SigSet,
@@ -627,7 +627,7 @@ impl Master {
         // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes; the kernel truncates longer ones.
         unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
         let control_fd = control.into_raw_fd();
-        let mut keep: Vec<i32> = listeners.iter().map(|&(_, fd)| fd).collect();
+        let mut keep: Vec<i32> = listeners.iter().map(|l| l.fd).collect();
         keep.push(control_fd);
         keep.push(logfwd);
         super::close_fds_except(&keep);

@@ -6,6 +6,7 @@
 //! the master chroots and setuids; then [`Worker::run`] accepts.
 
 pub mod buffers;
+mod handshake;
 mod health;
 mod http;
 mod pool;
@@ -34,6 +35,8 @@ use timers::{TimerKey, Timers};
 const CONTROL: Token = Token(0);
 const LISTENER_BASE: usize = 16;
 const CHECK_BASE: usize = 1 << 20;
+/// Connections waiting for their PROXY protocol header (`accept-proxy`).
+const HANDSHAKE_BASE: usize = 1 << 22;
 const SESS_BASE: usize = 1 << 24;
 
 /// Messages the master sends a worker over its control channel (one byte each).
@@ -54,8 +57,8 @@ pub struct Setup {
     pub config: Arc<Config>,
     /// 0-based slot (HAProxy's relative process number minus one).
     pub slot: usize,
-    /// Listening sockets of this slot: (proxy index in the config, fd).
-    pub listeners: Vec<(usize, RawFd)>,
+    /// Listening sockets of this slot.
+    pub listeners: Vec<crate::master::listeners::SlotListener>,
     /// Stream socket to the master.
     pub control: RawFd,
     /// Datagram socket for `file@` log lines, if any target needs it.
@@ -71,6 +74,8 @@ struct ListenerRt {
     registered: bool,
     /// Accepting was held back by maxconn: retry when a session ends.
     held: bool,
+    /// `accept-proxy`: read a PROXY protocol header before the session starts.
+    accept_proxy: bool,
 }
 
 /// A worker ready to run.
@@ -118,6 +123,8 @@ pub struct Worker {
     /// recycled one moves back without reallocating).
     #[allow(clippy::vec_box)]
     txn_pool: Vec<Box<http::HttpTxn>>,
+    /// Connections waiting for their PROXY protocol header.
+    handshakes: handshake::Handshakes,
 }
 
 impl Worker {
@@ -139,12 +146,13 @@ impl Worker {
             ^ (std::process::id() as u64) << 32;
         let rt = Runtime::build(&cfg, &files, seed).map_err(io::Error::other)?;
         let mut listeners = Vec::new();
-        for (pi, fd) in setup.listeners {
-            let Some(fe) = rt.fe_of_proxy.get(pi).copied().flatten() else { continue };
+        for l in setup.listeners {
+            let Some(fe) = rt.fe_of_proxy.get(l.proxy).copied().flatten() else { continue };
             // SAFETY: the master created this listening socket for this slot and handed its ownership to us.
-            let std_l = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            let std_l = unsafe { std::net::TcpListener::from_raw_fd(l.fd) };
             std_l.set_nonblocking(true)?;
-            listeners.push(ListenerRt { sock: TcpListener::from_std(std_l), fe, registered: false, held: false });
+            let sock = TcpListener::from_std(std_l);
+            listeners.push(ListenerRt { sock, fe, registered: false, held: false, accept_proxy: l.accept_proxy });
         }
         // SAFETY: the control socket's master end stays with the master; this end is ours alone.
         let control = unsafe { std::os::unix::net::UnixStream::from_raw_fd(setup.control) };
@@ -187,6 +195,7 @@ impl Worker {
             now: Instant::now(),
             now_ms: crate::stats::shm::unix_ms(),
             txn_pool: Vec::new(),
+            handshakes: handshake::Handshakes::default(),
         })
     }
 
@@ -225,6 +234,7 @@ impl Worker {
                     }
                     Token(t) if t >= pool::CONN_BASE => self.on_conn_event(t - pool::CONN_BASE, ev),
                     Token(t) if t >= SESS_BASE => self.on_session_event(t - SESS_BASE, false, ev),
+                    Token(t) if t >= HANDSHAKE_BASE => self.on_handshake_event(t - HANDSHAKE_BASE),
                     Token(t) if t >= CHECK_BASE => self.on_check_event(t - CHECK_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept_on(t - LISTENER_BASE),
                     _ => {}
@@ -386,7 +396,14 @@ impl Worker {
             match self.listeners[li].sock.accept() {
                 Ok((sock, peer)) => {
                     n += 1;
-                    self.start_session(fe, sock, peer);
+                    if !self.connection_allowed(fe, &sock, peer) {
+                        continue;
+                    }
+                    if self.listeners[li].accept_proxy {
+                        self.start_handshake(fe, sock, peer);
+                    } else {
+                        self.start_session(fe, sock, peer, None);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted || e.kind() == io::ErrorKind::ConnectionAborted => {}
@@ -411,6 +428,7 @@ impl Worker {
             match key {
                 TimerKey::Session(idx, uid) => self.on_session_timer(idx, uid, now),
                 TimerKey::Check(si) => self.on_check_timer(si, now),
+                TimerKey::Handshake(idx, uid) => self.on_handshake_timer(idx, uid),
                 TimerKey::AcceptBackoff => self.accept_backoff = false,
                 TimerKey::HardStop => {
                     log::warn!("hard-stop-after reached: closing {} sessions", self.actconn);

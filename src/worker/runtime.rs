@@ -41,8 +41,10 @@ pub struct Frontend {
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`, compiled.
     pub stats_admin: Option<CompiledCond>,
-    /// `tcp-request connection` and `tcp-request session` rules, run when a connection is accepted.
+    /// `tcp-request connection` rules, run when a connection is accepted (before a PROXY header).
     pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request session` rules, run when the session starts (after a PROXY header).
+    pub tcp_session: Vec<TcpRule>,
     /// `tcp-request content` rules: run at once in TCP mode, on each request head in HTTP mode.
     pub tcp_content: Vec<TcpRule>,
     pub logger: Rc<Logger>,
@@ -351,6 +353,7 @@ impl Runtime {
                 monitor_fail: compiled[pi].monitor_fail.clone(),
                 stats_admin: compiled[pi].stats_admin.clone(),
                 tcp_connection: compiled[pi].tcp_connection.clone(),
+                tcp_session: compiled[pi].tcp_session.clone(),
                 tcp_content: compiled[pi].tcp_content.clone(),
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
@@ -430,8 +433,6 @@ pub enum TcpAction {
 pub struct TcpRule {
     pub action: TcpAction,
     pub cond: Option<CompiledCond>,
-    /// A `tcp-request session` rule (counted as `dses` rather than `dcon`).
-    pub session: bool,
 }
 
 /// One proxy's compiled rules and the conditions compiled against the same ACL set.
@@ -443,8 +444,10 @@ pub struct CompiledProxy {
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`.
     pub stats_admin: Option<CompiledCond>,
-    /// `tcp-request connection|session` rules.
+    /// `tcp-request connection` rules.
     pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request session` rules.
+    pub tcp_session: Vec<TcpRule>,
     /// `tcp-request content` rules.
     pub tcp_content: Vec<TcpRule>,
 }
@@ -468,7 +471,7 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                 Some(c) => Some(rules.cond(c)?),
                 None => None,
             };
-            let (mut tcp_connection, mut tcp_content) = (Vec::new(), Vec::new());
+            let (mut tcp_connection, mut tcp_session, mut tcp_content) = (Vec::new(), Vec::new(), Vec::new());
             for r in &p.tcp_request {
                 let cond = match &r.cond {
                     Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", r.pos))?),
@@ -479,11 +482,11 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                     Some("reject") => TcpAction::Reject,
                     _ => TcpAction::Pass,
                 };
-                let rule = TcpRule { action, cond, session: r.layer == "session" };
-                if r.layer == "content" {
-                    tcp_content.push(rule);
-                } else {
-                    tcp_connection.push(rule);
+                let rule = TcpRule { action, cond };
+                match r.layer.as_str() {
+                    "content" => tcp_content.push(rule),
+                    "session" => tcp_session.push(rule),
+                    _ => tcp_connection.push(rule),
                 }
             }
             Ok(CompiledProxy {
@@ -492,6 +495,7 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                 monitor_fail,
                 stats_admin,
                 tcp_connection,
+                tcp_session,
                 tcp_content,
             })
         })

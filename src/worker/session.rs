@@ -100,8 +100,25 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl Worker {
-    /// A connection was accepted on a listener of frontend `fe`.
-    pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr) {
+    /// `tcp-request connection` rules on a just-accepted connection (before any PROXY header: they see the
+    /// real peer, as HAProxy's do). A refused connection is closed at once, counted, never logged.
+    pub(super) fn connection_allowed(&mut self, fe: usize, sock: &TcpStream, peer: SocketAddr) -> bool {
+        if self.rt.frontends[fe].tcp_connection.is_empty() {
+            return true;
+        }
+        let local = sock.local_addr().unwrap_or(peer);
+        if self.tcp_rejects(&self.rt.frontends[fe].tcp_connection, fe, peer, local, None).is_none() {
+            return true;
+        }
+        if let Some(c) = self.st_fe(fe) {
+            c.inc(&c.denied_conn);
+        }
+        false
+    }
+
+    /// A connection was accepted on a listener of frontend `fe` (with `accept-proxy`, once its header gave the
+    /// client's address `peer` and the address it connected to, `local`).
+    pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr, local: Option<SocketAddr>) {
         let now = self.now;
         let f = &mut self.rt.frontends[fe];
         if f.mode == Mode::Health {
@@ -109,12 +126,13 @@ impl Worker {
             let _ = io::Write::write(&mut &sock, b"OK");
             return;
         }
-        if !f.tcp_connection.is_empty() {
-            let local = sock.local_addr().unwrap_or(peer);
-            if let Some(session) = self.tcp_rejects(&self.rt.frontends[fe].tcp_connection, fe, peer, local, None) {
+        let known_local = local;
+        if !f.tcp_session.is_empty() {
+            let local = local.unwrap_or_else(|| sock.local_addr().unwrap_or(peer));
+            if self.tcp_rejects(&self.rt.frontends[fe].tcp_session, fe, peer, local, None).is_some() {
                 // Refused before it became a session: closed at once, counted, never logged (as HAProxy).
                 if let Some(c) = self.st_fe(fe) {
-                    c.inc(if session { &c.denied_sess } else { &c.denied_conn });
+                    c.inc(&c.denied_sess);
                 }
                 return;
             }
@@ -136,7 +154,7 @@ impl Worker {
         let f = &mut self.rt.frontends[fe];
         let log_connect = f.log_format == LogFormat::Default && f.logger.enabled(Level::Info);
         let needs_local = log_connect || (f.mode != Mode::Http && !f.use_backends.is_empty());
-        let local = needs_local.then(|| sock.local_addr().unwrap_or(peer));
+        let local = known_local.or_else(|| needs_local.then(|| sock.local_addr().unwrap_or(peer)));
         if let (true, Some(local)) = (log_connect, local) {
             f.logger.log(Level::Info, &connect_line(peer, local, &f.name, f.mode.as_upper()));
         }
@@ -219,8 +237,8 @@ impl Worker {
         self.assign(idx, sess, now);
     }
 
-    /// Run `tcp-request` rules in order: `Some(is_session_rule)` when a `reject` applies, `None` when an `accept`
-    /// applies first or no rule does.
+    /// Run `tcp-request` rules in order: `Some(())` when a `reject` applies, `None` when an `accept` applies first
+    /// or no rule does.
     pub(super) fn tcp_rejects(
         &self,
         rules: &[crate::worker::runtime::TcpRule],
@@ -228,7 +246,7 @@ impl Worker {
         src: SocketAddr,
         dst: SocketAddr,
         http: Option<acl::HttpView<'_>>,
-    ) -> Option<bool> {
+    ) -> Option<()> {
         use crate::worker::runtime::TcpAction;
         let acls = self.rt.frontends[fe].rules.acls();
         let ctx = L4 { src, dst, rt: &self.rt, http };
@@ -238,7 +256,7 @@ impl Worker {
             }
             match r.action {
                 TcpAction::Accept => return None,
-                TcpAction::Reject => return Some(r.session),
+                TcpAction::Reject => return Some(()),
                 TcpAction::Pass => {}
             }
         }
