@@ -547,6 +547,99 @@ fn socket_answers_every_command() {
     assert_eq!(two, "1 (initial 1)\n\n1 (initial 1)\n\n");
 }
 
+/// `show errors` over `nbproc 2`: a malformed request refused by `frontend web` and a malformed response refused
+/// by `backend app`, whichever worker saw them, are reported by the master's socket as HAProxy 2.6 prints them.
+#[test]
+fn show_errors_reports_invalid_requests_and_responses_from_any_worker() {
+    let ports = free_ports(1);
+    let sockdir = TempDir::new("sock");
+    let sock = sockdir.join("stats.sock");
+    let bad = HttpBackend::start("bad", Behavior::Malformed);
+    let cfg = format!(
+        "global
+    nbproc 2
+    stats socket {sock} mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend web
+    bind 127.0.0.1:{web}
+    default_backend app
+
+backend app
+    server bad 127.0.0.1:{bad}
+",
+        sock = sock.display(),
+        web = ports[0],
+        bad = bad.port,
+    );
+    let mut proxy = Proxy::start(&cfg);
+    proxy.wait_listening(ports[0]);
+    proxy.wait_workers(2, START_TIMEOUT);
+    assert!(wait_until(START_TIMEOUT, || sock.exists()), "no stats socket at {}", sock.display());
+
+    let none = cli(&sock, "show errors");
+    assert!(none.starts_with("Total events captured on [") && none.ends_with("] : 0\n\n"), "{none:?}");
+
+    // Bad request lines on six connections (the workers share the listener, so each may take any of them, and
+    // both take some as a rule); the last one is the frontend's last error, whichever worker refused it.
+    let mut src_port = 0;
+    for i in 0..6 {
+        let mut c = HttpConn::open(ports[0]).expect("connect");
+        c.send(format!("GET /r{i} x HTTP/1.1\r\nHost: a\tb\r\n\r\n").as_bytes()).expect("send");
+        let r = c.read_response().expect("a response");
+        assert_eq!(r.status, 400, "request {i}: {r:?}");
+        src_port = c.local_port();
+        thread::sleep(Duration::from_millis(20));
+    }
+    let out = cli(&sock, "show errors");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("Total events captured on [") && lines[0].ends_with("] : 6"), "{out}");
+    assert_eq!(lines[1], " ", "{out}");
+    assert!(lines[2].starts_with('[') && lines[2].ends_with("] frontend web (#1): invalid request"), "{out}");
+    assert_eq!(lines[3], format!("  backend <NONE> (#-1), server <NONE> (#-1), event #5, src 127.0.0.1:{src_port}"));
+    assert_eq!(lines[4], "  buffer starts at 0 (including 0 out), 16351 free,", "{out}");
+    assert_eq!(lines[5], "  len 33, wraps at 16384, error at position 8", "{out}");
+    assert!(lines[6].starts_with("  reason: "), "{out}");
+    assert_eq!(lines[7], "  ", "{out}");
+    assert_eq!(lines[8], "  00000  GET /r5 x HTTP/1.1\\r\\n", "the offending bytes: {out}");
+    assert_eq!(lines[9], "  00020  Host: a\\tb\\r\\n", "{out}");
+    assert_eq!(lines[10], "  00031  \\r\\n", "{out}");
+    assert_eq!(lines[11..], [""], "{out}");
+    assert!(out.ends_with("\n\n"), "every answer ends with an empty line: {out:?}");
+
+    // A response the backend's server botched: 502 to the client, captured on the backend's side.
+    let mut c = HttpConn::open(ports[0]).expect("connect");
+    let r = c.get("/bad-response", &[]).expect("a response");
+    assert_eq!(r.status, 502, "{r:?}");
+    let client_port = c.local_port();
+    let out = cli(&sock, "show errors");
+    assert!(out.lines().next().is_some_and(|l| l.ends_with("] : 7")), "{out}");
+    let at = out.find("] backend app (#2): invalid response\n").unwrap_or_else(|| panic!("no response capture: {out}"));
+    let resp = &out[at..];
+    assert!(
+        resp.contains(&format!("\n  frontend web (#1), server bad (#1), event #6, src 127.0.0.1:{client_port}\n")),
+        "{out}"
+    );
+    assert!(resp.contains("\n  len 35, wraps at 16384, error at position 9\n"), "{out}");
+    assert!(resp.contains("\n  00000  HTTP/1.1 abc\\r\\n\n  00014  Content-Length: 0\\r\\n\n"), "{out}");
+    assert!(out.find("frontend web (#1): invalid request").is_some_and(|r| r < at), "requests first: {out}");
+
+    // Filters: by proxy (a frontend also sees the responses it was the other end of) and by direction.
+    let only_req = cli(&sock, "show errors web request");
+    assert!(only_req.contains("invalid request") && !only_req.contains("invalid response"), "{only_req}");
+    let only_resp = cli(&sock, "show errors app");
+    assert!(only_resp.contains("invalid response") && !only_resp.contains("invalid request"), "{only_resp}");
+    let by_id = cli(&sock, "show errors 1 response");
+    assert!(by_id.contains("invalid response") && !by_id.contains("invalid request"), "{by_id}");
+    assert_eq!(cli(&sock, "show errors nope"), "No such proxy.\n\n");
+    drop(proxy);
+}
+
 fn only_s2(counts: &HashMap<String, usize>, n: usize, after: &str) {
     assert_eq!(count(counts, "s1"), 0, "after `{after}`: some requests still reached s1: {counts:?}");
     assert_eq!(count(counts, "s2"), n, "after `{after}`: {counts:?}");

@@ -143,6 +143,18 @@ impl BodyTracker {
         Ok(used)
     }
 
+    /// Where in `data` a tracker in this state fails (`advance` returned an error on `data`): fed one byte at a
+    /// time to a copy, so only for error reporting (`show errors`). `data.len()` if it does not fail.
+    pub fn error_offset(&self, data: &[u8]) -> usize {
+        let mut t = *self;
+        for (i, b) in data.iter().enumerate() {
+            if t.advance(std::slice::from_ref(b)).is_err() {
+                return i;
+            }
+        }
+        data.len()
+    }
+
     /// The peer closed its side: an until-close body ends here; any other unfinished body was truncated.
     pub fn finish_eof(&mut self) -> Result<(), BodyError> {
         match self.state {
@@ -361,6 +373,11 @@ mod tests {
             let got = body.iter().map(|b| t.advance(std::slice::from_ref(b))).find(Result::is_err);
             assert_eq!(got, Some(Err(*err)));
         }
+        // Where it fails, for `show errors`.
+        let t = BodyTracker::new(Framing::Chunked);
+        assert_eq!(t.error_offset(b"5\r\nhelloX\r\n"), 8);
+        assert_eq!(t.error_offset(b"zz"), 0);
+        assert_eq!(t.error_offset(b"5\r\nhel"), 6, "no error: the whole input");
         // The largest chunk size accepted.
         let (n, t) = feed(Framing::Chunked, &[b"7fffffffffffffff\r\nabc"]).unwrap();
         assert_eq!((n, t.is_done(), t.remaining()), (21, false, Some((1u64 << 63) - 4)));

@@ -19,6 +19,9 @@ use std::ops::Range;
 /// The writer lives in its own file; its API belongs to the head's.
 pub use super::write::{set_connection, write_head, write_request, write_response, ConnHeader};
 
+/// Locating a rejected head's error lives in its own file; it belongs to the head's API.
+pub use super::errpos::error_position;
+
 /// Default maximum number of headers (`tune.http.maxhdr`).
 pub const MAX_HEADERS: usize = 101;
 
@@ -405,7 +408,7 @@ fn edges_bare_lf(buf: &[u8], sl_end: usize, len: usize) -> bool {
 
 /// Parses a Content-Length value: digits only, or a list of identical digit strings (RFC 7230 §3.3.2).
 /// Returns the value and whether it was a list.
-fn parse_content_length(value: &[u8]) -> Result<(u64, bool), HeadError> {
+pub(super) fn parse_content_length(value: &[u8]) -> Result<(u64, bool), HeadError> {
     let mut found: Option<u64> = None;
     let mut elements = 0usize;
     for part in value.split(|&b| b == b',') {

@@ -4,7 +4,8 @@
 //! can be tested in memory with every possible split of a message across reads.
 //!
 //! [`head`] parses heads into byte ranges and decides framing and connection handling; [`write`] serializes a
-//! head with its edits (re-exported from `head`); [`body`] finds where a body ends; [`errors`] holds the responses
+//! head with its edits (re-exported from `head`, as is `error_position`, which finds the offending byte of a
+//! rejected head for `show errors`); [`body`] finds where a body ends; [`errors`] holds the responses
 //! the proxy makes up itself.
 //!
 //! Rules side: [`rules`] compiles a proxy's `http-request`/`http-response`/`redirect` rules and applies them
@@ -16,6 +17,7 @@ pub mod body;
 pub mod cookie;
 pub mod edit;
 pub mod errors;
+mod errpos;
 pub mod fmt;
 pub mod head;
 pub mod legacy;

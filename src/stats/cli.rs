@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::csv::{self, ProxySel, StatFilter};
+use super::errors::{self, ErrorFilter, Errors};
 use super::shm::{AdminState, CheckStatus, Segment};
 use super::snapshot::{Merged, Snapshot};
 use super::{fmt_uptime, ProcessInfo};
@@ -27,9 +28,9 @@ pub trait CliContext {
     fn sessions(&self) -> Vec<String> {
         Vec::new()
     }
-    /// `show errors`: captured protocol errors, already formatted (default: none).
-    fn errors(&self) -> Vec<String> {
-        Vec::new()
+    /// `show errors`: the newest captured protocol error per proxy and direction (default: none).
+    fn errors(&self) -> Errors {
+        Errors::default()
     }
 }
 
@@ -61,6 +62,9 @@ impl CliContext for SegmentCli<'_> {
     }
     fn clear_counters(&mut self, all: bool) {
         self.seg.clear_counters(all);
+    }
+    fn errors(&self) -> Errors {
+        self.seg.errors(&self.seg.live_slots())
     }
 }
 
@@ -285,7 +289,7 @@ fn command(w: &[&str], level: StatsLevel, ctx: &mut dyn CliContext) -> String {
         ["show", "info", rest @ ..] => show_info(ctx, rest.contains(&"typed")),
         ["show", "stat", rest @ ..] => show_stat(ctx, level, rest),
         ["show", "servers", "state", rest @ ..] => show_servers_state(ctx, rest.first().copied()),
-        ["show", "errors", ..] => need(level, Operator).unwrap_or_else(|| show_errors(ctx)),
+        ["show", "errors", rest @ ..] => need(level, Operator).unwrap_or_else(|| show_errors(ctx, rest)),
         ["show", "sess", ..] => need(level, Operator).unwrap_or_else(|| {
             let mut o: String = ctx.sessions().into_iter().map(|l| l + "\n").collect();
             o.push('\n');
@@ -567,21 +571,20 @@ fn show_servers_state(ctx: &mut dyn CliContext, backend: Option<&str>) -> String
     o
 }
 
-fn show_errors(ctx: &mut dyn CliContext) -> String {
-    let errs = ctx.errors();
-    let mut o = format!("Total events captured on [{}] : {}\n", log_date(ctx.snapshot().now_ms), errs.len());
-    for e in errs {
-        o.push_str(&e);
-        if !o.ends_with('\n') {
-            o.push('\n');
-        }
-    }
+/// `show errors [<px>] [request|response]`.
+fn show_errors(ctx: &mut dyn CliContext, args: &[&str]) -> String {
+    let snap = ctx.snapshot();
+    let filter = match ErrorFilter::parse(args, &snap) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    let mut o = errors::render(&ctx.errors(), &snap, &filter);
     o.push('\n');
     o
 }
 
 /// `25/Nov/2026:16:58:48.696` (UTC).
-fn log_date(ms: u64) -> String {
+pub(crate) fn log_date(ms: u64) -> String {
     const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = ms / 1000;
     let days = (secs / 86400) as i64;

@@ -18,12 +18,16 @@
 //!   `http_response`, `queue_push`/`pop`, `lb_pick`, `inc(&c.retries)` …); after each check `set_state` and
 //!   `check_done`. Each loop turn compare `w.admin_generation()` with the last value seen and, when it moved,
 //!   re-read `w.server_admin(p, s)` for every server (MAINT/DRAIN/READY and the weight).
+//! - worker, when it refuses a malformed request (400) or response (502):
+//!   `w.capture_error(Direction::Request|Response, proxy, &CaptureInput { … })` ([`errors`]); the master's
+//!   `show errors` reads them back with `seg.errors(&seg.live_slots())`.
 //! - readers: `Snapshot::read(&seg, &cfg, &seg.live_slots())`, then [`csv::render`], [`html::render_page`],
 //!   [`prometheus::render`], or [`cli::CliSession::line`] with a [`cli::SegmentCli`].
 
 pub mod cli;
 pub mod counters;
 pub mod csv;
+pub mod errors;
 pub mod html;
 pub mod prometheus;
 pub mod shm;

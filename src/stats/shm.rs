@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! Header | ServerAdmin × servers | SlotHeader × slots | Counters × blocks × (slots + 1)
+//!        | CaptureArea × proxy blocks × slots
 //! ```
 //!
 //! The last counter area (index `slots`) is the *retired* accumulator: when a generation of workers has gone,
@@ -12,12 +13,17 @@
 //!
 //! A *block* is one [`Counters`] record: one per frontend, one per backend and one per server, numbered by
 //! [`Layout`] in config order.
+//!
+//! Each slot also has one [`CaptureArea`] per frontend and backend block (numbered like the blocks): the last
+//! invalid request a frontend refused, the last invalid response a backend refused, for `show errors`
+//! ([`super::errors`] describes the seqlock that keeps their reads whole).
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 pub use super::counters::{AdminState, CheckStatus, Counters, FreqCtr, OpState};
+use super::errors::{CaptureArea, CaptureInput, Direction, ErrorCapture, Errors};
 
 use crate::config::model::Config;
 
@@ -78,6 +84,8 @@ struct Header {
     servers: AtomicU64,
     /// Bumped by the master after every admin change; workers compare it each loop turn.
     admin_gen: AtomicU64,
+    /// Protocol errors captured so far by all workers (the next capture's event number).
+    error_events: AtomicU64,
 }
 
 /// Where one proxy's blocks are.
@@ -244,6 +252,7 @@ impl Segment {
             + layout.servers * std::mem::size_of::<ServerAdmin>()
             + slots * std::mem::size_of::<SlotHeader>()
             + (slots + 1) * layout.blocks().max(1) * std::mem::size_of::<Counters>()
+            + slots * layout.proxy_blocks * std::mem::size_of::<CaptureArea>()
     }
 
     /// The layout the segment was made for.
@@ -301,6 +310,44 @@ impl Segment {
         Some(self.at(base + idx * std::mem::size_of::<Counters>()))
     }
 
+    /// The error capture area of proxy block `block` (a frontend or backend block) in `slot`.
+    pub fn capture_area(&self, slot: usize, block: usize) -> Option<&CaptureArea> {
+        if slot >= self.slots || block >= self.layout.proxy_blocks {
+            return None;
+        }
+        let base = std::mem::size_of::<Header>()
+            + self.layout.servers * std::mem::size_of::<ServerAdmin>()
+            + self.slots * std::mem::size_of::<SlotHeader>()
+            + (self.slots + 1) * self.layout.blocks().max(1) * std::mem::size_of::<Counters>();
+        let idx = slot * self.layout.proxy_blocks + block;
+        Some(self.at(base + idx * std::mem::size_of::<CaptureArea>()))
+    }
+
+    /// `show errors`: the event count and, over `slots` (the live ones), the newest capture per proxy and
+    /// direction, in config order (a proxy's request capture before its response capture).
+    pub fn errors(&self, slots: &[usize]) -> Errors {
+        let mut captures = Vec::new();
+        let server = |g: usize| {
+            let pi = self
+                .layout
+                .proxies
+                .iter()
+                .position(|p| (p.first_server..p.first_server + p.servers.len()).contains(&g))?;
+            Some((pi, g - self.layout.proxies[pi].first_server))
+        };
+        for (pi, p) in self.layout.proxies.iter().enumerate() {
+            for (dir, block) in [(Direction::Request, p.fe), (Direction::Response, p.be)] {
+                let Some(block) = block else { continue };
+                let newest = slots
+                    .iter()
+                    .filter_map(|&s| self.capture_area(s, block)?.read(dir, pi, server))
+                    .max_by_key(|c: &ErrorCapture| (c.when_ms, c.event));
+                captures.extend(newest);
+            }
+        }
+        Errors { total: self.header().error_events.load(Relaxed), captures }
+    }
+
     /// The retired accumulator's block.
     pub fn retired(&self, block: usize) -> Option<&Counters> {
         self.block(self.slots, block)
@@ -320,6 +367,11 @@ impl Segment {
                 c.zero_gauges();
             }
         }
+        for b in 0..self.layout.proxy_blocks {
+            if let Some(a) = self.capture_area(slot, b) {
+                a.reset_if_torn();
+            }
+        }
         h.pid.store(pid as u64, Relaxed);
         h.generation.store(generation as u64, Relaxed);
         h.started.store(unix_ms() / 1000, Relaxed);
@@ -336,6 +388,12 @@ impl Segment {
             if let (Some(r), Some(c)) = (self.retired(b), self.block(slot, b)) {
                 r.absorb(c);
                 c.reset();
+            }
+        }
+        // Captures are not carried: like a reloaded HAProxy, the new generation starts without any.
+        for b in 0..self.layout.proxy_blocks {
+            if let Some(a) = self.capture_area(slot, b) {
+                a.clear();
             }
         }
         if let Some(h) = self.slot_header(slot) {
@@ -463,6 +521,19 @@ impl SlotWriter {
     /// Compare with the last value seen to know whether admin states changed.
     pub fn admin_generation(&self) -> u64 {
         self.seg.admin_generation()
+    }
+    /// Record that this worker refused an invalid message: a request seen by the frontend of proxy `proxy`, or a
+    /// response seen by its backend. Overwrites that proxy's previous capture in this slot. Lock-free (a seqlock
+    /// write, see [`super::errors`]); copies at most [`super::errors::CAPTURE_BYTES`] of the buffer.
+    pub fn capture_error(&self, direction: Direction, proxy: usize, input: &CaptureInput<'_>) {
+        let Some(p) = self.seg.layout.proxies.get(proxy) else { return };
+        let block = match direction {
+            Direction::Request => p.fe,
+            Direction::Response => p.be,
+        };
+        let Some(area) = block.and_then(|b| self.seg.capture_area(self.slot, b)) else { return };
+        let event = self.seg.header().error_events.fetch_add(1, Relaxed);
+        area.write(event, input);
     }
     /// Admin state and current user weight of server `srv` of proxy `proxy`.
     pub fn server_admin(&self, proxy: usize, srv: usize) -> Option<(AdminState, u32)> {

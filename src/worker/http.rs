@@ -11,6 +11,7 @@ use std::net::Shutdown;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::session::{Phase, Session, L4};
+use super::stats::Culprit;
 use super::Worker;
 use crate::acl::{HttpView, ResView};
 use crate::balance::keys;
@@ -22,6 +23,7 @@ use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead, Ver
 use crate::http::rules::{self, Verdict};
 use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
+use crate::stats::errors::Direction;
 use crate::tcp::Side;
 
 /// Where the current transaction stands.
@@ -413,6 +415,9 @@ impl Worker {
                         }
                         Err(e) => {
                             log::debug!("bad request from {}: {e:?}", sess.client_addr);
+                            let pos = head::error_position(data, max_head, &e, true);
+                            let who = Culprit { fe, be: None, srv: None, src: sess.client_addr };
+                            self.st_capture(Direction::Request, who, data, pos, e.as_str());
                             h.req_line = b"<BADREQ>".to_vec();
                             return Step::End(*b"PR", Some(400));
                         }
@@ -718,9 +723,15 @@ impl Worker {
         // 1. Request head, then validated body bytes, to the server (one writev for both when they fit).
         if !h.req_body.is_done() {
             let pending = sess.stream.c2s.pending();
+            let before = h.req_body;
             match h.req_body.advance(&pending[h.c2s_ready..]) {
                 Ok(k) => h.c2s_ready += k,
-                Err(_) => return Err(Step::End(*b"PD", Some(400))),
+                Err(e) => {
+                    let pos = h.c2s_ready + before.error_offset(&pending[h.c2s_ready..]);
+                    let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
+                    self.st_capture(Direction::Request, who, pending, pos, e.as_str());
+                    return Err(Step::End(*b"PD", Some(400)));
+                }
             }
         }
         if h.to_server_pos < h.to_server.len() || h.c2s_ready > 0 {
@@ -766,7 +777,12 @@ impl Worker {
                             return Err(Step::End(*b"SH", Some(502)));
                         }
                     }
-                    Err(_) => return Err(Step::End(*b"PH", Some(502))),
+                    Err(e) => {
+                        let pos = head::error_position(data, max_head, &e, false);
+                        let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
+                        self.st_capture(Direction::Response, who, data, pos, e.as_str());
+                        return Err(Step::End(*b"PH", Some(502)));
+                    }
                     Ok(Some(len)) => {
                         progress = true;
                         let status = h.resp.status;
@@ -887,9 +903,15 @@ impl Worker {
         let client = &mut sess.stream.client;
         if h.stage == Stage::RespBody && !h.resp_body.is_done() {
             let pending = sess.stream.s2c.pending();
+            let before = h.resp_body;
             match h.resp_body.advance(&pending[h.s2c_ready..]) {
                 Ok(k) => h.s2c_ready += k,
-                Err(_) => return Err(Step::End(*b"SD", None)),
+                Err(e) => {
+                    let pos = h.s2c_ready + before.error_offset(&pending[h.s2c_ready..]);
+                    let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
+                    self.st_capture(Direction::Response, who, pending, pos, e.as_str());
+                    return Err(Step::End(*b"SD", None));
+                }
             }
             if server.rd_eof
                 && !h.resp_body.is_done()

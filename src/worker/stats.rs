@@ -4,14 +4,61 @@
 use crate::acl::HttpView;
 use crate::config::model::StatsConf;
 use crate::http::errors;
+use std::net::SocketAddr;
+
 use crate::stats::counters::{AdminState, CheckStatus, Counters, OpState};
+use crate::stats::errors::{CaptureInput, Direction};
 use crate::stats::html::{self, PageOptions};
 use crate::stats::snapshot::Snapshot;
 use crate::stats::{csv, ProcessInfo};
 
 use super::Worker;
 
+/// Whom a refused message concerns, for `show errors` (worker indexes, as a session holds them).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Culprit {
+    /// The frontend the client came in by.
+    pub fe: usize,
+    /// The backend, once chosen.
+    pub be: Option<usize>,
+    /// The server (worker-global index), once chosen.
+    pub srv: Option<usize>,
+    /// The client's address.
+    pub src: SocketAddr,
+}
+
 impl Worker {
+    /// Capture a refused message for `show errors`: an invalid request in its frontend's area, an invalid
+    /// response in its backend's. `buf` holds the message from its first byte; `err_pos` is where it goes wrong.
+    pub(super) fn st_capture(&self, dir: Direction, who: Culprit, buf: &[u8], err_pos: usize, reason: &str) {
+        let Some(w) = self.stats.as_ref() else { return };
+        let Some(f) = self.rt.frontends.get(who.fe) else { return };
+        let be_proxy = |b: usize| self.rt.backends.get(b).map(|b| b.proxy);
+        let server = who.srv.and_then(|si| {
+            let s = self.rt.servers.get(si)?;
+            w.segment().layout().server_index(be_proxy(s.backend)?, s.index)
+        });
+        let (proxy, other) = match dir {
+            // Before a backend is chosen, a listen's own backend side is the other end (as in HAProxy).
+            Direction::Request => (f.proxy, who.be.or(f.own_backend).and_then(be_proxy)),
+            Direction::Response => match who.be.and_then(be_proxy) {
+                Some(p) => (p, Some(f.proxy)),
+                None => return,
+            },
+        };
+        let input = CaptureInput {
+            other,
+            server,
+            src: Some(who.src),
+            buf,
+            err_pos,
+            buf_size: self.cfg.global.bufsize,
+            reason,
+            when_ms: self.now_ms,
+        };
+        w.capture_error(dir, proxy, &input);
+    }
+
     /// Counters of frontend `fe` in this worker's slot.
     pub(super) fn st_fe(&self, fe: usize) -> Option<&Counters> {
         self.stats.as_ref()?.frontend(self.rt.frontends.get(fe)?.proxy)

@@ -323,4 +323,5 @@ fn merge_and_status_texts_follow_haproxy() {
     assert_eq!(s.proxies[2].be_limit, 50);
 }
 
+mod errors;
 mod output;

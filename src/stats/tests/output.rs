@@ -225,7 +225,7 @@ fn uri_flags_and_banners() {
 
 // ---------------------------------------------------------------- cli
 
-fn cli_ctx<'a>(cfg: &'a Config, seg: &'a Segment) -> SegmentCli<'a> {
+pub(super) fn cli_ctx<'a>(cfg: &'a Config, seg: &'a Segment) -> SegmentCli<'a> {
     SegmentCli { seg, cfg, info: info(cfg) }
 }
 
