@@ -395,3 +395,27 @@ fn accept_proxy_takes_the_client_address_from_the_header() {
     assert!(rest.is_empty(), "closed without an answer");
     assert!(rx.recv_timeout(Duration::from_millis(300)).is_err(), "no server connection without a header");
 }
+
+#[test]
+fn source_hash_waits_for_its_full_server() {
+    let (web01, web02) = (BannerServer::start("web01"), BannerServer::start("web02"));
+    let port = free_port();
+    let mut cfg = listen_cfg(port, "source", &[("web01", web01.port, "maxconn 1"), ("web02", web02.port, "maxconn 1")]);
+    cfg.push_str("    timeout queue 5s\n");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    // Every client is 127.0.0.1: one server for all of them.
+    let mut held = Conn::open(port).unwrap();
+    let chosen = held.banner().unwrap();
+    let (mine, other) = if chosen == "web01" { (&web01, &web02) } else { (&web02, &web01) };
+
+    let mut waiting = Conn::open(port).unwrap();
+    waiting.set_read_timeout(Duration::from_millis(400));
+    assert!(waiting.banner().is_err(), "the second client must wait while {chosen} is at maxconn 1");
+    assert_eq!(other.accepted(), 0, "the hashed server is waited for, not replaced by the free one");
+
+    drop(held); // the slot frees: the waiter gets it
+    waiting.set_read_timeout(Duration::from_secs(5));
+    assert_eq!(waiting.banner().unwrap(), chosen, "served by its own server once the slot freed");
+    assert_eq!(mine.accepted(), 2);
+    assert_eq!(other.accepted(), 0);
+}

@@ -27,11 +27,15 @@ pub struct Candidate {
     pub cur: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// Sessions waiting in the server's own queue.
+    pub queued: u32,
 }
 
 impl Candidate {
+    /// No slot for a new session: at `maxconn`, or others already wait for this server (HAProxy's balancers
+    /// skip a server with a queue too).
     fn full(&self) -> bool {
-        self.maxconn != 0 && self.cur >= self.maxconn
+        self.maxconn != 0 && (self.cur >= self.maxconn || self.queued > 0)
     }
 }
 
@@ -40,7 +44,10 @@ impl Candidate {
 pub enum Pick {
     /// Use this server (index into the candidates).
     Server(usize),
-    /// Usable servers exist but all are at their `maxconn`: queue the session.
+    /// A hashing algorithm chose this server but it is full: the session waits in that server's own queue
+    /// (affinity is kept, as HAProxy does).
+    Queue(usize),
+    /// Usable servers exist but all are full: the session waits in the backend's queue.
     Full,
     /// No usable server at all: 503 / close.
     NoServer,
@@ -92,6 +99,18 @@ impl Balancer {
         if pool.is_empty() {
             return Pick::NoServer;
         }
+        if let (true, Some(k)) = (self.wants_key(), key) {
+            // The key decides the server whatever its load: a full one is waited for, not replaced.
+            let chosen = match self.hash_type {
+                HashType::MapBased => self.map.by_hash(servers, &pool, k),
+                HashType::Consistent => map::consistent(servers, &pool, k),
+            };
+            return match chosen {
+                Some(i) if servers[i].full() => Pick::Queue(i),
+                Some(i) => Pick::Server(i),
+                None => Pick::NoServer,
+            };
+        }
         let open: Vec<usize> = pool.iter().copied().filter(|&i| !servers[i].full()).collect();
         if open.is_empty() {
             return Pick::Full;
@@ -102,18 +121,19 @@ impl Balancer {
             (Balance::LeastConn, _) => self.least_conn(servers, &open),
             (Balance::First, _) => open.first().copied(),
             (Balance::Random, _) => self.random(servers, &open),
-            (_, Some(k)) => match self.hash_type {
-                HashType::MapBased => self.map.by_hash(servers, &pool, k),
-                HashType::Consistent => map::consistent(servers, &pool, k),
-            },
-            (_, None) => self.smooth.pick(servers, &open),
+            // A hashing algorithm without its key (no such parameter, header…): round robin, as HAProxy.
+            _ => self.smooth.pick(servers, &open),
         };
         match chosen {
-            // A hashed choice may land on a full server: queue rather than break affinity.
-            Some(i) if servers[i].full() => Pick::Full,
             Some(i) => Pick::Server(i),
             None => Pick::NoServer,
         }
+    }
+
+    /// True if server `i` takes load-balanced traffic now (usable, weighted, and an active server or a backup
+    /// in use): only such a server takes sessions from the backend's queue when one of its slots frees.
+    pub fn serves_backend_queue(&self, servers: &[Candidate], i: usize) -> bool {
+        self.eligible(servers).contains(&i)
     }
 
     /// Usable active servers with weight; else the first usable backup (or all with `allbackups`).
@@ -167,7 +187,7 @@ mod tests {
     use super::*;
 
     fn up(weight: u32) -> Candidate {
-        Candidate { usable: true, backup: false, weight, cur: 0, maxconn: 0 }
+        Candidate { usable: true, backup: false, weight, cur: 0, maxconn: 0, queued: 0 }
     }
 
     fn counts(b: &mut Balancer, s: &[Candidate], n: usize) -> Vec<usize> {
@@ -242,6 +262,52 @@ mod tests {
             }
             assert_eq!(seen.len(), 3, "{ht:?} spreads keys over all servers");
         }
+    }
+
+    #[test]
+    fn hashed_choice_on_a_full_server_waits_for_it() {
+        for ht in [HashType::MapBased, HashType::Consistent] {
+            let mut b = Balancer::new(&Balance::Source, ht, false, 1);
+            let free = [Candidate { maxconn: 1, ..up(1) }, Candidate { maxconn: 1, ..up(1) }];
+            let k = source_hash("10.0.0.7".parse().expect("ip"));
+            let Pick::Server(i) = b.pick(&free, Some(k)) else { panic!("{ht:?}: a free server is used") };
+            let mut busy = free;
+            busy[i].cur = 1;
+            assert_eq!(b.pick(&busy, Some(k)), Pick::Queue(i), "{ht:?}: full: wait for it, not the other one");
+            busy[i] = Candidate { queued: 2, ..free[i] };
+            assert_eq!(b.pick(&busy, Some(k)), Pick::Queue(i), "{ht:?}: others already wait: behind them");
+            busy[1 - i].cur = 1;
+            busy[i].cur = 1;
+            assert_eq!(b.pick(&busy, Some(k)), Pick::Queue(i), "{ht:?}: all full: still its own queue");
+            // Without the key (no such header…), round robin among servers with room.
+            assert_eq!(b.pick(&busy, None), Pick::Full);
+        }
+    }
+
+    #[test]
+    fn a_server_with_waiters_takes_no_balanced_session() {
+        let mut b = Balancer::new(&Balance::RoundRobin, HashType::MapBased, false, 1);
+        // Free slot but sessions waiting for it (persistence): they go first, new clients go elsewhere.
+        let s = [Candidate { maxconn: 2, cur: 1, queued: 1, ..up(1) }, Candidate { maxconn: 2, ..up(1) }];
+        assert_eq!(counts(&mut b, &s, 4), vec![0, 4]);
+        let s = [s[0], Candidate { cur: 2, ..s[1] }];
+        assert_eq!(b.pick(&s, None), Pick::Full);
+        // Unlimited servers never queue, whatever `queued` says.
+        let s = [Candidate { queued: 1, ..up(1) }];
+        assert_eq!(b.pick(&s, None), Pick::Server(0));
+    }
+
+    #[test]
+    fn who_serves_the_backend_queue() {
+        let b = Balancer::new(&Balance::RoundRobin, HashType::MapBased, false, 1);
+        let mut s = [up(1), Candidate { backup: true, ..up(1) }, Candidate { backup: true, ..up(1) }];
+        assert!(b.serves_backend_queue(&s, 0));
+        assert!(!b.serves_backend_queue(&s, 1), "a backup while an active server is up");
+        s[0].usable = false;
+        assert!(b.serves_backend_queue(&s, 1), "the first backup once no active server is left");
+        assert!(!b.serves_backend_queue(&s, 2), "only the first without allbackups");
+        s[1].weight = 0;
+        assert!(!b.serves_backend_queue(&s, 1), "drained (weight 0)");
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Worker {
             s.weight,
             s.cur,
             b.cur,
-            b.queue.len()
+            s.queue.len()
         )
     }
 
@@ -138,10 +138,20 @@ impl Worker {
         self.st_check(si, st_status, st_code, st_ms, st_failed);
         self.timers.arm(next, TimerKey::Check(si));
         let be = self.rt.servers[si].backend;
+        // Sessions waiting for this server move before the message is written, so that it tells what happened to
+        // them (HAProxy: `pendconn_redistribute` when leaving, `pendconn_grab_from_px` when coming back).
+        let moved = match transition {
+            Some(Transition::Down) => self.redistribute(si),
+            None if up && nolb && !was_nolb => self.redistribute(si),
+            Some(Transition::Up) => self.serve_queues(si),
+            None if up && !nolb && was_nolb => self.serve_queues(si),
+            None => 0,
+        };
         let (act, bck) = self.rt.usable_counts(be);
         let b = &self.rt.backends[be];
         let s = &self.rt.servers[si];
-        let qlen = b.queue.len();
+        let qlen = s.queue.len();
+        let on_backup = if act == 0 && bck > 0 { " Running on backup." } else { "" };
         let who = format!("{}Server {}/{}", if s.backup { "Backup " } else { "" }, b.name, s.name);
         if b.log_health_checks && worth_logging {
             let (h, of, word) = if up { (health + 1 - rise, fall, "UP") } else { (health, rise, "DOWN") };
@@ -155,8 +165,9 @@ impl Worker {
                 ),
             );
         }
-        let online =
-            format!("{act} active and {bck} backup servers online. 0 sessions requeued, {qlen} total in queue.");
+        let online = format!(
+            "{act} active and {bck} backup servers online.{on_backup} {moved} sessions requeued, {qlen} total in queue."
+        );
         match transition {
             Some(Transition::Down) => {
                 // A server in NOLB that fails is reported as a notice, not an alert (HAProxy's disable-on-404 doc).
@@ -164,7 +175,7 @@ impl Worker {
                 b.logger.log(
                     level,
                     &format!(
-                        "{who} is DOWN, reason: {detail}. {act} active and {bck} backup servers left. {} sessions active, 0 requeued, {qlen} remaining in queue.",
+                        "{who} is DOWN, reason: {detail}. {act} active and {bck} backup servers left.{on_backup} {} sessions active, {moved} requeued, {qlen} remaining in queue.",
                         s.cur
                     ),
                 );
@@ -173,7 +184,7 @@ impl Worker {
                     b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
                     log::error!("backend {} has no server available!", b.name);
                 }
-                // Queued sessions must not wait for a server that is gone: re-run balancing for them.
+                // Sessions in the backend's queue must not wait for servers that are all gone.
                 self.dequeue_soon(be);
             }
             Some(Transition::Up) => {
@@ -188,6 +199,7 @@ impl Worker {
                 if act + bck == 0 {
                     b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
                 }
+                self.dequeue_soon(be);
             }
             None if up && !nolb && was_nolb => {
                 b.logger.log(Level::Notice, &format!("{who} is UP, reason: {detail}. {online}"));

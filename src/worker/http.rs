@@ -364,6 +364,9 @@ impl Worker {
         self.release_server(&mut sess);
         sess.tw = -1;
         sess.tc = -1;
+        // Queue positions are per request (HAProxy logs them per stream).
+        sess.sq = 0;
+        sess.bq = 0;
         self.assign(idx, sess, now);
     }
 

@@ -92,6 +92,8 @@ pub struct Worker {
     pool: Pool,
     timers: Timers,
     next_uid: u64,
+    /// Arrival number of the next queued session (orders a server's queue against its backend's).
+    queue_seq: u64,
     /// Connections open in this worker (HAProxy's actconn).
     actconn: u32,
     maxconn: u32,
@@ -177,6 +179,7 @@ impl Worker {
             pool,
             timers: Timers::default(),
             next_uid: 1,
+            queue_seq: 0,
             actconn: 0,
             maxconn,
             maxaccept,

@@ -69,8 +69,8 @@ pub struct Backend {
     pub name: String,
     pub servers: Vec<usize>,
     pub balancer: Balancer,
-    /// Sessions waiting for a server slot: (slab index, session uid).
-    pub queue: VecDeque<(usize, u64)>,
+    /// Sessions waiting for a slot on any server (no server determined yet), oldest first.
+    pub queue: VecDeque<Waiter>,
     pub cur: u32,
     pub total: u64,
     pub logger: Rc<Logger>,
@@ -88,6 +88,17 @@ pub struct Backend {
     /// `stick-table type ip` + `stick on src`: client address → server.
     pub stick: Option<StickTable>,
     pub http_reuse: HttpReuse,
+}
+
+/// A session waiting in a queue for a server slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiter {
+    /// Slab index of the session.
+    pub idx: usize,
+    /// Its uid (a slot reused by another session is not this waiter).
+    pub uid: u64,
+    /// Worker-wide arrival order: a freed slot goes to the older of its server's and its backend's queue heads.
+    pub seq: u64,
 }
 
 /// The source-affinity table of `stick on src` (per worker).
@@ -141,6 +152,10 @@ pub struct ServerRt {
     /// Administrative maintenance (`disabled`).
     pub maint: bool,
     pub maxconn: u32,
+    /// `maxqueue`: most sessions waiting in this server's own queue (0 = unlimited).
+    pub maxqueue: u32,
+    /// Sessions whose server is already this one (persistence, hashing) waiting for a slot, oldest first.
+    pub queue: VecDeque<Waiter>,
     pub cur: u32,
     pub total: u64,
     pub check: Option<CheckRt>,
@@ -159,6 +174,22 @@ impl ServerRt {
     /// UP by checks (or not checked) and not in maintenance.
     pub fn usable(&self) -> bool {
         !self.maint && self.check.as_ref().is_none_or(|c| c.state.up && !c.state.nolb)
+    }
+
+    /// A new session for this server must wait: no free slot, or others already wait for one (first come, first
+    /// served, as HAProxy).
+    pub fn busy(&self) -> bool {
+        self.maxconn != 0 && (self.cur >= self.maxconn || !self.queue.is_empty())
+    }
+
+    /// A slot is free for the next waiter.
+    pub fn has_slot(&self) -> bool {
+        self.maxconn == 0 || self.cur < self.maxconn
+    }
+
+    /// Its own queue holds `maxqueue` sessions already.
+    pub fn queue_full(&self) -> bool {
+        self.maxqueue != 0 && self.queue.len() >= self.maxqueue as usize
     }
 }
 
@@ -233,6 +264,8 @@ impl Runtime {
                         backup: false,
                         maint: false,
                         maxconn: 0,
+                        maxqueue: 0,
+                        queue: VecDeque::new(),
                         cur: 0,
                         total: 0,
                         check: None,
@@ -285,6 +318,8 @@ impl Runtime {
                     backup: s.backup,
                     maint: s.disabled,
                     maxconn: s.maxconn,
+                    maxqueue: s.maxqueue,
+                    queue: VecDeque::new(),
                     cur: 0,
                     total: 0,
                     check,
@@ -394,7 +429,14 @@ impl Runtime {
             .map(|&si| {
                 let s = &self.servers[si];
                 let weight = if s.drain { 0 } else { s.weight };
-                Candidate { usable: s.usable(), backup: s.backup, weight, cur: s.cur, maxconn: s.maxconn }
+                Candidate {
+                    usable: s.usable(),
+                    backup: s.backup,
+                    weight,
+                    cur: s.cur,
+                    maxconn: s.maxconn,
+                    queued: s.queue.len() as u32,
+                }
             })
             .collect()
     }
@@ -500,4 +542,65 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(maxconn: u32, maxqueue: u32) -> ServerRt {
+        ServerRt {
+            backend: 0,
+            index: 0,
+            drain: false,
+            name: "s1".into(),
+            addr: "127.0.0.1:80".parse().expect("addr"),
+            weight: 1,
+            backup: false,
+            maint: false,
+            maxconn,
+            maxqueue,
+            queue: VecDeque::new(),
+            cur: 0,
+            total: 0,
+            check: None,
+            cookie: None,
+            pool_max_conn: -1,
+            pool_purge_delay: Duration::from_secs(5),
+            redir: None,
+            send_proxy: None,
+        }
+    }
+
+    fn waiter(seq: u64) -> Waiter {
+        Waiter { idx: seq as usize, uid: seq, seq }
+    }
+
+    #[test]
+    fn busy_when_full_or_when_others_wait() {
+        let mut s = server(2, 0);
+        assert!(!s.busy() && s.has_slot());
+        s.cur = 2;
+        assert!(s.busy() && !s.has_slot(), "at maxconn");
+        s.cur = 1;
+        s.queue.push_back(waiter(1));
+        assert!(s.busy(), "a free slot, but a waiter comes first");
+        assert!(s.has_slot(), "…and that waiter may take it");
+        let mut unlimited = server(0, 0);
+        unlimited.cur = 10_000;
+        unlimited.queue.push_back(waiter(1));
+        assert!(!unlimited.busy() && unlimited.has_slot(), "maxconn 0: never waits");
+    }
+
+    #[test]
+    fn maxqueue_bounds_the_server_queue() {
+        let mut s = server(1, 2);
+        s.cur = 1;
+        assert!(!s.queue_full());
+        s.queue.extend([waiter(1), waiter(2)]);
+        assert!(s.queue_full(), "maxqueue 2 reached");
+        let mut s = server(1, 0);
+        s.queue.extend((0..1000).map(waiter));
+        assert!(!s.queue_full(), "maxqueue 0: unlimited");
+    }
 }

@@ -13,18 +13,19 @@ use mio::Interest;
 
 use super::http::HttpTxn;
 use super::pool::{conn_token, Owner};
-use super::runtime::Runtime;
+use super::runtime::{Runtime, Waiter};
 use super::{TimerKey, Worker};
 use crate::acl::{self, Sample};
 use crate::balance::Pick;
 use crate::config::model::{Balance, Level, LogFormat, Mode};
+use crate::http::cookie::ReqCookie;
 use crate::log::{connect_line, tcplog, TcpLogFields};
 use crate::tcp::{End, Pumped, Side, Stream};
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
-    /// Waiting in the backend queue for a server slot.
+    /// Waiting for a server slot, in a server's own queue or the backend's (see `SessionData::queued_on`).
     Queued,
     /// A server connection is being established.
     Connecting,
@@ -69,6 +70,12 @@ pub(super) struct SessionData {
     /// Queue positions when queued (server, backend).
     pub sq: u32,
     pub bq: u32,
+    /// While `Phase::Queued`: the server whose own queue holds the session (`None`: the backend's queue).
+    pub queued_on: Option<usize>,
+    /// When the session started waiting for a server slot: set when first queued, cleared when it connects or
+    /// leaves its queue (kept when it moves from a DOWN server's queue to another, so `timeout queue` and `Tw`
+    /// count the whole wait).
+    pub queued_since: Option<Instant>,
     /// HTTP transaction state (`mode http` frontends only).
     pub http: Option<Box<HttpTxn>>,
     /// The current transaction's log line was written.
@@ -181,6 +188,8 @@ impl Worker {
             armed: None,
             sq: 0,
             bq: 0,
+            queued_on: None,
+            queued_since: None,
             http: None,
             logged: false,
             hash_key: None,
@@ -287,7 +296,8 @@ impl Worker {
             return self.finish(idx, sess, *b"SC", now);
         };
         // Persistence first: a cookie (HTTP) or the stick table names a server; a DOWN one is used only with
-        // `option persist`, else the request is load balanced (and re-stuck) as HAProxy does.
+        // `option persist`, else the request is load balanced (and re-stuck) as HAProxy does. A full one is
+        // waited for in its own queue.
         let mut forced = sess.forced_srv.take();
         if forced.is_none() && sess.retries == 0 {
             if let Some(st) = self.rt.backends[be].stick.as_mut() {
@@ -296,14 +306,15 @@ impl Worker {
         }
         if let Some(si) = forced {
             let s = &self.rt.servers[si];
-            let full = s.maxconn != 0 && s.cur >= s.maxconn;
-            if s.backend == be && !full && (s.usable() || self.rt.backends[be].persist) {
-                if sess.tw < 0 {
-                    sess.tw = 0;
-                }
-                return self.connect(idx, sess, si, now);
+            if s.backend == be && (s.usable() || self.rt.backends[be].persist) {
+                return self.assign_to(idx, sess, si, true, now);
             }
         }
+        self.balance(idx, sess, be, now)
+    }
+
+    /// Load balance the session over backend `be`'s servers (persistence left aside).
+    fn balance(&mut self, idx: usize, sess: Session, be: usize, now: Instant) {
         let cands = self.rt.candidates(be);
         // Hashing keys: the source for `balance source`, the request's uri/url_param/hdr for HTTP backends
         // (missing key: round robin, as HAProxy).
@@ -312,33 +323,92 @@ impl Worker {
             _ => sess.hash_key,
         };
         match self.rt.backends[be].balancer.pick(&cands, key) {
-            Pick::Server(i) => {
+            Pick::Server(i) | Pick::Queue(i) => {
                 let si = self.rt.backends[be].servers[i];
-                if sess.tw < 0 {
-                    sess.tw = 0;
-                }
                 if let Some(st) = self.rt.backends[be].stick.as_mut() {
                     st.put(sess.client_addr.ip(), si, now);
                 }
-                self.connect(idx, sess, si, now);
+                self.assign_to(idx, sess, si, false, now)
             }
-            Pick::Full => {
-                let b = &mut self.rt.backends[be];
-                sess.bq = b.queue.len() as u32;
-                b.queue.push_back((idx, sess.uid));
-                if let Some(c) = self.st_be(be) {
-                    c.queue_push();
-                }
-                sess.phase = Phase::Queued;
-                sess.phase_since = now;
-                self.store(idx, sess, now);
-            }
+            Pick::Full => self.enqueue(idx, sess, None, now),
             Pick::NoServer => self.finish(idx, sess, *b"SC", now),
         }
     }
 
+    /// The session's server is `si` (named by persistence when `direct`, else chosen by the balancer): connect
+    /// if it has a free slot, else wait in its own queue. When that queue already holds `maxqueue` sessions, a
+    /// persistent session is balanced again under `option redispatch` (persistence broken) and anything else
+    /// gets a 503 (`SQ`), as HAProxy's `srv_redispatch_connect` does.
+    fn assign_to(&mut self, idx: usize, mut sess: Session, si: usize, direct: bool, now: Instant) {
+        let s = &self.rt.servers[si];
+        if !s.busy() {
+            if sess.tw < 0 {
+                sess.tw = sess.queued_since.map_or(0, |t| ms(now - t));
+            }
+            return self.connect(idx, sess, si, now);
+        }
+        if !s.queue_full() {
+            return self.enqueue(idx, sess, Some(si), now);
+        }
+        let be = s.backend;
+        if direct && self.rt.backends[be].redispatch {
+            self.break_persistence(&mut sess, si);
+            return self.balance(idx, sess, be, now);
+        }
+        for c in [self.st_srv(si), self.st_be(be)].into_iter().flatten() {
+            c.inc(&c.failed_conns);
+        }
+        self.finish(idx, sess, *b"SQ", now)
+    }
+
+    /// Persistence gives way (its server's queue is full, or the server went DOWN under `option redispatch`):
+    /// HAProxy counts and logs this as a redispatch, with cookie flag `D`.
+    fn break_persistence(&mut self, sess: &mut Session, from: usize) {
+        sess.redispatched = true;
+        if let Some(p) = sess.http.as_mut().and_then(|h| h.persist.as_mut()) {
+            if p.state == ReqCookie::Valid {
+                p.state = ReqCookie::Down;
+            }
+        }
+        let be = self.rt.servers[from].backend;
+        for c in [self.st_srv(from), self.st_be(be)].into_iter().flatten() {
+            c.inc(&c.redispatches);
+        }
+    }
+
+    /// Wait in server `on`'s own queue, or in the backend's (`None`), until a slot frees or `timeout queue`.
+    fn enqueue(&mut self, idx: usize, mut sess: Session, on: Option<usize>, now: Instant) {
+        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let w = Waiter { idx, uid: sess.uid, seq: self.queue_seq };
+        self.queue_seq += 1;
+        match on {
+            Some(si) => {
+                let q = &mut self.rt.servers[si].queue;
+                sess.sq = q.len() as u32;
+                q.push_back(w);
+                if let Some(c) = self.st_srv(si) {
+                    c.queue_push();
+                }
+            }
+            None => {
+                let q = &mut self.rt.backends[be].queue;
+                sess.bq = q.len() as u32;
+                q.push_back(w);
+                if let Some(c) = self.st_be(be) {
+                    c.queue_push();
+                }
+            }
+        }
+        sess.queued_on = on;
+        let since = *sess.queued_since.get_or_insert(now);
+        sess.phase = Phase::Queued;
+        sess.phase_since = since;
+        self.store(idx, sess, now);
+    }
+
     /// Start a connection attempt to server `si`.
     fn connect(&mut self, idx: usize, mut sess: Session, si: usize, now: Instant) {
+        sess.queued_since = None; // the wait is over
         if let Some(prefix) = self.rt.servers[si].redir.clone() {
             // `server … redir PREFIX`: GET and HEAD are redirected, never connected (1.4 §5).
             if let Some(page) = sess.http.as_ref().and_then(|h| h.redir_page(&prefix)) {
@@ -460,7 +530,8 @@ impl Worker {
         let b = &self.rt.backends[be];
         let redispatch = b.redispatch && sess.retries >= b.retries;
         match last_srv {
-            Some(si) if !redispatch && self.rt.servers[si].usable() => self.connect(idx, sess, si, now),
+            // The same server again, queueing if others took its slot meanwhile.
+            Some(si) if !redispatch && self.rt.servers[si].usable() => self.assign_to(idx, sess, si, false, now),
             _ => {
                 if redispatch {
                     sess.redispatched = true;
@@ -533,7 +604,7 @@ impl Worker {
         }
         match sess.phase {
             Phase::Queued => {
-                self.unqueue(&sess, idx);
+                self.unqueue(&mut sess, idx);
                 sess.tw = ms(now - sess.phase_since);
                 self.finish(idx, sess, *b"sQ", now)
             }
@@ -635,7 +706,7 @@ impl Worker {
                         _ => *b"CC",
                     };
                     if sess.phase == Phase::Queued {
-                        self.unqueue(&sess, idx);
+                        self.unqueue(&mut sess, idx);
                     }
                     return self.finish(idx, sess, term, now);
                 }
@@ -646,7 +717,7 @@ impl Worker {
                 let term = match sess.phase {
                     Phase::Established => *b"CD",
                     Phase::Queued => {
-                        self.unqueue(&sess, idx);
+                        self.unqueue(&mut sess, idx);
                         *b"CQ"
                     }
                     _ => *b"CC",
@@ -657,16 +728,38 @@ impl Worker {
         }
     }
 
-    fn unqueue(&mut self, sess: &Session, idx: usize) {
-        if let Some(be) = sess.be {
-            if let Some(c) = self.st_be(be) {
-                c.queue_pop();
+    /// Take a queued session out of its queue (the client left, or `timeout queue` expired).
+    fn unqueue(&mut self, sess: &mut Session, idx: usize) {
+        if sess.queued_since.take().is_none() {
+            return; // in no queue
+        }
+        let uid = sess.uid;
+        let keep = |w: &Waiter| !(w.idx == idx && w.uid == uid);
+        match sess.queued_on.take() {
+            Some(si) => {
+                let q = &mut self.rt.servers[si].queue;
+                let n = q.len();
+                q.retain(keep);
+                if q.len() < n {
+                    if let Some(c) = self.st_srv(si) {
+                        c.queue_pop();
+                    }
+                }
             }
-            self.rt.backends[be].queue.retain(|&(i, u)| !(i == idx && u == sess.uid));
+            None => {
+                let Some(be) = sess.be else { return };
+                let q = &mut self.rt.backends[be].queue;
+                let n = q.len();
+                q.retain(keep);
+                if q.len() < n {
+                    if let Some(c) = self.st_be(be) {
+                        c.queue_pop();
+                    }
+                }
+            }
         }
     }
 
-    /// Release the session's server slot (and let a queued session have it).
     /// Give back the session's server slot (counters, queue) once its server connection is closed or parked.
     pub(super) fn release_server(&mut self, sess: &mut Session) {
         if let Some(si) = sess.srv.take() {
@@ -681,36 +774,135 @@ impl Worker {
             let be = s.backend;
             let b = &mut self.rt.backends[be];
             b.cur = b.cur.saturating_sub(1);
-            self.dequeue_soon(be);
+            // The freed slot goes to the oldest session waiting for this server or for any server.
+            self.serve_queues(si);
+            self.dequeue_backend(be);
         }
     }
 
-    /// Mark a backend's queue as worth looking at (slots freed or a server came UP).
+    /// Let waiting sessions have the free slots of backend `be`'s servers after a change (a server came UP, an
+    /// admin change, a server went DOWN): each server with waiters of its own serves them, then the balancer
+    /// places what is left in the backend's queue.
     pub(super) fn dequeue_soon(&mut self, be: usize) {
+        for k in 0..self.rt.backends[be].servers.len() {
+            let si = self.rt.backends[be].servers[k];
+            if !self.rt.servers[si].queue.is_empty() {
+                self.serve_queues(si);
+            }
+        }
+        self.dequeue_backend(be);
+    }
+
+    /// Give server `si`'s free slots to waiting sessions, oldest first: the head of its own queue against the
+    /// head of the backend's queue (which it serves only if it takes load-balanced traffic), as HAProxy's
+    /// `process_srv_queue`. Returns how many came from the backend's queue.
+    pub(super) fn serve_queues(&mut self, si: usize) -> usize {
         let now = self.now;
-        while let Some(&(idx, uid)) = self.rt.backends[be].queue.front() {
+        let be = self.rt.servers[si].backend;
+        let mut from_backend = 0;
+        // Whether this server serves the backend's queue, asked only when it matters.
+        let mut lb: Option<bool> = None;
+        while self.rt.servers[si].has_slot() {
+            let own = self.rt.servers[si].queue.front().map(|w| w.seq);
+            let shared = self.rt.backends[be].queue.front().map(|w| w.seq);
+            let shared_first = match (own, shared) {
+                (_, None) => false,
+                (Some(o), Some(b)) if o < b => false,
+                _ => *lb.get_or_insert_with(|| self.serves_backend_queue(si)),
+            };
+            let w = if shared_first {
+                let w = self.rt.backends[be].queue.pop_front();
+                if let (Some(_), Some(c)) = (w, self.st_be(be)) {
+                    c.queue_pop();
+                }
+                w
+            } else {
+                let w = self.rt.servers[si].queue.pop_front();
+                if let (Some(_), Some(c)) = (w, self.st_srv(si)) {
+                    c.queue_pop();
+                }
+                w
+            };
+            let Some(w) = w else { break };
+            let Some(mut sess) = self.sessions.get_mut(w.idx).and_then(|s| s.take_if(|s| s.uid == w.uid)) else {
+                continue;
+            };
+            if shared_first {
+                from_backend += 1;
+            }
+            sess.queued_on = None;
+            sess.tw = ms(now - sess.phase_since);
+            self.connect(w.idx, sess, si, now);
+        }
+        from_backend
+    }
+
+    /// Server `si` takes load-balanced traffic now (so it may serve the backend's queue).
+    fn serves_backend_queue(&self, si: usize) -> bool {
+        let be = self.rt.servers[si].backend;
+        let b = &self.rt.backends[be];
+        b.servers
+            .iter()
+            .position(|&x| x == si)
+            .is_some_and(|i| b.balancer.serves_backend_queue(&self.rt.candidates(be), i))
+    }
+
+    /// Place the sessions of the backend's queue on servers with free slots, through the balancer.
+    fn dequeue_backend(&mut self, be: usize) {
+        let now = self.now;
+        while let Some(&w) = self.rt.backends[be].queue.front() {
             let cands = self.rt.candidates(be);
             match self.rt.backends[be].balancer.pick(&cands, None) {
-                Pick::Full => return,
+                Pick::Full | Pick::Queue(_) => return,
                 pick => {
                     self.rt.backends[be].queue.pop_front();
                     if let Some(c) = self.st_be(be) {
                         c.queue_pop();
                     }
-                    let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else {
+                    let Some(mut sess) = self.sessions.get_mut(w.idx).and_then(|s| s.take_if(|s| s.uid == w.uid))
+                    else {
                         continue;
                     };
                     sess.tw = ms(now - sess.phase_since);
                     match pick {
                         Pick::Server(i) => {
                             let si = self.rt.backends[be].servers[i];
-                            self.connect(idx, sess, si, now)
+                            self.connect(w.idx, sess, si, now)
                         }
-                        _ => self.finish(idx, sess, *b"SC", now),
+                        // No usable server is left: nobody will serve it.
+                        _ => self.finish(w.idx, sess, *b"SC", now),
                     }
                 }
             }
         }
+    }
+
+    /// Server `si` went DOWN, into maintenance or stopped taking load-balanced traffic: with `option redispatch`
+    /// and without `option persist`, the sessions waiting in its own queue are balanced again (HAProxy's
+    /// `pendconn_redistribute`); otherwise they keep waiting for it, or for `timeout queue`. Returns how many
+    /// were moved.
+    pub(super) fn redistribute(&mut self, si: usize) -> usize {
+        let be = self.rt.servers[si].backend;
+        let b = &self.rt.backends[be];
+        if !b.redispatch || b.persist {
+            return 0;
+        }
+        let now = self.now;
+        let waiters = std::mem::take(&mut self.rt.servers[si].queue);
+        let mut moved = 0;
+        for w in waiters {
+            if let Some(c) = self.st_srv(si) {
+                c.queue_pop();
+            }
+            let Some(mut sess) = self.sessions.get_mut(w.idx).and_then(|s| s.take_if(|s| s.uid == w.uid)) else {
+                continue;
+            };
+            sess.queued_on = None;
+            moved += 1;
+            self.break_persistence(&mut sess, si);
+            self.balance(w.idx, sess, be, now);
+        }
+        moved
     }
 
     fn release_frontend(&mut self, fe: usize) {
@@ -724,10 +916,17 @@ impl Worker {
 
     /// End a session: close sockets, release every counter, write its log line.
     pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: [u8; 2], now: Instant) {
-        let term = if term == *b"--" { sess.term_hint.take().unwrap_or(term) } else { term };
+        let mut term = if term == *b"--" { sess.term_hint.take().unwrap_or(term) } else { term };
+        if sess.phase == Phase::Queued {
+            // Ended while waiting (HTTP client gone, no server left): its place must not hold up others.
+            self.unqueue(&mut sess, idx);
+            if term[0] == b'C' {
+                term = *b"CQ"; // the client left while queued, whatever the HTTP layer saw
+            }
+        }
         if sess.http.is_some() {
             let code = match &term {
-                b"SC" | b"sC" | b"sQ" => Some(503),
+                b"SC" | b"sC" | b"sQ" | b"SQ" => Some(503),
                 b"sH" => Some(504),
                 b"SH" | b"PH" => Some(502),
                 b"cR" => Some(408),

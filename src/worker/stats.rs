@@ -115,14 +115,19 @@ impl Worker {
             let maint = state == AdminState::Maint;
             let drain = state == AdminState::Drain;
             if s.maint != maint || s.drain != drain || s.weight != weight {
+                let to_maint = maint && !s.maint;
                 s.maint = maint;
                 s.drain = drain;
                 s.weight = weight;
-                changed.push((si, s.backend));
+                changed.push((si, s.backend, to_maint));
             }
         }
-        for (si, be) in changed {
+        for (si, be, to_maint) in changed {
             self.st_server_state(si);
+            // Maintenance is DOWN for the sessions waiting for this server (drain keeps serving them).
+            if to_maint {
+                self.redistribute(si);
+            }
             // Sessions queued for this backend may now have (or have lost) a server.
             self.dequeue_soon(be);
         }
