@@ -224,3 +224,60 @@ fn reload_closes_idle_keep_alive_connections_and_old_workers_exit() {
     c.send(b"GET /b HTTP/1.1\r\nHost: t\r\n\r\n").expect("send");
     assert_eq!(c.read_response().expect("response after reload").status, 200);
 }
+
+/// Two servers behind `balance roundrobin`; `extra` goes into the backend.
+fn two_server_cfg(port: u16, a: u16, b: u16, extra: &str) -> String {
+    format!(
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n    timeout queue 1s\n\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\n\
+         backend be\n    balance roundrobin\n{extra}    server web01 127.0.0.1:{a}\n    server web02 127.0.0.1:{b}\n"
+    )
+}
+
+/// As HAProxy 2.x: every request of a keep-alive client is balanced (roundrobin alternates even on one client
+/// connection), the kept server connection being reused when the request lands on its server; `option
+/// prefer-last-server` keeps the client on the server it already has a connection to.
+#[test]
+fn each_keep_alive_request_is_balanced_unless_prefer_last_server() {
+    let (w1, w2) = (HttpBackend::start("web01", Behavior::KeepAlive), HttpBackend::start("web02", Behavior::KeepAlive));
+    let port = free_port();
+    let p = Proxy::start_and_wait(&two_server_cfg(port, w1.port, w2.port, ""), port);
+    let mut c = open(port);
+    let names: Vec<String> = (0..10).map(|i| c.get(&format!("/rr{i}"), &[]).expect("request").text()).collect();
+    assert_eq!(names.iter().filter(|n| *n == "web01").count(), 5, "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "web02").count(), 5, "{names:?}");
+    // The connections to each server are pooled and reused, not one per request.
+    assert!(w1.accepted() <= 2 && w2.accepted() <= 2, "accepted {} and {}", w1.accepted(), w2.accepted());
+    drop(c);
+    drop(p);
+
+    let port = free_port();
+    let _p = Proxy::start_and_wait(&two_server_cfg(port, w1.port, w2.port, "    option prefer-last-server\n"), port);
+    let mut c = open(port);
+    let names: Vec<String> = (0..6).map(|i| c.get(&format!("/pl{i}"), &[]).expect("request").text()).collect();
+    assert!(names.iter().all(|n| *n == names[0]), "prefer-last-server sticks to one server: {names:?}");
+}
+
+/// A server's `maxconn` counts requests, not idle keep-alive clients: a client idle between two requests does
+/// not hold its server's only slot, so another client is served at once (HAProxy 2.x gives the slot back at the
+/// end of each request).
+#[test]
+fn an_idle_keep_alive_client_does_not_hold_the_servers_slot() {
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let cfg = cfg(port, web.port, "    timeout queue 1s").replace(
+        &format!("server web01 127.0.0.1:{}", web.port),
+        &format!("server web01 127.0.0.1:{} maxconn 1", web.port),
+    );
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let mut idle = open(port);
+    assert_eq!(idle.get("/first", &[]).expect("first client").status, 200);
+    // `idle` keeps its connection open and says nothing more.
+    let started = Instant::now();
+    let mut other = open(port);
+    let r = other.get("/second", &[]).expect("second client");
+    assert_eq!(r.status, 200, "the second client must not wait for the idle one's slot: {r:?}");
+    assert!(started.elapsed() < Duration::from_millis(800), "served at once, not after a queue wait");
+    // And the idle client can go on.
+    assert_eq!(idle.get("/again", &[]).expect("idle client again").status, 200);
+}

@@ -414,6 +414,9 @@ impl IpNet {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyOptions {
     pub redispatch: bool,
+    /// `option prefer-last-server`: a keep-alive client's next request goes to the server it already has a
+    /// connection to, when that server can take it.
+    pub prefer_last_server: bool,
     pub allbackups: bool,
     pub persist: bool,
     pub abortonclose: bool,

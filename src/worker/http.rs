@@ -351,17 +351,12 @@ impl Worker {
     /// Request head parsed: choose backend and server, reusing the current server connection if it fits.
     fn http_assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
         let Some(h) = sess.http.as_mut() else { return self.finish(idx, sess, *b"PR", now) };
-        if sess.stream.server.is_some() && h.reused {
-            // Keep-alive on the server side: the previous transaction's connection carries this one.
-            h.from_pool = true;
-            sess.phase = Phase::Established;
-            sess.phase_since = now;
-            return self.drive_http(idx, sess, now);
-        }
         h.from_pool = false;
-        // The previous transaction ended cleanly on this connection: another session may use it.
-        self.park_server(&mut sess, now);
-        self.release_server(&mut sess);
+        if sess.kept_srv.is_none() && sess.srv.is_some() {
+            // A connection still counted for a server (not a kept keep-alive one): another session may use it.
+            self.park_server(&mut sess, now);
+            self.release_server(&mut sess);
+        }
         sess.tw = -1;
         sess.tc = -1;
         // Queue positions are per request (HAProxy logs them per stream).
@@ -431,9 +426,9 @@ impl Worker {
                             }
                             progress = true;
                             let forward = sess.http.as_ref().is_some_and(|h| h.stage == Stage::Forward);
-                            if forward
-                                && (sess.stream.server.is_none() || !sess.http.as_ref().is_some_and(|h| h.reused))
-                            {
+                            // Every request is assigned a server (a kept keep-alive connection is reused there if
+                            // the request lands on its server).
+                            if forward && sess.srv.is_none() {
                                 return Step::NeedServer;
                             }
                         }
@@ -623,7 +618,7 @@ impl Worker {
                 h.persist = Some(p);
             }
         }
-        if sess.forced_srv.is_some() && sess.forced_srv != sess.srv {
+        if sess.forced_srv.is_some() && sess.forced_srv != sess.kept_srv {
             h.reused = false; // persistence names another server than the kept connection's
         }
         sess.hash_key = be.and_then(|b| {
@@ -975,7 +970,13 @@ impl Worker {
         let reuse = !h.close_server && sess.stream.server.is_some();
         h.reused = reuse;
         h.reset(now, self.now_wall());
-        if !reuse {
+        if reuse {
+            // The server's slot is given back now (its waiters may go); the connection stays with this client
+            // for its next request, if that request is balanced to the same server.
+            let si = sess.srv;
+            self.release_server(sess);
+            sess.kept_srv = si;
+        } else {
             self.drop_server(sess);
             self.release_server(sess);
         }

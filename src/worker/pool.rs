@@ -118,9 +118,17 @@ impl Worker {
 
     /// Park a session's clean server connection in the pool (or close it if the pool may not take it).
     pub(super) fn park_server(&mut self, sess: &mut super::session::Session, now: Instant) {
-        match (sess.stream.server.take(), sess.srv, sess.server_cid.take()) {
-            (Some(server), Some(si), Some(cid)) => self.park(si, server.sock, cid, now),
-            (_, _, cid) => {
+        match sess.srv.or(sess.kept_srv.take()) {
+            Some(si) => self.park_conn(sess, si, now),
+            None => self.drop_server(sess),
+        }
+    }
+
+    /// Park the session's server connection, known to lead to server `si`.
+    pub(super) fn park_conn(&mut self, sess: &mut super::session::Session, si: usize, now: Instant) {
+        match (sess.stream.server.take(), sess.server_cid.take()) {
+            (Some(server), Some(cid)) => self.park(si, server.sock, cid, now),
+            (_, cid) => {
                 sess.connecting = None;
                 if let Some(cid) = cid {
                     self.conn_release(cid);

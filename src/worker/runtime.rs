@@ -85,6 +85,8 @@ pub struct Backend {
     pub cookie: Option<CookieConf>,
     /// `option persist`: a cookie naming a DOWN server still sends the request there.
     pub persist: bool,
+    /// `option prefer-last-server`.
+    pub prefer_last_server: bool,
     /// `stick-table type ip` + `stick on src`: client address → server.
     pub stick: Option<StickTable>,
     pub http_reuse: HttpReuse,
@@ -335,6 +337,7 @@ impl Runtime {
                 cookie: p.cookie.clone(),
                 http_reuse: p.http_reuse,
                 persist: p.options.persist,
+                prefer_last_server: p.options.prefer_last_server,
                 stick: p.stick.as_ref().filter(|st| st.rules.iter().any(|r| r.expr == "src")).map(|st| StickTable {
                     map: HashMap::new(),
                     size: (st.size as usize).clamp(1, 10_000_000),

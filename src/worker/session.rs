@@ -86,6 +86,10 @@ pub(super) struct SessionData {
     pub server_label: Option<&'static str>,
     /// A server named by persistence (cookie) for the next assignment (worker-global index).
     pub forced_srv: Option<usize>,
+    /// HTTP keep-alive: the server of the connection kept from the client's previous request. Its slot was
+    /// given back when that request ended (as HAProxy counts a server's sessions per request); the next request
+    /// is balanced again and reuses the connection only if it lands on the same server.
+    pub kept_srv: Option<usize>,
     /// Hash of the request's balancing key (uri, url_param, hdr) for HTTP backends.
     pub hash_key: Option<u32>,
     /// Termination state decided by the HTTP rules (`PR` deny, `LR` redirect…), logged when the reply is out.
@@ -195,6 +199,7 @@ impl Worker {
             hash_key: None,
             term_hint: None,
             forced_srv: None,
+            kept_srv: None,
             server_label: None,
             server_cid: None,
         });
@@ -303,6 +308,9 @@ impl Worker {
             if let Some(st) = self.rt.backends[be].stick.as_mut() {
                 forced = st.get(sess.client_addr.ip(), now);
             }
+        }
+        if forced.is_none() && self.rt.backends[be].prefer_last_server {
+            forced = sess.kept_srv;
         }
         if let Some(si) = forced {
             let s = &self.rt.servers[si];
@@ -437,6 +445,21 @@ impl Worker {
         let be = srv.backend;
         self.rt.backends[be].cur += 1;
         sess.srv = Some(si);
+        // HTTP keep-alive: the connection kept from this client's previous request, if it goes to the same server.
+        if let Some(kept) = sess.kept_srv.take() {
+            if kept == si && sess.stream.server.is_some() {
+                if let Some(h) = sess.http.as_mut() {
+                    h.from_pool = true;
+                    h.reused = true;
+                }
+                sess.tc = 0;
+                sess.phase = Phase::Established;
+                sess.phase_since = now;
+                return self.drive(idx, sess, now);
+            }
+            // Balanced to another server: the kept connection may serve someone else.
+            self.park_conn(&mut sess, kept, now);
+        }
         // HTTP: an idle connection to this server from the pool saves the connect.
         let reuse = sess.http.as_ref().is_some_and(|h| !h.no_pool)
             && self.may_reuse(
@@ -941,7 +964,11 @@ impl Worker {
         if let Some(h) = sess.http.as_ref() {
             // Client gone between two requests: its kept server connection is clean and may serve others.
             if h.stage == super::http::Stage::ReqHead && h.reused && !h.close_server {
-                self.park_server(&mut sess, now);
+                if let Some(kept) = sess.kept_srv.take() {
+                    self.park_conn(&mut sess, kept, now);
+                } else {
+                    self.park_server(&mut sess, now);
+                }
             }
         }
         // No explicit deregistration: the sockets are closed when the session is dropped below, and closing the

@@ -22,6 +22,7 @@ fn bool_opt<'a>(o: &'a mut ProxyOptions, name: &str) -> Option<&'a mut bool> {
         "clitcpka" => &mut o.clitcpka,
         "srvtcpka" => &mut o.srvtcpka,
         "nolinger" => &mut o.nolinger,
+        "prefer-last-server" => &mut o.prefer_last_server,
         "splice-auto" => &mut o.splice_auto,
         "splice-request" => &mut o.splice_request,
         "splice-response" => &mut o.splice_response,
@@ -178,7 +179,6 @@ impl PxBuilder {
             "http_proxy"
             | "external-check"
             | "spop-check"
-            | "prefer-last-server"
             | "h1-case-adjust-bogus-client"
             | "h1-case-adjust-bogus-server"
             | "http-restrict-req-hdr-names"
