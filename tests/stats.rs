@@ -637,6 +637,11 @@ backend app
     let by_id = cli(&sock, "show errors 1 response");
     assert!(by_id.contains("invalid response") && !by_id.contains("invalid request"), "{by_id}");
     assert_eq!(cli(&sock, "show errors nope"), "No such proxy.\n\n");
+    // The refused messages are counted as errors too: `ereq` of the frontend, `eresp` of the backend and server.
+    let csv = Csv::parse(&cli(&sock, "show stat"));
+    assert_eq!(csv.num("web", "FRONTEND", "ereq"), 6);
+    assert_eq!(csv.num("app", "BACKEND", "eresp"), 1);
+    assert_eq!(csv.num("app", "bad", "eresp"), 1);
     drop(proxy);
 }
 

@@ -992,6 +992,12 @@ impl Worker {
                 c.add_bytes_out(bout);
             }
         }
+        if term == *b"cR" {
+            // `timeout http-request` (408): a request error, as HAProxy counts it.
+            if let Some(c) = self.st_fe(sess.fe) {
+                c.inc(&c.failed_req);
+            }
+        }
         if term[0] == b'C' {
             if let Some(c) = self.st_fe(sess.fe) {
                 c.inc(&c.cli_aborts);

@@ -31,6 +31,22 @@ impl Worker {
     /// Capture a refused message for `show errors`: an invalid request in its frontend's area, an invalid
     /// response in its backend's. `buf` holds the message from its first byte; `err_pos` is where it goes wrong.
     pub(super) fn st_capture(&self, dir: Direction, who: Culprit, buf: &[u8], err_pos: usize, reason: &str) {
+        // A refused message is also an error in the counters: `ereq` of the frontend, `eresp` of the backend and
+        // server.
+        match dir {
+            Direction::Request => {
+                if let Some(c) = self.st_fe(who.fe) {
+                    c.inc(&c.failed_req);
+                }
+            }
+            Direction::Response => {
+                let be = who.be.and_then(|b| self.st_be(b));
+                let srv = who.srv.and_then(|si| self.st_srv(si));
+                for c in [be, srv].into_iter().flatten() {
+                    c.inc(&c.failed_resp);
+                }
+            }
+        }
         let Some(w) = self.stats.as_ref() else { return };
         let Some(f) = self.rt.frontends.get(who.fe) else { return };
         let be_proxy = |b: usize| self.rt.backends.get(b).map(|b| b.proxy);
