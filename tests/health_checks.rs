@@ -156,3 +156,53 @@ fn backup_server_serves_only_when_the_active_ones_are_down() {
     let counts = banner_counts(port, 4);
     assert_eq!(count(&counts, "spare"), 4, "the backup should take over: {counts:?}");
 }
+
+/// `on-marked-down shutdown-sessions`: when checks mark the server DOWN, its established sessions are closed at
+/// once, even though the server itself still holds them open; without it they would live on.
+#[test]
+fn on_marked_down_shutdown_sessions_closes_established_sessions() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // A server whose open connections stay open after it stops listening (checks then fail, sessions don't).
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.set_nonblocking(true).expect("nonblocking");
+    let sport = l.local_addr().expect("addr").port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let server = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let end = Instant::now() + Duration::from_secs(15);
+        while !stop2.load(Ordering::SeqCst) && Instant::now() < end {
+            match l.accept() {
+                Ok((mut s, _)) => {
+                    let _ = s.write_all(b"SSH-2.0-web01\r\n");
+                    held.push(s);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        drop(l); // the port refuses from now on: checks fail
+        std::thread::sleep(Duration::from_secs(4));
+        held
+    });
+    let logs = UdpCollector::start();
+    let port = free_port();
+    let cfg = checked_cfg_with(logs.port, port, &[("web01", sport, "on-marked-down shutdown-sessions")]);
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut r = BufReader::new(c);
+    let mut banner = String::new();
+    r.read_line(&mut banner).expect("banner");
+    assert_eq!(banner, "SSH-2.0-web01\r\n");
+    stop.store(true, Ordering::SeqCst);
+    let stopped = Instant::now();
+    let mut rest = String::new();
+    let n = r.read_line(&mut rest).expect("closed by the proxy (EOF), not left open until the read timeout");
+    assert_eq!(n, 0, "the session must be closed, got {rest:?}");
+    let limit = Duration::from_millis(INTER_MS * FALL) + margin();
+    assert!(stopped.elapsed() < limit + Duration::from_millis(INTER_MS), "closed after {:?}", stopped.elapsed());
+    assert!(logs.wait_for(|l| l.contains("is DOWN"), Duration::from_secs(2)).is_some(), "{:?}", logs.lines());
+    drop(server);
+}

@@ -504,6 +504,10 @@ pub struct Server {
     pub track: Option<String>,
     /// `redir PREFIX`.
     pub redir: Option<String>,
+    /// `on-marked-down shutdown-sessions`: the server's sessions are killed when it goes DOWN.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`: a non-backup server coming UP kills the backup servers' sessions.
+    pub shutdown_backup_on_up: bool,
     /// `observe layer4|layer7`.
     pub observe: Option<String>,
     pub error_limit: u32,

@@ -6,6 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Interest;
 
+use super::session::Phase;
 use super::{TimerKey, Worker, CHECK_BASE};
 use crate::check::probe::{self, Probe};
 use crate::check::{spread, Outcome, Transition};
@@ -184,6 +185,9 @@ impl Worker {
                     b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
                     log::error!("backend {} has no server available!", b.name);
                 }
+                if self.rt.servers[si].shutdown_on_down {
+                    self.shutdown_sessions(|s| s == si);
+                }
                 // Sessions in the backend's queue must not wait for servers that are all gone.
                 self.dequeue_soon(be);
             }
@@ -191,6 +195,12 @@ impl Worker {
                 let word = if nolb { "stopping" } else { "UP" };
                 b.logger.log(Level::Notice, &format!("{who} is {word}, reason: {detail}. {online}"));
                 log::warn!("{who} is {word}, reason: {detail}.");
+                let s = &self.rt.servers[si];
+                if s.shutdown_backup_on_up && !s.backup && !nolb {
+                    let backups: Vec<usize> =
+                        self.rt.backends[be].servers.iter().copied().filter(|&x| self.rt.servers[x].backup).collect();
+                    self.shutdown_sessions(|s| backups.contains(&s));
+                }
                 self.dequeue_soon(be);
             }
             None if up && nolb && !was_nolb => {
@@ -207,6 +217,41 @@ impl Worker {
                 self.dequeue_soon(be);
             }
             None => {}
+        }
+    }
+}
+
+impl Worker {
+    /// `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`: end at once every session
+    /// connected (or connecting) to a server `kill` selects, logged with `D` as the first termination letter; a
+    /// keep-alive client's idle connection to such a server is closed, the client stays.
+    fn shutdown_sessions(&mut self, kill: impl Fn(usize) -> bool) {
+        let now = self.now;
+        for idx in 0..self.sessions.len() {
+            let Some(sess) = self.sessions[idx].as_mut() else { continue };
+            if sess.kept_srv.is_some_and(&kill) && sess.srv.is_none() {
+                sess.kept_srv = None;
+                let mut sess = match self.sessions[idx].take() {
+                    Some(s) => s,
+                    None => continue,
+                };
+                self.drop_server(&mut sess);
+                if let Some(h) = sess.http.as_mut() {
+                    h.reused = false;
+                }
+                self.store(idx, sess, now);
+                continue;
+            }
+            if !sess.srv.is_some_and(&kill) || !matches!(sess.phase, Phase::Established | Phase::Connecting) {
+                continue;
+            }
+            let Some(sess) = self.sessions[idx].take() else { continue };
+            let second = match sess.phase {
+                Phase::Connecting => b'C',
+                _ if sess.http.as_ref().is_some_and(|h| h.awaiting_response()) => b'H',
+                _ => b'D',
+            };
+            self.finish(idx, sess, [b'D', second], now);
         }
     }
 }

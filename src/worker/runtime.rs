@@ -170,6 +170,10 @@ pub struct ServerRt {
     /// `send-proxy[-v2]`: the PROXY header written first on every connection (such connections carry one
     /// client's address, so they are never pooled for others).
     pub send_proxy: Option<crate::proxy_proto::Version>,
+    /// `on-marked-down shutdown-sessions`.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`.
+    pub shutdown_backup_on_up: bool,
 }
 
 impl ServerRt {
@@ -276,6 +280,8 @@ impl Runtime {
                         pool_purge_delay: Duration::from_secs(5),
                         redir: None,
                         send_proxy: None,
+                        shutdown_on_down: false,
+                        shutdown_backup_on_up: false,
                     });
                 }
             }
@@ -330,6 +336,8 @@ impl Runtime {
                     pool_purge_delay: s.pool_purge_delay,
                     redir: s.redir.clone(),
                     send_proxy: s.send_proxy,
+                    shutdown_on_down: s.shutdown_on_down,
+                    shutdown_backup_on_up: s.shutdown_backup_on_up,
                 });
             }
             rt.backends.push(Backend {
@@ -572,6 +580,8 @@ mod tests {
             pool_purge_delay: Duration::from_secs(5),
             redir: None,
             send_proxy: None,
+            shutdown_on_down: false,
+            shutdown_backup_on_up: false,
         }
     }
 

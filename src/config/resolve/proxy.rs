@@ -131,6 +131,8 @@ pub(crate) fn default_server() -> Server {
         cookie: None,
         send_proxy: None,
         check_send_proxy: false,
+        shutdown_on_down: false,
+        shutdown_backup_on_up: false,
         id: None,
         track: None,
         redir: None,

@@ -327,6 +327,14 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                 s.observe = Some(v.to_string());
             }
             "error-limit" => s.error_limit = num()?,
+            "on-marked-down" => match val()? {
+                "shutdown-sessions" => s.shutdown_on_down = true,
+                v => return Err(format!("'on-marked-down' expects 'shutdown-sessions', got '{v}'.")),
+            },
+            "on-marked-up" => match val()? {
+                "shutdown-backup-sessions" => s.shutdown_backup_on_up = true,
+                v => return Err(format!("'on-marked-up' expects 'shutdown-backup-sessions', got '{v}'.")),
+            },
             "on-error" => {
                 let v = val()?;
                 if !matches!(v, "fastinter" | "fail-check" | "sudden-death" | "mark-down") {
@@ -366,15 +374,9 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
                 }
             }
             "resolvers" => return Err(unsupported("resolvers")),
-            "on-marked-down"
-            | "on-marked-up"
-            | "source"
-            | "usesrc"
-            | "socks4"
-            | "set-proxy-v2-tlv-fmt"
-            | "ws"
-            | "proxy-v2-options"
-            | "log-proto" => return Err(unsupported(kw)),
+            "source" | "usesrc" | "socks4" | "set-proxy-v2-tlv-fmt" | "ws" | "proxy-v2-options" | "log-proto" => {
+                return Err(unsupported(kw))
+            }
             _ if SSL_WORDS.contains(&kw) => return Err(unsupported("ssl")),
             _ => {
                 return Err(format!(
