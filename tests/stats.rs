@@ -854,3 +854,30 @@ fn prometheus_parses_and_totals_equal_csv() {
     assert_eq!(csv.num("www", "FRONTEND", "stot"), 37);
     assert_eq!(get("haproxy_frontend_sessions_total", &fe), 37.0);
 }
+
+/// `show sess` on the socket asks every worker: with `nbproc 4`, three idle keep-alive clients are listed with
+/// their source ports and frontend, and one session can be shown by its id.
+#[test]
+fn show_sess_lists_the_sessions_of_every_worker() {
+    let s = start(4);
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut c = HttpConn::open(s.www).expect("connect");
+        assert_eq!(c.get("/", &[]).expect("response").status, 200);
+        clients.push(c); // kept open, idle between requests
+    }
+    let out = cli(&s.sock, "show sess");
+    assert!(out.ends_with("\n\n"), "{out:?}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    for c in &clients {
+        let src = format!(" src=127.0.0.1:{} fe=www be=www ", c.local_port());
+        let line = lines.iter().find(|l| l.contains(&src)).unwrap_or_else(|| panic!("no session with {src}: {out}"));
+        assert!(line.starts_with("0x") && line.contains(": proto=tcpv4 ") && line.contains(" age="), "{line}");
+    }
+    let first = lines[0];
+    let id = first.split(':').next().unwrap_or_default();
+    let one = cli(&s.sock, &format!("show sess {id}"));
+    assert_eq!(one, format!("{first}\n\n"));
+    assert_eq!(cli(&s.sock, "show sess 0xdead"), "Session not found.\n\n");
+    drop(clients);
+}

@@ -61,7 +61,15 @@ fn bind_one(s: &StatsSocket) -> Result<(UnixListener, StatsLevel, PathBuf), Stri
 }
 
 /// Serve one accepted connection: read command lines, answer, close (bounded by `timeout`).
-pub fn serve(stream: UnixStream, level: StatsLevel, seg: &Segment, cfg: &Config, started: u64, timeout: Duration) {
+pub fn serve(
+    stream: UnixStream,
+    level: StatsLevel,
+    seg: &Segment,
+    cfg: &Config,
+    started: u64,
+    timeout: Duration,
+    sessions: &dyn Fn() -> Vec<String>,
+) {
     let deadline = Instant::now() + timeout.min(Duration::from_secs(10));
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(1000)));
@@ -69,7 +77,8 @@ pub fn serve(stream: UnixStream, level: StatsLevel, seg: &Segment, cfg: &Config,
     let Ok(mut out) = stream.try_clone() else { return };
     let mut reader = BufReader::new(stream);
     let mut session = CliSession::new(level);
-    let mut ctx = SegmentCli { seg, cfg, info: ProcessInfo::from_config(cfg, std::process::id(), started) };
+    let info = ProcessInfo::from_config(cfg, std::process::id(), started);
+    let mut ctx = SegmentCli { seg, cfg, info, sessions: Some(sessions) };
     let mut line = String::new();
     loop {
         line.clear();

@@ -42,6 +42,50 @@ struct WorkerProc {
     stat_slot: usize,
 }
 
+/// `show sess`: ask every worker (draining ones too) for its sessions over its control channel and gather the
+/// lines each sends back, ended by a NUL byte. Bounded by one second in all, so a stuck worker cannot hold the
+/// master: its sessions are then missing from the answer.
+fn ask_sessions(workers: &[WorkerProc]) -> Vec<String> {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut asked = Vec::new();
+    for w in workers {
+        // A reply left over from an earlier request that timed out would be read as this one's: drop it.
+        let mut junk = [0u8; 4096];
+        while matches!((&w.control).read(&mut junk), Ok(n) if n > 0) {}
+        if (&w.control).write_all(&[control::SHOW_SESS]).is_ok() {
+            asked.push(w);
+        }
+    }
+    let mut lines = Vec::new();
+    for w in asked {
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 16384];
+        while !reply.ends_with(&[0]) {
+            match (&w.control).read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    let fd = std::os::fd::AsFd::as_fd(&w.control);
+                    let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+                    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+                }
+                Err(_) => break,
+            }
+        }
+        if reply.last() == Some(&0) {
+            reply.pop();
+            lines.extend(String::from_utf8_lossy(&reply).lines().map(str::to_string));
+        }
+    }
+    lines
+}
+
 /// A slot whose worker died, to be refilled at `at`.
 #[derive(Debug)]
 struct Respawn {
@@ -370,6 +414,8 @@ impl Master {
                     // SAFETY-free conversion: mio's stream wraps a std stream; take the fd back.
                     let std_stream: std::os::unix::net::UnixStream =
                         std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(stream));
+                    let workers = &self.workers;
+                    let sessions = || ask_sessions(workers);
                     cli_socket::serve(
                         std_stream,
                         *level,
@@ -377,6 +423,7 @@ impl Master {
                         &self.cfg,
                         self.started_unix,
                         self.cfg.global.stats_timeout,
+                        &sessions,
                     );
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -35,7 +35,6 @@ pub trait CliContext {
 }
 
 /// A [`CliContext`] over the shared segment: what the master uses.
-#[derive(Debug)]
 pub struct SegmentCli<'a> {
     /// The segment.
     pub seg: &'a Segment,
@@ -43,6 +42,14 @@ pub struct SegmentCli<'a> {
     pub cfg: &'a Config,
     /// Process facts.
     pub info: ProcessInfo,
+    /// Asks every worker for its sessions (`show sess`); `None` answers none.
+    pub sessions: Option<&'a dyn Fn() -> Vec<String>>,
+}
+
+impl std::fmt::Debug for SegmentCli<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentCli").field("info", &self.info).finish_non_exhaustive()
+    }
 }
 
 impl CliContext for SegmentCli<'_> {
@@ -62,6 +69,9 @@ impl CliContext for SegmentCli<'_> {
     }
     fn clear_counters(&mut self, all: bool) {
         self.seg.clear_counters(all);
+    }
+    fn sessions(&self) -> Vec<String> {
+        self.sessions.map(|f| f()).unwrap_or_default()
     }
     fn errors(&self) -> Errors {
         self.seg.errors(&self.seg.live_slots())
@@ -160,6 +170,33 @@ const HELP: [(&str, &str); 15] = [
     ("help [<command>]", "list matching or all commands"),
     ("prompt", "toggle interactive mode with prompt"),
 ];
+
+/// `show sess [ID]`: one line per session of every worker (`0xID: proto=… src=… fe=… be=… srv=… …`), or the one
+/// whose id is given (HAProxy's "Session not found." otherwise). Every answer ends with an empty line.
+fn show_sess(ctx: &dyn CliContext, id: Option<&str>) -> String {
+    let lines = ctx.sessions();
+    let mut o = String::new();
+    match id {
+        None | Some("all") => {
+            for l in lines {
+                o.push_str(&l);
+                o.push('\n');
+            }
+        }
+        Some(id) => {
+            let want = id.trim_start_matches("0x").to_ascii_lowercase();
+            match lines.iter().find(|l| l.strip_prefix("0x").and_then(|r| r.split(':').next()) == Some(&want)) {
+                Some(l) => {
+                    o.push_str(l);
+                    o.push('\n');
+                }
+                None => o.push_str("Session not found.\n"),
+            }
+        }
+    }
+    o.push('\n');
+    o
+}
 
 fn help_line(o: &mut String, u: &str, d: &str) {
     let _ = writeln!(o, "  {u:<40}: {d}");
@@ -290,11 +327,7 @@ fn command(w: &[&str], level: StatsLevel, ctx: &mut dyn CliContext) -> String {
         ["show", "stat", rest @ ..] => show_stat(ctx, level, rest),
         ["show", "servers", "state", rest @ ..] => show_servers_state(ctx, rest.first().copied()),
         ["show", "errors", rest @ ..] => need(level, Operator).unwrap_or_else(|| show_errors(ctx, rest)),
-        ["show", "sess", ..] => need(level, Operator).unwrap_or_else(|| {
-            let mut o: String = ctx.sessions().into_iter().map(|l| l + "\n").collect();
-            o.push('\n');
-            o
-        }),
+        ["show", "sess", rest @ ..] => need(level, Operator).unwrap_or_else(|| show_sess(ctx, rest.first().copied())),
         ["clear", "counters", "all", ..] => need(level, Admin).unwrap_or_else(|| {
             ctx.clear_counters(true);
             "\n".into()

@@ -49,6 +49,8 @@ pub mod control {
     pub const RESUME: u8 = b'R';
     /// SIGHUP: log every server's state.
     pub const DUMP: u8 = b'H';
+    /// `show sess`: write one line per session back on the channel, then a NUL byte.
+    pub const SHOW_SESS: u8 = b'L';
 }
 
 /// What the master hands a worker at fork time.
@@ -307,6 +309,7 @@ impl Worker {
                                 }
                             }
                             control::DUMP => self.dump_servers(),
+                            control::SHOW_SESS => self.send_sessions(),
                             _ => {}
                         }
                     }

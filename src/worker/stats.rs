@@ -308,3 +308,73 @@ mod tests {
         assert_eq!(base64_decode(b"!!"), None);
     }
 }
+
+/// HAProxy's short durations: `0s`, `42s`, `3m5s`, `2h10m`, `1d4h`.
+fn human_age(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s}s"),
+        (0, _, _) => format!("{h}h{m}m"),
+        _ => format!("{d}d{h}h"),
+    }
+}
+
+impl Worker {
+    /// `show sess`: one line per session of this worker, written back to the master on the control channel and
+    /// ended by a NUL byte. The write is bounded by a second (the master reads as we write); past that the
+    /// answer is cut and the master drops it.
+    pub(super) fn send_sessions(&mut self) {
+        use std::fmt::Write as _;
+        use std::io::Write as _;
+        let pid = u64::from(std::process::id());
+        let now = std::time::Instant::now();
+        let mut out = String::new();
+        for s in self.sessions.iter().flatten() {
+            let proto = if s.client_addr.is_ipv4() { "tcpv4" } else { "tcpv6" };
+            let fe = &self.rt.frontends[s.fe].name;
+            let be = s.be.map_or("<NONE>", |b| self.rt.backends[b].name.as_str());
+            let srv = s.srv.or(s.kept_srv).map_or("<none>", |si| self.rt.servers[si].name.as_str());
+            let age = human_age(now.saturating_duration_since(s.accept_at).as_secs());
+            let id = (pid << 32) | (s.uid & 0xffff_ffff);
+            let src = crate::acl::fetch::ip_text(s.client_addr.ip());
+            let _ = writeln!(
+                out,
+                "0x{id:x}: proto={proto} src={src}:{} fe={fe} be={be} srv={srv} ts=00 age={age} calls=0 \
+                 rq[i={}] rp[i={}] phase={:?} pid={pid}",
+                s.client_addr.port(),
+                s.stream.c2s.pending().len(),
+                s.stream.s2c.pending().len(),
+                s.phase,
+            );
+        }
+        out.push('\0');
+        let deadline = now + std::time::Duration::from_secs(1);
+        let mut data = out.as_bytes();
+        while !data.is_empty() && std::time::Instant::now() < deadline {
+            match self.control.write(data) {
+                Ok(0) => return,
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let fd = std::os::fd::AsFd::as_fd(&self.control);
+                    let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLOUT)];
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod age_tests {
+    #[test]
+    fn human_ages() {
+        assert_eq!(super::human_age(0), "0s");
+        assert_eq!(super::human_age(59), "59s");
+        assert_eq!(super::human_age(185), "3m5s");
+        assert_eq!(super::human_age(7800), "2h10m");
+        assert_eq!(super::human_age(100_800), "1d4h");
+    }
+}

@@ -226,7 +226,7 @@ fn uri_flags_and_banners() {
 // ---------------------------------------------------------------- cli
 
 pub(super) fn cli_ctx<'a>(cfg: &'a Config, seg: &'a Segment) -> SegmentCli<'a> {
-    SegmentCli { seg, cfg, info: info(cfg) }
+    SegmentCli { seg, cfg, info: info(cfg), sessions: None }
 }
 
 #[test]
