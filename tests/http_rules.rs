@@ -457,3 +457,14 @@ fn tcp_request_content_reject_closes_without_a_response() {
     assert_eq!(served_by(&get(port, "/open", &[])), "web01");
     assert_eq!(web.requests().len(), 1, "the rejected request never reached the server");
 }
+
+/// `monitor-net` (1.4): a client from the monitored network gets `HTTP/1.0 200 OK` and a close, unproxied.
+#[test]
+fn monitor_net_answers_the_monitoring_network() {
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let _p = Proxy::start_and_wait(&fe_cfg(port, "    monitor-net 127.0.0.0/8", web.port, ""), port);
+    let got = raw_exchange(port, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Duration::from_secs(3));
+    assert_eq!(String::from_utf8_lossy(&got), "HTTP/1.0 200 OK\r\n\r\n");
+    assert!(web.requests().is_empty(), "a monitor probe never reaches a server");
+}

@@ -276,3 +276,43 @@ fn worker_death_is_logged_by_the_master() {
         .unwrap_or_else(|| panic!("master {} logged nothing naming worker {victim}", p.pid()));
     eprintln!("{line}");
 }
+
+/// `option dontlog-normal` keeps only sessions with an error (here a connection refused by a dead server, `SC`);
+/// `option log-separate-errors` sends those at level `err`, so a target limited to `err` gets them and nothing
+/// else.
+#[test]
+fn dontlog_normal_and_log_separate_errors() {
+    let all = UdpCollector::start();
+    let errs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let dead = free_port(); // nothing listens there
+    let port = free_port();
+    let port2 = free_port();
+    let mut text = cfg(
+        &[format!("log 127.0.0.1:{} local0 info", all.port), format!("log 127.0.0.1:{} local0 err", errs.port)],
+        "    option dontlog-normal\n    option log-separate-errors\n    retries 0\n",
+        port,
+        &[("web01", web01.port, "")],
+    );
+    text.push_str(&format!(
+        "\nfrontend fe2\n    bind 127.0.0.1:{port2}\n    default_backend be2\n\nbackend be2\n    server dead 127.0.0.1:{dead}\n"
+    ));
+    let mut p = Proxy::start_and_wait(&text, port);
+    p.wait_listening(port2);
+    let (normal_port, _) = session(port);
+    let mut c = Conn::open(port2).expect("connect");
+    let failed_port = c.local_port();
+    let _ = c.read_rest();
+    // local0 = 16, err = 3: <131>.
+    let line = errs
+        .wait_for(|l| is_session_of(l, failed_port), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no error line for {failed_port}: {:?}", errs.lines()));
+    assert!(line.starts_with("<131>") && line.contains(" SC "), "an err-level SC line: {line}");
+    assert!(all.wait_for(|l| is_session_of(l, failed_port), Duration::from_secs(1)).is_some());
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        !all.lines().iter().chain(errs.lines().iter()).any(|l| is_session_of(l, normal_port)),
+        "a normal session is not logged with dontlog-normal: {:?}",
+        all.lines()
+    );
+}

@@ -680,6 +680,8 @@ pub struct Proxy {
     pub stats: Option<StatsConf>,
     pub errorfiles: Vec<ErrorFile>,
     pub monitor_uri: Option<String>,
+    /// `monitor-net NET` (1.4): connections from these networks are answered as a monitor, not proxied.
+    pub monitor_net: Vec<IpNet>,
     pub monitor_fail: Vec<Cond>,
     pub captures: Vec<Capture>,
     pub unique_id_format: Option<String>,

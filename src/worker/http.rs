@@ -15,7 +15,7 @@ use super::stats::Culprit;
 use super::Worker;
 use crate::acl::{HttpView, ResView};
 use crate::balance::keys;
-use crate::config::model::{HttpConnMode, Level, LogFormat};
+use crate::config::model::{HttpConnMode, LogFormat};
 use crate::http::body::BodyTracker;
 use crate::http::cookie;
 use crate::http::errors;
@@ -997,12 +997,11 @@ impl Worker {
             return; // a keep-alive connection closed between requests
         }
         let f = &self.rt.frontends[sess.fe];
-        if f.log_format == LogFormat::Default || !f.logger.enabled(Level::Info) {
+        if f.log_format == LogFormat::Default || (f.dontlognull && h.req_line.is_empty()) {
             return;
         }
-        if f.dontlognull && h.req_line.is_empty() {
-            return;
-        }
+        let error = crate::worker::runtime::session_error(term, sess.retries, sess.redispatched, Some(h.status));
+        let Some(level) = f.traffic_level(error) else { return };
         let (srv_name, srv_conn) = match sess.srv {
             Some(si) => (self.rt.servers[si].name.as_str(), self.rt.servers[si].cur),
             None => (sess.server_label.unwrap_or("<NOSRV>"), 0),
@@ -1050,7 +1049,7 @@ impl Worker {
                 Err(_) => httplog(&fields),
             },
         };
-        f.logger.log(Level::Info, &line);
+        f.logger.log(level, &line);
     }
 
     /// Answer the client with a locally generated page (errors, 503 when no server), best effort, then close.

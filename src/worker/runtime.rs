@@ -38,6 +38,8 @@ pub struct Frontend {
     /// Backend index when this frontend is a `listen` (its own rules already ran as a frontend).
     pub own_backend: Option<usize>,
     pub monitor_uri: Option<String>,
+    /// `monitor-net`: clients from these networks get `HTTP/1.0 200 OK` (http) or a bare close (tcp), unlogged.
+    pub monitor_net: Vec<crate::config::model::IpNet>,
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`, compiled.
     pub stats_admin: Option<CompiledCond>,
@@ -54,6 +56,10 @@ pub struct Frontend {
     /// `capture request|response header`, `capture cookie`.
     pub captures: crate::log::Captures,
     pub dontlognull: bool,
+    /// `option dontlog-normal`: log only sessions that had an error, a retry or a 5xx.
+    pub dontlog_normal: bool,
+    /// `option log-separate-errors`: such sessions are logged at level `err` instead of `info`.
+    pub log_separate_errors: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
     /// Connection handling of HTTP transactions (frontend option, else the default backend's).
@@ -396,6 +402,7 @@ impl Runtime {
                     .collect(),
                 own_backend: be_of_proxy[pi],
                 monitor_uri: p.monitor_uri.clone(),
+                monitor_net: p.monitor_net.clone(),
                 monitor_fail: compiled[pi].monitor_fail.clone(),
                 stats_admin: compiled[pi].stats_admin.clone(),
                 tcp_connection: compiled[pi].tcp_connection.clone(),
@@ -412,6 +419,8 @@ impl Runtime {
                 },
                 captures: crate::log::Captures::new(&p.captures),
                 dontlognull: p.options.dontlognull,
+                dontlog_normal: p.options.dontlog_normal,
+                log_separate_errors: p.options.log_separate_errors,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
                 http_mode: {
@@ -468,6 +477,27 @@ impl Runtime {
         }
         (act, bck)
     }
+}
+
+impl Frontend {
+    /// The level a finished session's log line goes out at, `None` when it is not logged at all. `error` is
+    /// HAProxy's notion: a termination state other than `--`/`L?`, a retry or redispatch, an HTTP status ≥ 500.
+    pub fn traffic_level(&self, error: bool) -> Option<crate::config::model::Level> {
+        use crate::config::model::Level;
+        if self.dontlog_normal && !error {
+            return None;
+        }
+        let level = if error && self.log_separate_errors { Level::Err } else { Level::Info };
+        self.logger.enabled(level).then_some(level)
+    }
+}
+
+/// HAProxy's "error" session for `dontlog-normal` and `log-separate-errors`.
+pub fn session_error(term: [u8; 2], retries: u32, redispatched: bool, status: Option<i32>) -> bool {
+    redispatched
+        || !matches!(term[0], b'-' | b'L')
+        || (term[0] == b'-' && retries > 0)
+        || status.is_some_and(|s| s >= 500)
 }
 
 /// What a `tcp-request` rule does when its condition holds.

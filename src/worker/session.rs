@@ -137,6 +137,13 @@ impl Worker {
             let _ = io::Write::write(&mut &sock, b"OK");
             return;
         }
+        if f.monitor_net.iter().any(|n| n.contains(peer.ip())) {
+            // `monitor-net` (1.4): a monitoring system's probe is answered at once and never logged.
+            if f.mode == Mode::Http {
+                let _ = io::Write::write(&mut &sock, b"HTTP/1.0 200 OK\r\n\r\n");
+            }
+            return;
+        }
         let known_local = local;
         if !f.tcp_session.is_empty() {
             let local = local.unwrap_or_else(|| sock.local_addr().unwrap_or(peer));
@@ -1014,11 +1021,13 @@ impl Worker {
         let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
         let null = from_client == 0;
         let be_name = sess.be.map_or(f.name.as_str(), |b| self.rt.backends[b].name.as_str());
-        if sess.http.is_none()
-            && !(f.dontlognull && null)
-            && f.log_format != LogFormat::Default
-            && f.logger.enabled(Level::Info)
-        {
+        let error = crate::worker::runtime::session_error(term, sess.retries, sess.redispatched, None);
+        let level = if sess.http.is_none() && !(f.dontlognull && null) && f.log_format != LogFormat::Default {
+            f.traffic_level(error)
+        } else {
+            None
+        };
+        if let Some(level) = level {
             let fields = TcpLogFields {
                 client: sess.client_addr,
                 accept_time: sess.accept_wall,
@@ -1043,7 +1052,7 @@ impl Worker {
                 Some(spec) => spec.render_to_string(&crate::log::LogValues::from_tcp(&fields), &|_| None),
                 None => tcplog(&fields),
             };
-            f.logger.log(Level::Info, &line);
+            f.logger.log(level, &line);
         }
         if let Some(txn) = sess.http.take() {
             if self.txn_pool.len() < 1024 {

@@ -97,6 +97,7 @@ fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
         stats: None,
         errorfiles: Vec::new(),
         monitor_uri: None,
+        monitor_net: Vec::new(),
         monitor_fail: Vec::new(),
         captures: Vec::new(),
         unique_id_format: None,
@@ -455,8 +456,10 @@ impl PxBuilder {
             }
             "monitor-net" => {
                 self.check_cap(kw, D | F)?;
-                a1.ok_or("'monitor-net' expects a network.")?;
-                ctx.warn(pos, "'monitor-net' is accepted but has no effect in nbproxy (removed in HAProxy 2.4); use 'monitor-uri' or 'http-request return'.");
+                let net = a1.ok_or("'monitor-net' expects a network.")?;
+                let net =
+                    super::rules::parse_net(net).ok_or_else(|| format!("'monitor-net' : invalid network '{net}'."))?;
+                self.px.monitor_net.push(net);
             }
             "capture" => {
                 self.check_cap(kw, F)?;
