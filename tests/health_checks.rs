@@ -206,3 +206,39 @@ fn on_marked_down_shutdown_sessions_closes_established_sessions() {
     assert!(logs.wait_for(|l| l.contains("is DOWN"), Duration::from_secs(2)).is_some(), "{:?}", logs.lines());
     drop(server);
 }
+
+/// `track be/web02`: a server of another proxy follows web02's health, DOWN and UP with it ("… via be/web02"),
+/// and gets no traffic while it is DOWN.
+#[test]
+fn tracking_server_follows_the_tracked_ones_state() {
+    let logs = UdpCollector::start();
+    let web01 = BannerServer::start("web01");
+    let mut web02 = BannerServer::start("web02");
+    let port = free_port();
+    let port2 = free_port();
+    let mut cfg = checked_cfg(logs.port, port, &[("web01", web01.port), ("web02", web02.port)]);
+    cfg.push_str(&format!(
+        "\nlisten l2\n    bind 127.0.0.1:{port2}\n    balance roundrobin\n    server t2 127.0.0.1:{} track be/web02\n    \
+         server t1 127.0.0.1:{}\n",
+        web02.port, web01.port
+    ));
+    let mut p = Proxy::start_and_wait(&cfg, port);
+    p.wait_listening(port2);
+    assert_eq!(count(&banner_counts(port2, 4), "web02"), 2, "the tracking server serves while web02 is UP");
+
+    let mark = logs.mark();
+    web02.stop();
+    let limit = Duration::from_millis(INTER_MS * FALL) + margin();
+    let down = logs
+        .wait_for_since(mark, |l| l.contains("Server l2/t2 is DOWN via be/web02"), limit)
+        .unwrap_or_else(|| panic!("no 'Server l2/t2 is DOWN via be/web02': {:?}", logs.lines()));
+    assert!(down.contains("1 active and 0 backup servers left"), "{down}");
+    assert_eq!(count(&banner_counts(port2, 6), "web01"), 6, "no traffic to a tracking server that is DOWN");
+
+    let mark = logs.mark();
+    web02.restart();
+    let limit = Duration::from_millis(INTER_MS * RISE) + margin();
+    logs.wait_for_since(mark, |l| l.contains("Server l2/t2 is UP via be/web02"), limit)
+        .unwrap_or_else(|| panic!("no 'Server l2/t2 is UP via be/web02': {:?}", logs.lines()));
+    assert!(count(&banner_counts(port2, 6), "web02") >= 2, "the tracking server serves again");
+}

@@ -218,6 +218,65 @@ impl Worker {
             }
             None => {}
         }
+        match transition {
+            Some(Transition::Down) => self.propagate_track(si, true),
+            Some(Transition::Up) => self.propagate_track(si, false),
+            None => {}
+        }
+    }
+
+    /// `track`: servers following `si` (and those following them) go DOWN or UP with it, logged as HAProxy does
+    /// (`Server B/S is DOWN via B2/S2. …`).
+    fn propagate_track(&mut self, si: usize, down: bool) {
+        let via = {
+            let s = &self.rt.servers[si];
+            format!("{}/{}", self.rt.backends[s.backend].name, s.name)
+        };
+        let mut todo = self.rt.servers[si].trackers.clone();
+        // Bounded: a chain can't be longer than the server list (cycles are refused by the config check).
+        let mut budget = self.rt.servers.len();
+        while let Some(t) = todo.pop() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            if self.rt.servers[t].track_down == down {
+                continue;
+            }
+            self.rt.servers[t].track_down = down;
+            self.st_server_state(t);
+            let moved = if down { self.redistribute(t) } else { self.serve_queues(t) };
+            let be = self.rt.servers[t].backend;
+            let (act, bck) = self.rt.usable_counts(be);
+            let b = &self.rt.backends[be];
+            let s = &self.rt.servers[t];
+            let who = format!("{}Server {}/{}", if s.backup { "Backup " } else { "" }, b.name, s.name);
+            let qlen = s.queue.len();
+            if down {
+                b.logger.log(
+                    Level::Alert,
+                    &format!(
+                        "{who} is DOWN via {via}. {act} active and {bck} backup servers left. {} sessions active, {moved} requeued, {qlen} remaining in queue.",
+                        s.cur
+                    ),
+                );
+                if act + bck == 0 {
+                    b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
+                }
+                if s.shutdown_on_down {
+                    self.shutdown_sessions(|x| x == t);
+                }
+            } else {
+                b.logger.log(
+                    Level::Notice,
+                    &format!(
+                        "{who} is UP via {via}. {act} active and {bck} backup servers online. {moved} sessions requeued, {qlen} total in queue."
+                    ),
+                );
+            }
+            self.dequeue_soon(be);
+            todo.extend(self.rt.servers[t].trackers.iter().copied());
+        }
     }
 }
 

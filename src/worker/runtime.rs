@@ -180,12 +180,18 @@ pub struct ServerRt {
     pub shutdown_on_down: bool,
     /// `on-marked-up shutdown-backup-sessions`.
     pub shutdown_backup_on_up: bool,
+    /// `track`: the server whose health this one follows (worker-global index).
+    pub tracks: Option<usize>,
+    /// The servers tracking this one.
+    pub trackers: Vec<usize>,
+    /// Down because the tracked server (at the end of the chain) is DOWN.
+    pub track_down: bool,
 }
 
 impl ServerRt {
     /// UP by checks (or not checked) and not in maintenance.
     pub fn usable(&self) -> bool {
-        !self.maint && self.check.as_ref().is_none_or(|c| c.state.up && !c.state.nolb)
+        !self.maint && !self.track_down && self.check.as_ref().is_none_or(|c| c.state.up && !c.state.nolb)
     }
 
     /// A new session for this server must wait: no free slot, or others already wait for one (first come, first
@@ -288,6 +294,9 @@ impl Runtime {
                         send_proxy: None,
                         shutdown_on_down: false,
                         shutdown_backup_on_up: false,
+                        tracks: None,
+                        trackers: Vec::new(),
+                        track_down: false,
                     });
                 }
             }
@@ -344,6 +353,9 @@ impl Runtime {
                     send_proxy: s.send_proxy,
                     shutdown_on_down: s.shutdown_on_down,
                     shutdown_backup_on_up: s.shutdown_backup_on_up,
+                    tracks: None,
+                    trackers: Vec::new(),
+                    track_down: false,
                 });
             }
             rt.backends.push(Backend {
@@ -438,7 +450,27 @@ impl Runtime {
                 errors: ErrorPages::new(&p.errorfiles),
             });
         }
+        rt.link_trackers(cfg);
         Ok(rt)
+    }
+
+    /// `track [BACKEND/]SERVER`: link each tracking server to the one it follows (validated by the config check).
+    fn link_trackers(&mut self, cfg: &Config) {
+        let find = |rt: &Runtime, be: &str, srv: &str| {
+            let b = rt.backends.iter().find(|b| b.name == be)?;
+            b.servers.iter().copied().find(|&si| rt.servers[si].name == srv)
+        };
+        for p in &cfg.proxies {
+            for s in p.servers.iter().filter(|s| s.track.is_some()) {
+                let Some(t) = s.track.as_deref() else { continue };
+                let (tb, ts) = t.split_once('/').unwrap_or((p.name.as_str(), t));
+                let (Some(me), Some(target)) = (find(self, &p.name, &s.name), find(self, tb, ts)) else { continue };
+                if me != target {
+                    self.servers[me].tracks = Some(target);
+                    self.servers[target].trackers.push(me);
+                }
+            }
+        }
     }
 
     /// The balancer's view of a backend's servers.
@@ -612,6 +644,9 @@ mod tests {
             send_proxy: None,
             shutdown_on_down: false,
             shutdown_backup_on_up: false,
+            tracks: None,
+            trackers: Vec::new(),
+            track_down: false,
         }
     }
 

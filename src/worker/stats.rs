@@ -99,6 +99,8 @@ impl Worker {
             Some(ck) if ck.state.up && ck.state.nolb => (OpState::Nolb, ck.state.health),
             Some(ck) if ck.state.up => (OpState::Up, ck.state.health),
             Some(ck) => (OpState::Down, ck.state.health),
+            None if s.track_down => (OpState::Down, 0),
+            None if s.tracks.is_some() => (OpState::Up, 0),
             None => (OpState::NoCheck, 0),
         };
         c.set_state(op, health, self.now_ms);
