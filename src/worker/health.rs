@@ -192,6 +192,9 @@ impl Worker {
                 self.dequeue_soon(be);
             }
             Some(Transition::Up) => {
+                if self.rt.servers[si].slowstart.is_some() {
+                    self.rt.servers[si].warming_since = Some(now);
+                }
                 let word = if nolb { "stopping" } else { "UP" };
                 b.logger.log(Level::Notice, &format!("{who} is {word}, reason: {detail}. {online}"));
                 log::warn!("{who} is {word}, reason: {detail}.");

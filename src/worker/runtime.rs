@@ -186,9 +186,29 @@ pub struct ServerRt {
     pub trackers: Vec<usize>,
     /// Down because the tracked server (at the end of the chain) is DOWN.
     pub track_down: bool,
+    /// `slowstart TIME`: after coming back UP, the weight grows from ~0 to full over this time.
+    pub slowstart: Option<Duration>,
+    /// When the server last came back UP (while within `slowstart`).
+    pub warming_since: Option<Instant>,
 }
 
 impl ServerRt {
+    /// The weight the balancer uses: within `slowstart` of coming back UP it grows linearly to the full weight
+    /// (at least 1, so the server gets some traffic from the start), as HAProxy's warm-up does.
+    pub fn effective_weight(&self) -> u32 {
+        match (self.slowstart, self.warming_since) {
+            (Some(d), Some(since)) if !d.is_zero() => {
+                let elapsed = since.elapsed();
+                if elapsed >= d {
+                    return self.weight;
+                }
+                let w = u128::from(self.weight) * elapsed.as_millis() / d.as_millis().max(1);
+                u32::try_from(w).unwrap_or(self.weight).clamp(self.weight.min(1), self.weight)
+            }
+            _ => self.weight,
+        }
+    }
+
     /// UP by checks (or not checked) and not in maintenance.
     pub fn usable(&self) -> bool {
         !self.maint && !self.track_down && self.check.as_ref().is_none_or(|c| c.state.up && !c.state.nolb)
@@ -297,6 +317,8 @@ impl Runtime {
                         tracks: None,
                         trackers: Vec::new(),
                         track_down: false,
+                        slowstart: None,
+                        warming_since: None,
                     });
                 }
             }
@@ -356,6 +378,8 @@ impl Runtime {
                     tracks: None,
                     trackers: Vec::new(),
                     track_down: false,
+                    slowstart: s.slowstart,
+                    warming_since: None,
                 });
             }
             rt.backends.push(Backend {
@@ -480,7 +504,7 @@ impl Runtime {
             .iter()
             .map(|&si| {
                 let s = &self.servers[si];
-                let weight = if s.drain { 0 } else { s.weight };
+                let weight = if s.drain { 0 } else { s.effective_weight() };
                 Candidate {
                     usable: s.usable(),
                     backup: s.backup,
@@ -647,7 +671,27 @@ mod tests {
             tracks: None,
             trackers: Vec::new(),
             track_down: false,
+            slowstart: None,
+            warming_since: None,
         }
+    }
+
+    #[test]
+    fn slowstart_ramps_the_weight_up() {
+        let mut s = server(0, 0);
+        s.weight = 100;
+        assert_eq!(s.effective_weight(), 100, "no slowstart: full weight");
+        s.slowstart = Some(Duration::from_secs(10));
+        assert_eq!(s.effective_weight(), 100, "not warming (never came back UP): full weight");
+        s.warming_since = Instant::now().checked_sub(Duration::from_secs(5));
+        let w = s.effective_weight();
+        assert!((45..=55).contains(&w), "half way through: about half the weight, got {w}");
+        s.warming_since = Some(Instant::now());
+        assert_eq!(s.effective_weight(), 1, "just UP: the least weight that still gets traffic");
+        s.warming_since = Instant::now().checked_sub(Duration::from_secs(11));
+        assert_eq!(s.effective_weight(), 100, "warm");
+        s.weight = 0;
+        assert_eq!(s.effective_weight(), 0, "a zero weight stays zero");
     }
 
     fn waiter(seq: u64) -> Waiter {
