@@ -13,6 +13,28 @@ use mio::net::TcpStream;
 
 use crate::worker::buffers::{Buf, Pool};
 
+/// Start a non-blocking connection to `addr`, from the local address `source` when one is configured (`source`
+/// keyword: multi-homed hosts, firewall rules on the servers' side). Port 0 lets the kernel choose the port.
+pub fn connect_from(addr: std::net::SocketAddr, source: Option<std::net::SocketAddr>) -> io::Result<TcpStream> {
+    let Some(src) = source.filter(|s| !(s.ip().is_unspecified() && s.port() == 0)) else {
+        return TcpStream::connect(addr);
+    };
+    use socket2::{Domain, Protocol, Socket, Type};
+    // socket2 opens sockets close-on-exec.
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_nonblocking(true)?;
+    if src.port() != 0 {
+        sock.set_reuse_address(true)?;
+    }
+    sock.bind(&src.into())?;
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(sock.into()))
+}
+
 /// One socket of a session and what we know of its readiness.
 #[derive(Debug)]
 pub struct Side {

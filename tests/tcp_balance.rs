@@ -419,3 +419,40 @@ fn source_hash_waits_for_its_full_server() {
     assert_eq!(mine.accepted(), 2);
     assert_eq!(other.accepted(), 0);
 }
+
+/// `source 127.0.0.2` in a backend: connections to its servers, and their health checks, come from that address.
+#[test]
+fn source_address_of_server_connections_and_checks() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let sport = l.local_addr().expect("addr").port();
+    l.set_nonblocking(true).expect("nonblocking");
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < end {
+            match l.accept() {
+                Ok((mut s, peer)) => {
+                    let _ = s.write_all(b"ok\n");
+                    if tx.send(peer.ip()).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    });
+    let port = free_port();
+    let cfg = listen_cfg(port, "roundrobin", &[("s1", sport, "check inter 100")])
+        .replace("    balance", "    source 127.0.0.2\n    balance");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let check_from = rx.recv_timeout(Duration::from_secs(3)).expect("a health check");
+    assert_eq!(check_from.to_string(), "127.0.0.2", "checks come from the source address");
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    let mut b = [0u8; 3];
+    c.read_exact(&mut b).expect("the server's answer");
+    assert_eq!(&b, b"ok\n");
+    let froms: Vec<_> = rx.try_iter().collect();
+    assert!(!froms.is_empty() && froms.iter().all(|ip| ip.to_string() == "127.0.0.2"), "{froms:?}");
+}

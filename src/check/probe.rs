@@ -33,14 +33,15 @@ pub struct Probe {
 impl Probe {
     /// Start connecting to `addr`; the caller registers `sock` for READABLE | WRITABLE. Without a `machine` the
     /// check ends when the connection is established. `prefix` (a PROXY protocol header, `check-send-proxy`) is
-    /// sent first once connected.
+    /// sent first once connected; `source` is the local address to connect from (`source` keyword).
     pub fn start(
         addr: SocketAddr,
         timeout: Duration,
         machine: Option<Box<dyn Machine>>,
         prefix: Vec<u8>,
+        source: Option<SocketAddr>,
     ) -> io::Result<Probe> {
-        let sock = TcpStream::connect(addr)?;
+        let sock = crate::tcp::connect_from(addr, source)?;
         let started = Instant::now();
         Ok(Probe {
             sock,

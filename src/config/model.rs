@@ -504,6 +504,8 @@ pub struct Server {
     pub track: Option<String>,
     /// `redir PREFIX`.
     pub redir: Option<String>,
+    /// `source ADDR[:PORT]`: the local address connections to this server (and its checks) are made from.
+    pub source: Option<std::net::SocketAddr>,
     /// `on-marked-down shutdown-sessions`: the server's sessions are killed when it goes DOWN.
     pub shutdown_on_down: bool,
     /// `on-marked-up shutdown-backup-sessions`: a non-backup server coming UP kills the backup servers' sessions.
@@ -680,6 +682,8 @@ pub struct Proxy {
     pub stats: Option<StatsConf>,
     pub errorfiles: Vec<ErrorFile>,
     pub monitor_uri: Option<String>,
+    /// `source ADDR[:PORT]` of a backend: the local address of its server connections.
+    pub source: Option<std::net::SocketAddr>,
     /// `monitor-net NET` (1.4): connections from these networks are answered as a monitor, not proxied.
     pub monitor_net: Vec<IpNet>,
     pub monitor_fail: Vec<Cond>,

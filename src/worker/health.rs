@@ -62,7 +62,9 @@ impl Worker {
         let now_secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let machine = c.spec.machine(state.as_deref(), now_secs);
         let prefix = c.send_proxy.map(crate::proxy_proto::local_header).unwrap_or_default();
-        match Probe::start(c.addr, c.timeout, machine, prefix) {
+        let source = self.rt.servers[si].source;
+        let Some(c) = self.rt.servers.get_mut(si).and_then(|s| s.check.as_mut()) else { return };
+        match Probe::start(c.addr, c.timeout, machine, prefix, source) {
             Ok(mut p) => {
                 let deadline = p.deadline;
                 let interest = Interest::READABLE | Interest::WRITABLE;

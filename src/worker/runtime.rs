@@ -186,6 +186,8 @@ pub struct ServerRt {
     pub trackers: Vec<usize>,
     /// Down because the tracked server (at the end of the chain) is DOWN.
     pub track_down: bool,
+    /// `source`: the local address of connections to this server and of its checks.
+    pub source: Option<SocketAddr>,
     /// `slowstart TIME`: after coming back UP, the weight grows from ~0 to full over this time.
     pub slowstart: Option<Duration>,
     /// When the server last came back UP (while within `slowstart`).
@@ -319,6 +321,7 @@ impl Runtime {
                         track_down: false,
                         slowstart: None,
                         warming_since: None,
+                        source: p.source,
                     });
                 }
             }
@@ -380,6 +383,7 @@ impl Runtime {
                     track_down: false,
                     slowstart: s.slowstart,
                     warming_since: None,
+                    source: s.source.or(p.source),
                 });
             }
             rt.backends.push(Backend {
@@ -673,6 +677,7 @@ mod tests {
             track_down: false,
             slowstart: None,
             warming_since: None,
+            source: None,
         }
     }
 

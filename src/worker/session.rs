@@ -491,7 +491,7 @@ impl Worker {
         }
         sess.phase = Phase::Connecting;
         sess.phase_since = now;
-        match TcpStream::connect(addr) {
+        match crate::tcp::connect_from(addr, self.rt.servers[si].source) {
             Ok(mut sock) => {
                 let _ = sock.set_nodelay(true);
                 if self.rt.backends[be].tcpka {

@@ -97,6 +97,7 @@ fn empty_proxy(kind: ProxyKind, name: String, pos: Pos) -> Proxy {
         stats: None,
         errorfiles: Vec::new(),
         monitor_uri: None,
+        source: None,
         monitor_net: Vec::new(),
         monitor_fail: Vec::new(),
         captures: Vec::new(),
@@ -132,6 +133,7 @@ pub(crate) fn default_server() -> Server {
         cookie: None,
         send_proxy: None,
         check_send_proxy: false,
+        source: None,
         shutdown_on_down: false,
         shutdown_backup_on_up: false,
         id: None,
@@ -516,8 +518,11 @@ impl PxBuilder {
             }
             "source" => {
                 self.check_cap(kw, D | B)?;
-                a1.ok_or("'source' expects <addr>[:<port>] as an argument.")?;
-                ctx.warn(pos, "'source' is accepted but outgoing connections are not bound to it yet.");
+                let a = a1.ok_or("'source' expects <addr>[:<port>] as an argument.")?;
+                if let Some(extra) = w.get(2) {
+                    return Err(format!("'source' : '{extra}' is not supported yet (only <addr>[:<port>])."));
+                }
+                self.px.source = Some(super::server::parse_source(a)?);
             }
             "http-send-name-header"
             | "force-persist"
