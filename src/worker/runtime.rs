@@ -56,6 +56,8 @@ pub struct Frontend {
     pub dontlognull: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
+    /// `option splice-*` of this proxy (empty under `nosplice`).
+    pub splice: crate::tcp::SpliceOpts,
     /// Connection handling of HTTP transactions (frontend option, else the default backend's).
     pub http_mode: HttpConnMode,
     pub errors: ErrorPages,
@@ -78,6 +80,8 @@ pub struct Backend {
     pub retries: u32,
     pub redispatch: bool,
     pub tcpka: bool,
+    /// `option splice-*` of this proxy (empty under `nosplice`).
+    pub splice: crate::tcp::SpliceOpts,
     pub log_health_checks: bool,
     pub rules: Rc<CompiledRules>,
     pub balance: Balance,
@@ -353,6 +357,7 @@ impl Runtime {
                 retries: p.retries,
                 redispatch: p.options.redispatch,
                 tcpka: p.options.tcpka || p.options.srvtcpka,
+                splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),
                 log_health_checks: p.options.log_health_checks,
             });
         }
@@ -403,6 +408,7 @@ impl Runtime {
                 dontlognull: p.options.dontlognull,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
+                splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),
                 http_mode: {
                     let be_mode =
                         p.default_backend.as_ref().and_then(|n| cfg.backend(n)).map(|b| b.options.http_conn_mode);
