@@ -2,8 +2,9 @@
 # Benchmarks on loopback, nbproxy against HAProxy. Not part of CI.
 #
 # TCP part: one sender writing 64 KiB buffers to a sink that discards them, (a) direct, (b) through nbproxy
-# (nbproc 1, mode tcp), (c) through HAProxy (nbthread 1, mode tcp). Prints MB/s per case and the ratios
-# nbproxy/direct and nbproxy/haproxy.
+# (nbproc 1, mode tcp), (c) through HAProxy (nbthread 1, mode tcp), each proxy copying, with `option splice-auto`
+# and with `option splice-request` + `option splice-response` (splice(2) always). Prints MB/s per case and the
+# ratios nbproxy/direct and nbproxy/haproxy.
 #
 # HTTP part: nginx serving a 100-byte file with keep-alive, loaded with wrk (-t1 -c50 -d5s --latency) through
 # nbproxy (nbproc 1, mode http) and through HAProxy (nbthread 1, mode http, http-reuse always), alternating, at
@@ -15,7 +16,7 @@
 #
 # Environment: PART (tcp, http or all; default all), ROUNDS (HTTP rounds, default 3, at least 3), HTTP_SECS
 # (seconds per wrk run, default 5), HAPROXY (default: haproxy on PATH, else /usr/sbin/haproxy), NGINX (default:
-# nginx on PATH, else /usr/sbin/nginx), BENCH_PORT (first of six ports, default 19100), NO_BUILD=1 to skip
+# nginx on PATH, else /usr/sbin/nginx), BENCH_PORT (first of ten ports, default 19100), NO_BUILD=1 to skip
 # `cargo build --release`, BIN (default target/release) for prebuilt binaries.
 set -euo pipefail
 
@@ -34,6 +35,10 @@ HAPROXY_PORT=$((BASE + 2))
 NGINX_PORT=$((BASE + 3))
 NBPROXY_HTTP_PORT=$((BASE + 4))
 HAPROXY_HTTP_PORT=$((BASE + 5))
+NBPROXY_SPLICE_PORT=$((BASE + 6))
+HAPROXY_SPLICE_PORT=$((BASE + 7))
+NBPROXY_FORCED_PORT=$((BASE + 8))
+HAPROXY_FORCED_PORT=$((BASE + 9))
 PART=${PART:-all}
 ROUNDS=${ROUNDS:-3}
 HTTP_SECS=${HTTP_SECS:-5}
@@ -56,7 +61,8 @@ fi
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT" "$NGINX_PORT" "$NBPROXY_HTTP_PORT" "$HAPROXY_HTTP_PORT"; do
+for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT" "$NGINX_PORT" "$NBPROXY_HTTP_PORT" "$HAPROXY_HTTP_PORT" \
+    "$NBPROXY_SPLICE_PORT" "$HAPROXY_SPLICE_PORT" "$NBPROXY_FORCED_PORT" "$HAPROXY_FORCED_PORT"; do
     if listening "$port"; then
         echo "bench: 127.0.0.1:$port is in use; set BENCH_PORT to another base port" >&2
         exit 1
@@ -151,34 +157,51 @@ measure() {
 tcp_part() {
     start sink "$SINK_PORT" "$BENCH" sink "$SINK_PORT"
 
-    local have_nbproxy=0 have_haproxy=0
-    proxy_cfg "nbproc 1" tcp "$NBPROXY_PORT" "$SINK_PORT" >"$tmp/nbproxy.cfg"
-    if start nbproxy "$NBPROXY_PORT" "$BIN/nbproxy" -db -f "$tmp/nbproxy.cfg"; then
-        have_nbproxy=1
-    fi
-    if [ -x "$HAPROXY" ]; then
-        proxy_cfg "nbthread 1" tcp "$HAPROXY_PORT" "$SINK_PORT" >"$tmp/haproxy.cfg"
-        if start haproxy "$HAPROXY_PORT" "$HAPROXY" -db -f "$tmp/haproxy.cfg"; then
-            have_haproxy=1
+    # One nbproxy and one HAProxy per way of forwarding: copy, splice-auto, splice forced in both directions.
+    local ways=(copy auto forced)
+    local -A opts=([copy]="" [auto]="    option splice-auto"
+        [forced]="    option splice-request
+    option splice-response")
+    local -A nb_port=([copy]=$NBPROXY_PORT [auto]=$NBPROXY_SPLICE_PORT [forced]=$NBPROXY_FORCED_PORT)
+    local -A ha_port=([copy]=$HAPROXY_PORT [auto]=$HAPROXY_SPLICE_PORT [forced]=$HAPROXY_FORCED_PORT)
+    local -A have_nb=() have_ha=()
+    local w
+    for w in "${ways[@]}"; do
+        have_nb[$w]=0
+        have_ha[$w]=0
+        proxy_cfg "nbproc 1" tcp "${nb_port[$w]}" "$SINK_PORT" "${opts[$w]}" >"$tmp/nbproxy-$w.cfg"
+        if start "nbproxy-$w" "${nb_port[$w]}" "$BIN/nbproxy" -db -f "$tmp/nbproxy-$w.cfg"; then
+            have_nb[$w]=1
         fi
-    fi
+        if [ -x "$HAPROXY" ]; then
+            proxy_cfg "nbthread 1" tcp "${ha_port[$w]}" "$SINK_PORT" "${opts[$w]}" >"$tmp/haproxy-$w.cfg"
+            if start "haproxy-$w" "${ha_port[$w]}" "$HAPROXY" -db -f "$tmp/haproxy-$w.cfg"; then
+                have_ha[$w]=1
+            fi
+        fi
+    done
 
     echo "TCP stream over loopback: $SECS s per run, 64 KiB writes; MB = 10^6 bytes"
     echo "nbproxy: ${nbproxy_version:-?}"
     echo "haproxy: $haproxy_version"
     echo "cpus:    $(nproc)"
     echo
-    printf '%-6s %12s %12s %12s %16s %17s\n' conns direct nbproxy haproxy nbproxy/direct nbproxy/haproxy
+    printf '%-6s %-7s %12s %12s %12s %16s %17s\n' conns forward direct nbproxy haproxy nbproxy/direct \
+        nbproxy/haproxy
     local c direct nb ha
     for c in "${CONNS[@]}"; do
         direct=$(measure "$SINK_PORT" "$c")
-        nb=n/a
-        ha=n/a
-        if [ "$have_nbproxy" = 1 ]; then nb=$(measure "$NBPROXY_PORT" "$c"); fi
-        if [ "$have_haproxy" = 1 ]; then ha=$(measure "$HAPROXY_PORT" "$c"); fi
-        printf '%-6s %12s %12s %12s %16s %17s\n' "$c" "$direct" "$nb" "$ha" "$(ratio "$nb" "$direct")" \
-            "$(ratio "$nb" "$ha")"
+        for w in "${ways[@]}"; do
+            nb=n/a
+            ha=n/a
+            if [ "${have_nb[$w]}" = 1 ]; then nb=$(measure "${nb_port[$w]}" "$c"); fi
+            if [ "${have_ha[$w]}" = 1 ]; then ha=$(measure "${ha_port[$w]}" "$c"); fi
+            printf '%-6s %-7s %12s %12s %12s %16s %17s\n' "$c" "$w" "$direct" "$nb" "$ha" \
+                "$(ratio "$nb" "$direct")" "$(ratio "$nb" "$ha")"
+        done
     done
+    echo "(copy: no splice option; auto: option splice-auto; forced: option splice-request + splice-response;"
+    echo " the same options in both proxies; direct is one run per connection count)"
 }
 
 # ---------------------------------------------------------------------------------------------------------------

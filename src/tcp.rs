@@ -1,16 +1,25 @@
-//! `mode tcp` streams: bytes forwarded both ways through fixed buffers, half-close respected.
+//! `mode tcp` streams: bytes forwarded both ways through fixed buffers or kernel pipes, half-close respected.
 //!
 //! This is the I/O core of a session, free of balancing and logging: the worker owns the session's life
 //! (queue, connect, retries, log line) and calls [`Stream::pump`] whenever a socket of the session is ready.
 //! Readiness is tracked per socket (mio is edge-triggered): a flag is set by an event and cleared only when a
 //! syscall says `WouldBlock`, so every ready socket is drained and no event is ever lost.
+//!
+//! With `option splice-request|response|auto` a direction may move its bytes with splice(2) instead: socket →
+//! pipe → socket, never through user space. Pipes come from the worker's [`PipePool`] (at most `maxpipes`);
+//! without a free one the direction copies as usual. A direction never holds bytes in its buffer and in its pipe
+//! at the same time (a splice read waits for an empty buffer, a copy read for an empty pipe), so order is kept.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Instant;
 
 use mio::net::TcpStream;
+use nix::errno::Errno;
+use nix::fcntl::{splice, FcntlArg, OFlag, SpliceFFlags};
 
+use crate::config::model::ProxyOptions;
 use crate::worker::buffers::{Buf, Pool};
 
 /// Start a non-blocking connection to `addr`, from the local address `source` when one is configured (`source`
@@ -89,38 +98,270 @@ pub enum End {
 /// The outcome of a pump.
 #[derive(Debug)]
 pub enum Pumped {
-    /// Still forwarding.
+    /// Still forwarding; nothing more can move until a socket is ready again.
     Open,
+    /// Still forwarding, and bytes could still move, but the stream had its share of this turn of the loop
+    /// (see [`PUMP_BUDGET`]): pump it again on the next turn, without waiting for an event.
+    Busy,
     /// Both directions finished cleanly.
     Done,
     /// A socket error (reset, broken pipe) on one end.
     Failed(End, io::Error),
 }
 
-/// Moves bytes from `src` through `buf` to `dst` until nothing more can move. Returns bytes delivered to `dst`.
-fn forward(
-    src: &mut Side,
-    buf: &mut Buf,
-    dst: Option<&mut Side>,
-    pool: &mut Pool,
-    now: Instant,
-) -> Result<u64, (End, io::Error)> {
-    forward_dir(src, buf, dst, pool, now, End::Client, End::Server)
+/// The `option splice-*` flags that apply to a session: its frontend's and its backend's together, as HAProxy
+/// ORs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpliceOpts {
+    /// `option splice-auto`: splice a direction once it looks like a bulk transfer.
+    pub auto: bool,
+    /// `option splice-request`: splice client → server.
+    pub request: bool,
+    /// `option splice-response`: splice server → client.
+    pub response: bool,
 }
 
-fn forward_dir(
-    src: &mut Side,
-    buf: &mut Buf,
-    mut dst: Option<&mut Side>,
-    pool: &mut Pool,
-    now: Instant,
+impl SpliceOpts {
+    /// The flags of one proxy (none under global `nosplice` or `-dS`).
+    pub fn of(o: &ProxyOptions, nosplice: bool) -> SpliceOpts {
+        if nosplice {
+            return SpliceOpts::default();
+        }
+        SpliceOpts { auto: o.splice_auto, request: o.splice_request, response: o.splice_response }
+    }
+
+    /// Both proxies' flags (a frontend's and its backend's).
+    pub fn or(self, other: SpliceOpts) -> SpliceOpts {
+        SpliceOpts {
+            auto: self.auto || other.auto,
+            request: self.request || other.request,
+            response: self.response || other.response,
+        }
+    }
+
+    /// True when any direction may splice.
+    pub fn any(self) -> bool {
+        self.auto || self.request || self.response
+    }
+
+    fn mode(self, explicit: bool) -> SpliceMode {
+        match (explicit, self.auto) {
+            (true, _) => SpliceMode::On,
+            (false, true) => SpliceMode::Auto,
+            _ => SpliceMode::Off,
+        }
+    }
+}
+
+/// When a direction splices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum SpliceMode {
+    /// Never: bytes are copied through the buffer.
+    #[default]
+    Off,
+    /// Whenever a pipe is free (`splice-request`/`-response`).
+    On,
+    /// Once reads keep filling whole buffers (`splice-auto`).
+    Auto,
+}
+
+/// Consecutive reads that filled the whole buffer before `splice-auto` calls a direction a bulk transfer
+/// (HAProxy's "fast streamer" needs three as well).
+const AUTO_FULL_READS: u8 = 3;
+
+/// Bytes one direction delivers per pump at most: a bulk transfer then yields to the other sessions of the
+/// worker instead of holding the loop for as long as its peer keeps sending.
+pub const PUMP_BUDGET: u64 = 256 * 1024;
+
+/// A kernel pipe and how many bytes it holds.
+#[derive(Debug)]
+pub struct Pipe {
+    rd: OwnedFd,
+    wr: OwnedFd,
+    data: usize,
+}
+
+/// The worker's pipes for splicing: at most `max` in use at once, empty ones kept for the next session.
+#[derive(Debug)]
+pub struct PipePool {
+    free: Vec<Pipe>,
+    used: usize,
+    max: usize,
+    /// `tune.pipesize`, applied to each new pipe.
+    want_size: Option<usize>,
+    /// What a pipe holds at most (learned from the first pipe; the kernel's default is 64 KiB).
+    cap: usize,
+}
+
+impl PipePool {
+    /// A pool of at most `max` pipes (`maxpipes`), each sized `size` bytes when given (`tune.pipesize`).
+    pub fn new(max: usize, size: Option<usize>) -> PipePool {
+        PipePool { free: Vec::new(), used: 0, max, want_size: size, cap: 65536 }
+    }
+
+    /// Pipes held by sessions now.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Empty pipes kept for later.
+    pub fn free(&self) -> usize {
+        self.free.len()
+    }
+
+    /// A pipe, unless `maxpipes` are in use or the system refuses a new one (the caller copies instead).
+    fn take(&mut self) -> Option<Pipe> {
+        if self.used >= self.max {
+            return None;
+        }
+        let p = match self.free.pop() {
+            Some(p) => p,
+            None => self.create()?,
+        };
+        self.used += 1;
+        Some(p)
+    }
+
+    fn create(&mut self) -> Option<Pipe> {
+        let (rd, wr) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).ok()?;
+        if let Some(size) = self.want_size {
+            // Best effort: above /proc/sys/fs/pipe-max-size an unprivileged worker keeps the default size.
+            let _ = nix::fcntl::fcntl(wr.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(size.min(i32::MAX as usize) as i32));
+        }
+        if let Ok(n) = nix::fcntl::fcntl(wr.as_raw_fd(), FcntlArg::F_GETPIPE_SZ) {
+            self.cap = (n as usize).max(4096);
+        }
+        Some(Pipe { rd, wr, data: 0 })
+    }
+
+    /// Take a pipe back: an empty one is kept, one still holding bytes (a session ended early) is closed.
+    fn give(&mut self, p: Pipe) {
+        self.used = self.used.saturating_sub(1);
+        if p.data == 0 {
+            self.free.push(p);
+        }
+    }
+}
+
+/// The splice state of one direction.
+#[derive(Debug, Default)]
+pub struct SpliceDir {
+    mode: SpliceMode,
+    /// The direction splices now (`On`, or `Auto` once it saw a bulk transfer).
+    active: bool,
+    /// `Auto`: consecutive copy reads that filled the buffer.
+    full_reads: u8,
+    pipe: Option<Pipe>,
+    /// Bytes delivered from the pipe (counted in the delivered bytes as well).
+    pub spliced: u64,
+}
+
+impl SpliceDir {
+    fn set(&mut self, mode: SpliceMode) {
+        self.mode = mode;
+        self.active = mode == SpliceMode::On;
+        self.full_reads = 0;
+    }
+
+    /// Bytes waiting in the pipe.
+    pub fn pending(&self) -> usize {
+        self.pipe.as_ref().map_or(0, |p| p.data)
+    }
+
+    fn release_if_empty(&mut self, pipes: &mut PipePool) {
+        if self.pending() == 0 {
+            if let Some(p) = self.pipe.take() {
+                pipes.give(p);
+            }
+        }
+    }
+
+    fn release(&mut self, pipes: &mut PipePool) {
+        if let Some(p) = self.pipe.take() {
+            pipes.give(p);
+        }
+    }
+
+    /// After a copy read, which left the buffer `full` or not: `Auto` switches to splicing after a few full ones
+    /// in a row (the peer sends faster than one buffer per read).
+    fn after_copy_read(&mut self, full: bool) {
+        if self.mode != SpliceMode::Auto || self.active {
+            return;
+        }
+        if full {
+            self.full_reads += 1;
+            if self.full_reads >= AUTO_FULL_READS {
+                self.active = true;
+            }
+        } else {
+            self.full_reads = 0;
+        }
+    }
+}
+
+/// An errno as an `io::Error`.
+fn errno_io(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+/// One direction of a stream: its source socket, buffer and splice state.
+struct Dir<'a> {
+    src: &'a mut Side,
+    buf: &'a mut Buf,
+    sp: &'a mut SpliceDir,
     src_end: End,
     dst_end: End,
-) -> Result<u64, (End, io::Error)> {
+}
+
+/// Moves bytes from `src` through its buffer or pipe to `dst` until nothing more can move or [`PUMP_BUDGET`]
+/// bytes were delivered. Returns bytes delivered to `dst`, and whether it stopped for the budget.
+fn forward_dir(
+    dir: Dir<'_>,
+    mut dst: Option<&mut Side>,
+    pool: &mut Pool,
+    pipes: &mut PipePool,
+    now: Instant,
+) -> Result<(u64, bool), (End, io::Error)> {
+    let Dir { src, buf, sp, src_end, dst_end } = dir;
     let mut delivered = 0u64;
-    loop {
+    // The last splice read said EAGAIN while the pipe held bytes: the pipe may be full (its slots are pages,
+    // not bytes), so read again only once some of it went out.
+    let mut pipe_full = false;
+    let result = loop {
         let mut progress = false;
-        if src.readable && !src.rd_eof && !buf.is_full() {
+        // Splice only towards a connected server, and never past bytes still in the buffer.
+        let may_splice = sp.active && buf.is_empty() && dst.as_deref().is_some_and(|d| !d.wr_shut);
+        if src.readable && !src.rd_eof && may_splice && !pipe_full && sp.pending() < pipes.cap {
+            if sp.pipe.is_none() {
+                sp.pipe = pipes.take();
+            }
+            if let Some(pipe) = sp.pipe.as_mut() {
+                let want = pipes.cap - pipe.data;
+                let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+                match splice(&src.sock, None, &pipe.wr, None, want, flags) {
+                    Ok(0) => {
+                        src.rd_eof = true;
+                        progress = true;
+                    }
+                    Ok(n) => {
+                        pipe.data += n;
+                        src.last_io = now;
+                        progress = true;
+                    }
+                    Err(Errno::EAGAIN) if pipe.data > 0 => pipe_full = true,
+                    Err(Errno::EAGAIN) => src.readable = false,
+                    Err(Errno::EINTR) => progress = true,
+                    Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP) => {
+                        // The kernel cannot splice these sockets: copy from now on.
+                        sp.set(SpliceMode::Off);
+                        progress = true;
+                    }
+                    Err(e) => break Err((src_end, errno_io(e))),
+                }
+            }
+        }
+        // Copy reads wait for the pipe to drain (order), and for the splice read above when there was one.
+        if src.readable && !src.rd_eof && sp.pending() == 0 && !buf.is_full() && !(may_splice && sp.pipe.is_some()) {
             let space = buf.space(pool);
             let want = space.len();
             match src.sock.read(space) {
@@ -132,29 +373,49 @@ fn forward_dir(
                     buf.filled(n);
                     src.last_io = now;
                     src.after_read(n, want);
+                    sp.after_copy_read(buf.is_full());
                     progress = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => src.readable = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
-                Err(e) => return Err((src_end, e)),
+                Err(e) => break Err((src_end, e)),
             }
         }
         if let Some(d) = dst.as_deref_mut() {
-            if d.writable && !buf.is_empty() && !d.wr_shut {
-                match d.sock.write(buf.pending()) {
-                    Ok(0) => return Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
-                    Ok(n) => {
-                        buf.consumed(n);
-                        delivered += n as u64;
-                        d.last_io = now;
-                        progress = true;
+            if d.writable && !d.wr_shut {
+                if !buf.is_empty() {
+                    match d.sock.write(buf.pending()) {
+                        Ok(0) => break Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
+                        Ok(n) => {
+                            buf.consumed(n);
+                            delivered += n as u64;
+                            d.last_io = now;
+                            progress = true;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => d.writable = false,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
+                        Err(e) => break Err((dst_end, e)),
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => d.writable = false,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
-                    Err(e) => return Err((dst_end, e)),
+                } else if let Some(pipe) = sp.pipe.as_mut().filter(|p| p.data > 0) {
+                    let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+                    match splice(&pipe.rd, None, &d.sock, None, pipe.data, flags) {
+                        // Nothing left to read in a pipe we hold bytes in: our count is wrong, stop here.
+                        Ok(0) => break Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
+                        Ok(n) => {
+                            pipe.data = pipe.data.saturating_sub(n);
+                            delivered += n as u64;
+                            sp.spliced += n as u64;
+                            d.last_io = now;
+                            pipe_full = false;
+                            progress = true;
+                        }
+                        Err(Errno::EAGAIN) => d.writable = false,
+                        Err(Errno::EINTR) => progress = true,
+                        Err(e) => break Err((dst_end, errno_io(e))),
+                    }
                 }
             }
-            if src.rd_eof && buf.is_empty() && !d.wr_shut {
+            if src.rd_eof && buf.is_empty() && sp.pending() == 0 && !d.wr_shut {
                 // Half-close: pass the FIN on once everything before it was delivered.
                 let _ = d.sock.shutdown(Shutdown::Write);
                 d.wr_shut = true;
@@ -162,12 +423,17 @@ fn forward_dir(
         }
         buf.release_if_empty(pool);
         if !progress {
-            return Ok(delivered);
+            break Ok((delivered, false));
         }
-    }
+        if delivered >= PUMP_BUDGET {
+            break Ok((delivered, true));
+        }
+    };
+    sp.release_if_empty(pipes);
+    result
 }
 
-/// The two sockets and two buffers of a TCP session.
+/// The two sockets, buffers and splice states of a TCP session.
 #[derive(Debug)]
 pub struct Stream {
     pub client: Side,
@@ -177,6 +443,10 @@ pub struct Stream {
     pub c2s: Buf,
     /// Server → client bytes.
     pub s2c: Buf,
+    /// Client → server splicing.
+    pub c2s_splice: SpliceDir,
+    /// Server → client splicing.
+    pub s2c_splice: SpliceDir,
     /// Bytes delivered to the server.
     pub bytes_in: u64,
     /// Bytes delivered to the client.
@@ -184,33 +454,124 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// A stream for an accepted client; the server side comes later.
+    /// A stream for an accepted client; the server side comes later. Nothing is spliced until
+    /// [`Stream::set_splice`] says so.
     pub fn new(client: Side) -> Stream {
-        Stream { client, server: None, c2s: Buf::default(), s2c: Buf::default(), bytes_in: 0, bytes_out: 0 }
+        Stream {
+            client,
+            server: None,
+            c2s: Buf::default(),
+            s2c: Buf::default(),
+            c2s_splice: SpliceDir::default(),
+            s2c_splice: SpliceDir::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// Let the directions splice as `opts` say (`mode tcp` sessions, once their backend is known).
+    pub fn set_splice(&mut self, opts: SpliceOpts) {
+        self.c2s_splice.set(opts.mode(opts.request));
+        self.s2c_splice.set(opts.mode(opts.response));
+    }
+
+    /// Bytes read from the client and not yet delivered (buffer and pipe).
+    pub fn c2s_pending(&self) -> usize {
+        self.c2s.pending().len() + self.c2s_splice.pending()
     }
 
     /// Move every byte that can move now, in both directions.
-    pub fn pump(&mut self, pool: &mut Pool, now: Instant) -> Pumped {
-        let up = forward(&mut self.client, &mut self.c2s, self.server.as_mut(), pool, now);
-        match up {
-            Ok(n) => self.bytes_in += n,
+    pub fn pump(&mut self, pool: &mut Pool, pipes: &mut PipePool, now: Instant) -> Pumped {
+        let up = Dir {
+            src: &mut self.client,
+            buf: &mut self.c2s,
+            sp: &mut self.c2s_splice,
+            src_end: End::Client,
+            dst_end: End::Server,
+        };
+        let mut busy = false;
+        match forward_dir(up, self.server.as_mut(), pool, pipes, now) {
+            Ok((n, more)) => {
+                self.bytes_in += n;
+                busy |= more;
+            }
             Err((end, e)) => return Pumped::Failed(end, e),
         }
         if let Some(server) = self.server.as_mut() {
-            match forward_dir(server, &mut self.s2c, Some(&mut self.client), pool, now, End::Server, End::Client) {
-                Ok(n) => self.bytes_out += n,
+            let down = Dir {
+                src: server,
+                buf: &mut self.s2c,
+                sp: &mut self.s2c_splice,
+                src_end: End::Server,
+                dst_end: End::Client,
+            };
+            match forward_dir(down, Some(&mut self.client), pool, pipes, now) {
+                Ok((n, more)) => {
+                    self.bytes_out += n;
+                    busy |= more;
+                }
                 Err((end, e)) => return Pumped::Failed(end, e),
             }
-            if self.client.rd_eof && server.rd_eof && self.c2s.is_empty() && self.s2c.is_empty() {
+            let server_eof = self.server.as_ref().is_some_and(|s| s.rd_eof);
+            let s2c_pending = self.s2c.pending().len() + self.s2c_splice.pending();
+            if self.client.rd_eof && server_eof && self.c2s_pending() == 0 && s2c_pending == 0 {
                 return Pumped::Done;
             }
         }
-        Pumped::Open
+        if busy {
+            Pumped::Busy
+        } else {
+            Pumped::Open
+        }
     }
 
-    /// Give both buffers back (the session is ending).
-    pub fn release(&mut self, pool: &mut Pool) {
+    /// Give both buffers and pipes back (the session is ending; a pipe still holding bytes is closed).
+    pub fn release(&mut self, pool: &mut Pool, pipes: &mut PipePool) {
         self.c2s.release(pool);
         self.s2c.release(pool);
+        self.c2s_splice.release(pipes);
+        self.s2c_splice.release(pipes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipe_pool_bounds_reuses_and_closes_pipes_with_data() {
+        let mut pipes = PipePool::new(2, None);
+        let a = pipes.take().expect("first pipe");
+        let mut b = pipes.take().expect("second pipe");
+        assert!(pipes.take().is_none(), "maxpipes reached");
+        assert_eq!((pipes.used(), pipes.free()), (2, 0));
+        pipes.give(a);
+        assert_eq!((pipes.used(), pipes.free()), (1, 1), "an empty pipe is kept");
+        b.data = 10;
+        pipes.give(b);
+        assert_eq!((pipes.used(), pipes.free()), (0, 1), "a pipe with bytes in it is closed");
+        assert!(pipes.take().is_some() && pipes.free() == 0, "the kept pipe is reused");
+    }
+
+    #[test]
+    fn pipesize_is_applied() {
+        let mut pipes = PipePool::new(1, Some(1 << 20));
+        let _p = pipes.take().expect("pipe");
+        // Unprivileged processes are capped by /proc/sys/fs/pipe-max-size (1 MiB by default).
+        let max: usize =
+            std::fs::read_to_string("/proc/sys/fs/pipe-max-size").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+        if max >= 1 << 20 {
+            assert_eq!(pipes.cap, 1 << 20);
+        }
+    }
+
+    #[test]
+    fn splice_modes_from_options() {
+        let o = SpliceOpts { auto: true, request: false, response: true };
+        assert_eq!(o.mode(o.request), SpliceMode::Auto);
+        assert_eq!(o.mode(o.response), SpliceMode::On);
+        let none = SpliceOpts::default();
+        assert_eq!(none.mode(none.request), SpliceMode::Off);
+        assert!(!none.any() && SpliceOpts { request: true, ..none }.or(none).request);
     }
 }

@@ -45,6 +45,18 @@ impl Config {
         !self.global.stats_sockets.is_empty()
             || self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
     }
+    /// Pipes each worker may use for splice(2): `maxpipes`, else a quarter of `maxconn` (`default_maxconn` when
+    /// `global` sets none) as HAProxy; 0 under `nosplice` or when no proxy has an `option splice-*`.
+    pub fn maxpipes(&self, default_maxconn: u32) -> u32 {
+        let splicing = self.proxies.iter().any(|p| {
+            let o = &p.options;
+            o.splice_auto || o.splice_request || o.splice_response
+        });
+        if self.global.nosplice || !splicing {
+            return 0;
+        }
+        self.global.maxpipes.unwrap_or(self.global.maxconn.unwrap_or(default_maxconn) / 4)
+    }
     /// Index into `proxies` of the backend named `name`.
     pub fn backend_index(&self, name: &str) -> Option<usize> {
         self.proxies.iter().position(|p| p.kind.has_backend() && p.name == name)
@@ -91,8 +103,10 @@ pub struct Global {
     pub stats_maxconn: u32,
     /// `maxpipes` (splice pipes); `None` = maxconn/4.
     pub maxpipes: Option<u32>,
-    /// `nosplice`.
+    /// `nosplice` (or `-dS`): never splice.
     pub nosplice: bool,
+    /// `tune.pipesize`: size of the splice pipes (`None`: the kernel's default, 64 KiB).
+    pub pipesize: Option<usize>,
     /// Where `global` was declared (first line), for messages.
     pub pos: Pos,
 }
@@ -125,6 +139,7 @@ impl Default for Global {
             stats_maxconn: 10,
             maxpipes: None,
             nosplice: false,
+            pipesize: None,
             pos: Pos::default(),
         }
     }

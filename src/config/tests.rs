@@ -329,9 +329,11 @@ fn userlists_and_http_auth() {
 
 #[test]
 fn global_keywords() {
-    let c = ok("global\n uid 99\n gid 98\n ulimit-n 65536\n tune.bufsize 32k\n tune.maxrewrite 2048\n tune.maxaccept -1\n\
+    let c =
+        ok("global\n uid 99\n gid 98\n ulimit-n 65536\n tune.bufsize 32k\n tune.maxrewrite 2048\n tune.maxaccept -1\n\
         stats socket /tmp/s.sock mode 600 level admin expose-fd listeners\n stats timeout 30s\n hard-stop-after 5m\n\
-        log-tag nb\n log-send-hostname\n node n1\n description my lb\n maxpipes 10\n nosplice\n ssl-default-bind-ciphers X\n\
+        log-tag nb\n log-send-hostname\n node n1\n description my lb\n maxpipes 10\n nosplice\n tune.pipesize 256k\n\
+        ssl-default-bind-ciphers X\n\
         tune.ssl.default-dh-param 2048\n cpu-map 1 0\n master-worker\n");
     let g = &c.global;
     assert_eq!((g.user.clone(), g.group.clone()), (Some(UserSpec::Id(99)), Some(UserSpec::Id(98))));
@@ -343,6 +345,13 @@ fn global_keywords() {
     assert_eq!(g.log_send_hostname.as_deref(), Some(""));
     assert_eq!(g.description.as_deref(), Some("my lb"));
     assert!(g.nosplice);
+    assert_eq!((g.maxpipes, g.pipesize), (Some(10), Some(262144)));
+    assert_eq!(c.maxpipes(4096), 0, "nosplice: no pipes");
+    let c = ok("global\n maxconn 100\nlisten l\n bind :80\n option splice-auto\n server s 127.0.0.1:81\n");
+    assert_eq!(c.maxpipes(4096), 25, "maxconn/4 when splicing");
+    let c = ok("global\n maxconn 100\nlisten l\n bind :80\n server s 127.0.0.1:81\n");
+    assert_eq!(c.maxpipes(4096), 0, "no proxy splices");
+    assert!(errs("global\n tune.pipesize 0\n")[0].contains("tune.pipesize"));
     let e = errs("global\n spread-checks 51\n deamon\n stats socket rel.sock\n");
     assert!(e[0].contains("between 0 and 50"));
     assert!(e[1].ends_with(":3: unknown keyword 'deamon' in 'global' section; did you mean 'daemon' maybe ?"), "{e:?}");

@@ -137,12 +137,14 @@ fn file_paths(cfg: &Config) -> Vec<std::path::PathBuf> {
     v
 }
 
-/// Descriptors needed for the worst case of this config: two per connection plus listeners, checks and logs.
+/// Descriptors needed for the worst case of this config: two per connection and per splice pipe, plus
+/// listeners, checks and logs.
 fn fd_budget(cfg: &Config, nbproc: usize) -> u64 {
     let maxconn = cfg.global.maxconn.unwrap_or(super::DEFAULT_MAXCONN) as u64;
+    let pipes = cfg.maxpipes(super::DEFAULT_MAXCONN) as u64;
     let binds: u64 = cfg.proxies.iter().flat_map(|p| p.binds.iter()).map(|b| b.addrs.len() as u64).sum();
     let servers: u64 = cfg.proxies.iter().map(|p| p.servers.len() as u64).sum();
-    cfg.global.ulimit_n.unwrap_or(2 * maxconn + binds * nbproc as u64 + servers + 64)
+    cfg.global.ulimit_n.unwrap_or(2 * maxconn + 2 * pipes + binds * nbproc as u64 + servers + 64)
 }
 
 /// Command-line flags that override the config: `-n` (global maxconn), `-N` (default proxy maxconn), `-dS`.

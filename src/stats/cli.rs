@@ -498,6 +498,8 @@ fn show_info(ctx: &mut dyn CliContext, typed: bool) -> String {
             "CumConns" => snap.cum_conns().to_string(),
             "CumReq" => snap.cum_reqs().to_string(),
             "Maxpipes" => info.maxpipes.to_string(),
+            "PipesUsed" => snap.pipes_used.to_string(),
+            "PipesFree" => snap.pipes_free.to_string(),
             "ConnRate" | "SessRate" => snap.sess_rate().to_string(),
             "Idle_pct" => "100".into(),
             "node" => info.node.clone(),

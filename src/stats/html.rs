@@ -416,7 +416,7 @@ fn process_block(o: &mut String, snap: &Snapshot, info: &ProcessInfo, opts: &Pag
          <b>uptime = </b> {uptime}<br>\n\
          <b>system limits:</b> memmax = unlimited; ulimit-n = {}<br>\n\
          <b>maxsock = </b> {}; <b>maxconn = </b> {}; <b>maxpipes = </b> {}<br>\n\
-         current conns = {}; current pipes = 0/0; conn rate = {}/sec<br>\n</td>",
+         current conns = {}; current pipes = {}/{}; conn rate = {}/sec<br>\n</td>",
         info.pid,
         info.process_num,
         info.nbproc,
@@ -426,6 +426,8 @@ fn process_block(o: &mut String, snap: &Snapshot, info: &ProcessInfo, opts: &Pag
         info.maxconn,
         info.maxpipes,
         snap.current_conns(),
+        snap.pipes_used,
+        snap.pipes_used + snap.pipes_free,
         snap.sess_rate()
     );
     o.push_str(

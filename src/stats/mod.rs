@@ -89,7 +89,7 @@ impl ProcessInfo {
             ulimit_n: cfg.global.ulimit_n.unwrap_or(maxconn * 2 + 32),
             maxsock: maxconn * 2 + 32,
             maxconn,
-            maxpipes: cfg.global.maxpipes.unwrap_or(0) as u64,
+            maxpipes: cfg.maxpipes(crate::master::DEFAULT_MAXCONN) as u64,
             node: cfg.global.node.clone().unwrap_or_default(),
             description: cfg.global.description.clone().unwrap_or_default(),
             stopping: false,

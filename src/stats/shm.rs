@@ -73,6 +73,10 @@ pub struct SlotHeader {
     pub live: AtomicU64,
     /// Unix time (s) the slot's worker started.
     pub started: AtomicU64,
+    /// Splice pipes held by the worker's sessions now (written by the worker).
+    pub pipes_used: AtomicU64,
+    /// Empty splice pipes the worker keeps for later (written by the worker).
+    pub pipes_free: AtomicU64,
 }
 
 #[repr(C)]
@@ -373,6 +377,8 @@ impl Segment {
             }
         }
         h.pid.store(pid as u64, Relaxed);
+        h.pipes_used.store(0, Relaxed);
+        h.pipes_free.store(0, Relaxed);
         h.generation.store(generation as u64, Relaxed);
         h.started.store(unix_ms() / 1000, Relaxed);
         h.live.store(1, Relaxed);
@@ -399,12 +405,22 @@ impl Segment {
         if let Some(h) = self.slot_header(slot) {
             h.live.store(0, Relaxed);
             h.pid.store(0, Relaxed);
+            h.pipes_used.store(0, Relaxed);
+            h.pipes_free.store(0, Relaxed);
         }
     }
 
     /// Slots whose worker is alive (as recorded by [`Segment::claim_slot`] / [`Segment::retire_slot`]).
     pub fn live_slots(&self) -> Vec<usize> {
         (0..self.slots).filter(|&s| self.slot_header(s).is_some_and(|h| h.live.load(Relaxed) == 1)).collect()
+    }
+
+    /// Splice pipes (used, free) summed over `slots`.
+    pub fn pipes(&self, slots: &[usize]) -> (u64, u64) {
+        slots
+            .iter()
+            .filter_map(|&s| self.slot_header(s))
+            .fold((0, 0), |(u, f), h| (u + h.pipes_used.load(Relaxed), f + h.pipes_free.load(Relaxed)))
     }
 
     /// A worker's write handle for `slot`.
@@ -491,6 +507,14 @@ pub struct SlotWriter {
 }
 
 impl SlotWriter {
+    /// Publish the worker's splice pipes (used, free) for `show info`.
+    pub fn set_pipes(&self, used: u64, free: u64) {
+        if let Some(h) = self.seg.slot_header(self.slot) {
+            h.pipes_used.store(used, Relaxed);
+            h.pipes_free.store(free, Relaxed);
+        }
+    }
+
     /// The slot this writer owns.
     pub fn slot(&self) -> usize {
         self.slot

@@ -353,6 +353,10 @@ pub struct Snapshot {
     pub live_workers: usize,
     /// Unix time (s) the oldest live worker started (0 if unknown): the reference for `lastchg` before any change.
     pub start_time: u64,
+    /// Splice pipes held by sessions, over all workers.
+    pub pipes_used: u64,
+    /// Empty splice pipes kept for later, over all workers.
+    pub pipes_free: u64,
 }
 
 fn algo_name(b: &Balance) -> &'static str {
@@ -442,7 +446,8 @@ impl Snapshot {
             .filter(|&t| t > 0)
             .min()
             .unwrap_or(0);
-        Snapshot { proxies, now_ms, live_workers: live_slots.len(), start_time }
+        let (pipes_used, pipes_free) = seg.pipes(live_slots);
+        Snapshot { proxies, now_ms, live_workers: live_slots.len(), start_time, pipes_used, pipes_free }
     }
 
     /// The proxy with a backend side named `name`.

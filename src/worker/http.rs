@@ -312,7 +312,7 @@ impl Worker {
                 self.store(idx, sess, now)
             }
             Step::Yield => {
-                self.redrive.push((idx, sess.uid));
+                self.redrive_soon(idx, &mut sess);
                 self.store(idx, sess, now)
             }
             Step::NeedServer => self.http_assign(idx, sess, now),
@@ -711,8 +711,9 @@ impl Worker {
         let Some(server) = sess.stream.server.as_mut() else { return Ok(false) };
         let mut progress = false;
         if h.stage == Stage::Tunnel {
-            return match sess.stream.pump(&mut self.pool, now) {
+            return match sess.stream.pump(&mut self.pool, &mut self.pipes, now) {
                 crate::tcp::Pumped::Open => Ok(false),
+                crate::tcp::Pumped::Busy => Err(Step::Yield),
                 crate::tcp::Pumped::Done => Err(Step::End(*b"--", None)),
                 crate::tcp::Pumped::Failed(crate::tcp::End::Client, _) => Err(Step::End(*b"CD", None)),
                 crate::tcp::Pumped::Failed(crate::tcp::End::Server, _) => Err(Step::End(*b"SD", None)),

@@ -92,6 +92,10 @@ pub struct Worker {
     /// Slots freed during the current event batch; reused only after it, so late events can't hit a new session.
     freed: Vec<usize>,
     pool: Pool,
+    /// Pipes for splice(2) (`maxpipes`).
+    pipes: crate::tcp::PipePool,
+    /// Pipes (used, free) last published in the stats segment.
+    pipes_shown: (usize, usize),
     timers: Timers,
     next_uid: u64,
     /// Arrival number of the next queued session (orders a server's queue against its backend's).
@@ -169,6 +173,7 @@ impl Worker {
             n => n as usize,
         };
         let pool = Pool::new(cfg.global.bufsize);
+        let pipes = crate::tcp::PipePool::new(cfg.maxpipes(maxconn) as usize, cfg.global.pipesize);
         Ok(Worker {
             cfg,
             poll,
@@ -179,6 +184,8 @@ impl Worker {
             free: Vec::new(),
             freed: Vec::new(),
             pool,
+            pipes,
+            pipes_shown: (0, 0),
             timers: Timers::default(),
             next_uid: 1,
             queue_seq: 0,
@@ -257,6 +264,7 @@ impl Worker {
                 }
             }
             self.free.append(&mut self.freed);
+            self.st_pipes();
             if self.stopping && self.actconn == 0 {
                 return 0;
             }

@@ -62,6 +62,8 @@ pub struct Frontend {
     pub log_separate_errors: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
+    /// `option splice-*` of this proxy (empty under `nosplice`).
+    pub splice: crate::tcp::SpliceOpts,
     /// Connection handling of HTTP transactions (frontend option, else the default backend's).
     pub http_mode: HttpConnMode,
     pub errors: ErrorPages,
@@ -84,6 +86,8 @@ pub struct Backend {
     pub retries: u32,
     pub redispatch: bool,
     pub tcpka: bool,
+    /// `option splice-*` of this proxy (empty under `nosplice`).
+    pub splice: crate::tcp::SpliceOpts,
     pub log_health_checks: bool,
     pub rules: Rc<CompiledRules>,
     pub balance: Balance,
@@ -410,6 +414,7 @@ impl Runtime {
                 retries: p.retries,
                 redispatch: p.options.redispatch,
                 tcpka: p.options.tcpka || p.options.srvtcpka,
+                splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),
                 log_health_checks: p.options.log_health_checks,
             });
         }
@@ -463,6 +468,7 @@ impl Runtime {
                 log_separate_errors: p.options.log_separate_errors,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
+                splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),
                 http_mode: {
                     let be_mode =
                         p.default_backend.as_ref().and_then(|n| cfg.backend(n)).map(|b| b.options.http_conn_mode);

@@ -94,6 +94,8 @@ pub(super) struct SessionData {
     pub hash_key: Option<u32>,
     /// Termination state decided by the HTTP rules (`PR` deny, `LR` redirect…), logged when the reply is out.
     pub term_hint: Option<[u8; 2]>,
+    /// The session is in the worker's redrive list (pushed once, however often it yields in a turn).
+    pub redrive_queued: bool,
 }
 
 impl SessionData {
@@ -209,6 +211,7 @@ impl Worker {
             kept_srv: None,
             server_label: None,
             server_cid: None,
+            redrive_queued: false,
         });
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -254,6 +257,11 @@ impl Worker {
         sess.be = self.choose_backend(fe, peer, local, None);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
+            // `mode tcp` only (HTTP tunnels copy): the frontend's and the backend's splice options together.
+            let opts = self.rt.frontends[fe].splice.or(self.rt.backends[be].splice);
+            if opts.any() {
+                sess.stream.set_splice(opts);
+            }
         }
         self.assign(idx, sess, now);
     }
@@ -675,8 +683,17 @@ impl Worker {
 
     /// Drive a session that yielded with work left (see `Step::Yield`).
     pub(super) fn redrive_session(&mut self, idx: usize, uid: u64) {
-        let Some(sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
+        let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
+        sess.redrive_queued = false;
         self.drive(idx, sess, self.now);
+    }
+
+    /// Drive the session again on the next turn of the loop, once (it yielded with bytes still to move).
+    pub(super) fn redrive_soon(&mut self, idx: usize, sess: &mut Session) {
+        if !sess.redrive_queued {
+            sess.redrive_queued = true;
+            self.redrive.push((idx, sess.uid));
+        }
     }
 
     pub(super) fn on_session_event(&mut self, idx: usize, server: bool, ev: &mio::event::Event) {
@@ -723,11 +740,16 @@ impl Worker {
         if sess.http.is_some() {
             return self.drive_http(idx, sess, now);
         }
-        match sess.stream.pump(&mut self.pool, now) {
+        match sess.stream.pump(&mut self.pool, &mut self.pipes, now) {
+            Pumped::Busy => {
+                // Bytes are still flowing: let the other sessions have this turn, pump again on the next one.
+                self.redrive_soon(idx, &mut sess);
+                self.store(idx, sess, now)
+            }
             Pumped::Open => {
                 if sess.phase != Phase::Established
                     && sess.stream.client.rd_eof
-                    && sess.stream.c2s.is_empty()
+                    && sess.stream.c2s_pending() == 0
                     && sess.stream.bytes_in == 0
                 {
                     // The client left before we reached a server and sent nothing: nobody is waiting.
@@ -1015,10 +1037,10 @@ impl Worker {
             }
         }
         self.release_server(&mut sess);
-        sess.stream.release(&mut self.pool);
+        sess.stream.release(&mut self.pool, &mut self.pipes);
         let fe = sess.fe;
         let f = &self.rt.frontends[fe];
-        let from_client = sess.stream.bytes_in + sess.stream.c2s.pending().len() as u64;
+        let from_client = sess.stream.bytes_in + sess.stream.c2s_pending() as u64;
         let null = from_client == 0;
         let be_name = sess.be.map_or(f.name.as_str(), |b| self.rt.backends[b].name.as_str());
         let error = crate::worker::runtime::session_error(term, sess.retries, sess.redispatched, None);

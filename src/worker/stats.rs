@@ -151,6 +151,17 @@ impl Worker {
         }
     }
 
+    /// Publish the splice pipes in use and kept, when they changed (once per turn of the loop).
+    pub(super) fn st_pipes(&mut self) {
+        let now = (self.pipes.used(), self.pipes.free());
+        if now != self.pipes_shown {
+            self.pipes_shown = now;
+            if let Some(w) = self.stats.as_ref() {
+                w.set_pipes(now.0 as u64, now.1 as u64);
+            }
+        }
+    }
+
     /// Publish every server's initial state so the page is right before the first check.
     pub(super) fn st_init(&mut self) {
         for si in 0..self.rt.servers.len() {

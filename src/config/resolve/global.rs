@@ -23,7 +23,7 @@ fn is_ssl_tuning(kw: &str) -> bool {
 #[rustfmt::skip]
 const HARMLESS: &[&str] = &[
     "tune.maxpollevents", "tune.rcvbuf.client", "tune.rcvbuf.server", "tune.sndbuf.client", "tune.sndbuf.server",
-    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen", "tune.pipesize",
+    "tune.chksize", "tune.http.maxhdr", "tune.http.cookielen", "tune.http.logurilen",
     "tune.idletimer", "tune.recv_enough", "tune.buffers.limit", "tune.buffers.reserve", "tune.pattern.cache-size",
     "tune.runqueue-depth", "tune.sched.low-latency", "tune.fd.edge-triggered", "tune.idle-pool.shared",
     "tune.pool-high-fd-ratio", "tune.pool-low-fd-ratio", "tune.max-checks-per-thread", "tune.comp.maxlevel",
@@ -39,7 +39,7 @@ const HARMLESS: &[&str] = &[
 const GLOBAL_KEYWORDS: &[&str] = &[
     "daemon", "nbproc", "pidfile", "chroot", "user", "group", "uid", "gid", "maxconn", "ulimit-n", "spread-checks",
     "log", "log-tag", "log-send-hostname", "quiet", "debug", "node", "description", "hard-stop-after",
-    "tune.bufsize", "tune.maxrewrite", "tune.maxaccept", "maxpipes", "nosplice", "master-worker", "nbthread", "stats",
+    "tune.bufsize", "tune.maxrewrite", "tune.maxaccept", "tune.pipesize", "maxpipes", "nosplice", "master-worker", "nbthread", "stats",
 ];
 
 /// Handle one line of the `global` section.
@@ -110,6 +110,13 @@ fn keyword_inner(g: &mut Global, line: &Line, ctx: &mut Ctx) -> Result<(), Strin
         }
         "tune.maxaccept" => g.maxaccept = num(w, 1)?,
         "maxpipes" => g.maxpipes = Some(num(w, 1)?),
+        "tune.pipesize" => {
+            let v = parse_size(arg(w, 1, "a size")?).map_err(|e| format!("'{kw}': {e}"))?;
+            if v == 0 || v > i32::MAX as u64 {
+                return Err(format!("'{kw}' expects a positive size below 2147483648."));
+            }
+            g.pipesize = Some(v as usize);
+        }
         "nosplice" => g.nosplice = true,
         "master-worker" => {}
         "nbthread" => {
