@@ -316,3 +316,38 @@ fn dontlog_normal_and_log_separate_errors() {
         all.lines()
     );
 }
+
+/// `unique-id-format` + `unique-id-header`: every request gets an id (HAProxy's classic format), sent to the
+/// server in the header and logged with `%ID` by a `log-format`; `%pid`, `%fi:%fp` and `%rt` are filled in.
+#[test]
+fn unique_id_is_sent_to_the_server_and_logged() {
+    use support::http::{Behavior, HttpBackend, HttpConn};
+    let logs = UdpCollector::start();
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let text = format!(
+        "global\n    log 127.0.0.1:{} local0 info\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    \
+         timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{port}\n    \
+         unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid\n    unique-id-header X-Unique-ID\n    \
+         log-format \"id=%ID pid=%pid fe=%fi:%fp st=%ST\"\n    default_backend be\n\nbackend be\n    server web01 127.0.0.1:{}\n",
+        logs.port, web.port
+    );
+    let p = Proxy::start_and_wait(&text, port);
+    let mut c = HttpConn::open(port).expect("connect");
+    assert_eq!(c.get("/a", &[]).expect("first").status, 200);
+    assert_eq!(c.get("/b", &[]).expect("second").status, 200);
+    let seen = web.requests();
+    let ids: Vec<String> = seen.iter().map(|r| r.header("x-unique-id").unwrap_or_default().to_string()).collect();
+    let cport = c.local_port();
+    let prefix = format!("7F000001:{cport:04X}_7F000001:{port:04X}_");
+    for id in &ids {
+        assert!(id.starts_with(&prefix), "id {id:?} should start with {prefix:?}");
+    }
+    assert_ne!(ids[0], ids[1], "each request has its own id");
+    let worker = p.workers()[0];
+    let want = format!("pid={worker} fe=127.0.0.1:{port} st=200");
+    let line = logs
+        .wait_for(|l| l.contains(&format!("id={}", ids[1])), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no log line with id {}: {:?}", ids[1], logs.lines()));
+    assert!(line.contains(&want), "{line} should contain {want}");
+}

@@ -136,6 +136,13 @@ fn usr2_with_a_broken_config_keeps_the_old_workers() {
     assert_eq!(p.workers(), workers, "workers changed on a broken reload");
     assert_eq!(count(&banner_counts(port, 4), "web01"), 4);
 
+    // A config that parses but that workers could not run (a bad regex) is refused the same way.
+    p.rewrite_config(&format!("{}    acl bad path_reg (unclosed\n", cfg(2, port, &new)));
+    p.signal(libc::SIGUSR2);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(p.workers(), workers, "workers changed on a reload with a bad regex");
+    assert_eq!(count(&banner_counts(port, 4), "web01"), 4);
+
     // The next USR2 with a good config is taken.
     p.rewrite_config(&cfg(2, port, &new));
     p.signal(libc::SIGUSR2);

@@ -469,6 +469,15 @@ impl Master {
                 return;
             }
         };
+        // What workers compile at start (regexes, conditions, log formats) is checked here, as `-c` does: a
+        // config they could not run must not replace the running one.
+        if let Err(e) = crate::worker::compile_all(&loaded.config) {
+            eprintln!("[ALERT] {e}");
+            self.logger.log(Level::Alert, &e);
+            log::error!("Loading failure!");
+            self.logger.log(Level::Alert, "Loading failure!");
+            return;
+        }
         let cfg = Arc::new(apply_cli(loaded.config, &self.cli));
         let identity = match privileges::resolve(&cfg.global) {
             Ok(i) => i,

@@ -89,6 +89,10 @@ pub(super) struct HttpTxn {
     pub replayable: bool,
     /// Do not take a pooled connection for this request (a replay).
     pub no_pool: bool,
+    /// `unique-id-format` rendered for the current request (`%ID`), empty when none is configured.
+    pub unique_id: String,
+    /// The worker's request counter when this request arrived (`%rt`).
+    pub req_id: u64,
     /// `capture request header` values of the current request, `capture response header` of its response.
     pub req_captures: Vec<String>,
     pub res_captures: Vec<String>,
@@ -147,6 +151,8 @@ impl HttpTxn {
             from_pool: false,
             replayable: false,
             no_pool: false,
+            unique_id: String::new(),
+            req_id: 0,
         }
     }
 
@@ -178,6 +184,7 @@ impl HttpTxn {
         self.req_cookie = None;
         self.res_cookie = None;
         self.no_pool = false;
+        self.unique_id.clear();
     }
 
     /// The 302 a `redir PREFIX` server gives a GET or HEAD (`None` for other methods).
@@ -551,8 +558,29 @@ impl Worker {
             self.http_reply(sess, len, page.to_vec(), if failing { 503 } else { 200 });
             return None;
         }
+        self.req_counter += 1;
+        h.req_id = self.req_counter;
         let edits = &mut h.edits;
         edits.clear();
+        if let Some(uid) = f.unique_id.as_ref() {
+            // `unique-id-format`: rendered once per request, sent as `unique-id-header`, logged as `%ID`.
+            let v = crate::log::LogValues {
+                client: Some(src),
+                frontend_addr: Some(dst),
+                frontend: &f.name,
+                accept_time: h.started_wall,
+                http: true,
+                pid: std::process::id(),
+                request_counter: h.req_id,
+                hostname: &self.hostname,
+                ..crate::log::LogValues::default()
+            };
+            h.unique_id.clear();
+            uid.format.render(&v, &|_| None, &mut h.unique_id);
+            if let Some(name) = &uid.header {
+                edits.added.push((name.clone(), h.unique_id.as_bytes().to_vec()));
+            }
+        }
         let mut verdict = rules::apply_request(&f.rules, data, &h.req, first_req, &ctx, edits);
         let mut be = None;
         if verdict == Verdict::Continue {
@@ -1040,7 +1068,17 @@ impl Worker {
         };
         let line = match f.log_format {
             LogFormat::Custom(_) => match &f.custom_format {
-                Some(spec) => spec.render_to_string(&crate::log::LogValues::from_http(&fields), &|_| None),
+                Some(spec) => {
+                    let mut v = crate::log::LogValues::from_http(&fields);
+                    // What the httplog fields do not carry.
+                    v.pid = std::process::id();
+                    v.frontend_addr = sess.local;
+                    v.server_addr = sess.srv.map(|si| self.rt.servers[si].addr);
+                    v.unique_id = (!h.unique_id.is_empty()).then_some(h.unique_id.as_str());
+                    v.request_counter = h.req_id;
+                    v.hostname = &self.hostname;
+                    spec.render_to_string(&v, &|_| None)
+                }
                 None => httplog(&fields),
             },
             LogFormat::Http { .. } => httplog(&fields),

@@ -133,6 +133,10 @@ pub struct Worker {
     txn_pool: Vec<Box<http::HttpTxn>>,
     /// Connections waiting for their PROXY protocol header.
     handshakes: handshake::Handshakes,
+    /// HTTP requests seen by this worker (`%rt`, unique ids).
+    req_counter: u64,
+    /// This host's name (`%H`), read once.
+    hostname: String,
 }
 
 impl Worker {
@@ -208,6 +212,8 @@ impl Worker {
             now_ms: crate::stats::shm::unix_ms(),
             txn_pool: Vec::new(),
             handshakes: handshake::Handshakes::default(),
+            req_counter: 0,
+            hostname: crate::log::hostname(),
         })
     }
 

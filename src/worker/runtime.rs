@@ -53,6 +53,8 @@ pub struct Frontend {
     pub log_format: LogFormat,
     /// `log-format STRING`, compiled.
     pub custom_format: Option<crate::log::LogFormatSpec>,
+    /// `unique-id-format` (and `unique-id-header`), compiled.
+    pub unique_id: Option<UniqueId>,
     /// `capture request|response header`, `capture cookie`.
     pub captures: crate::log::Captures,
     pub dontlognull: bool,
@@ -462,6 +464,14 @@ impl Runtime {
                     }
                     _ => None,
                 },
+                unique_id: match &p.unique_id_format {
+                    Some(f) => Some(UniqueId {
+                        format: crate::log::LogFormatSpec::parse(f)
+                            .map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?,
+                        header: p.unique_id_header.as_ref().map(|h| h.as_bytes().to_vec()),
+                    }),
+                    None => None,
+                },
                 captures: crate::log::Captures::new(&p.captures),
                 dontlognull: p.options.dontlognull,
                 dontlog_normal: p.options.dontlog_normal,
@@ -566,6 +576,14 @@ pub fn session_error(term: [u8; 2], retries: u32, redispatched: bool, status: Op
         || status.is_some_and(|s| s >= 500)
 }
 
+/// `unique-id-format FMT` and `unique-id-header NAME` of a frontend.
+#[derive(Debug)]
+pub struct UniqueId {
+    pub format: crate::log::LogFormatSpec,
+    /// The request header that carries the id to the server, if any.
+    pub header: Option<Vec<u8>>,
+}
+
 /// What a `tcp-request` rule does when its condition holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpAction {
@@ -606,6 +624,13 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
     cfg.proxies
         .iter()
         .map(|p| {
+            // Log formats are compiled by each worker; parsed here too so that a bad one is refused early.
+            if let LogFormat::Custom(f) = &p.log_format {
+                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: log-format: {e}", p.pos))?;
+            }
+            if let Some(f) = &p.unique_id_format {
+                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?;
+            }
             let mut rules = CompiledRules::new(p)?;
             let mut use_backends = Vec::new();
             for u in &p.use_backends {
