@@ -39,6 +39,13 @@ pub trait Context {
     fn http(&self) -> Option<HttpView<'_>> {
         None
     }
+    /// A stick-table fetch (`sc_*`, `src_*`, `table_*`): `None` = no sample (no table, untracked counter, data
+    /// type not stored).
+    fn table_fetch(&self, _f: &crate::stick::TableFetch) -> Option<Sample> {
+        None
+    }
+    /// A stick-table action of a rule (`track-scN`, `sc-inc-gpc0`, `sc-set-gpt0`); ignored without tables.
+    fn table_action(&self, _a: crate::stick::TableAction<'_>) {}
 }
 
 /// Compile a regex as HAProxy's config would (`-i` = case-insensitive); `\ ` left by old configs is a space.

@@ -369,7 +369,9 @@ fn http_rules_and_checks() {
     }
     assert!(matches!(&p.http_request[0].action, HttpAction::Return { status: 503, body: Some(b), .. } if b == "sorry"));
     assert!(matches!(&p.http_request[1].action, HttpAction::SetVar { name, .. } if name == "txn.x"));
-    assert!(matches!(&p.http_request[2].action, HttpAction::Other(s) if s == "track-sc0 src"));
+    assert!(
+        matches!(&p.http_request[2].action, HttpAction::Track(t) if t.sc == 0 && t.key == "src" && t.table.is_none())
+    );
     assert!(String::from_utf8_lossy(&p.errorfiles[0].content).contains("Location: http://x/"));
     let c = ok("backend r\n option tcp-check\n tcp-check connect port 6379\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n\
         tcp-check send-binary 0102ff\n timeout connect 1s\n timeout server 1s\n");
