@@ -280,7 +280,7 @@ backend be
     let at = |needle: &str| c.at(line_of(cfg, needle));
     assert!(
         out.contains(&format!(
-            "[ALERT] parsing [{}] : 'track-sc0' : unable to find table 'nowhere'.",
+            "[ALERT] parsing [{}] : unable to find table 'nowhere' referenced by track-sc0.",
             at("table nowhere")
         )),
         "{out}"
@@ -293,11 +293,32 @@ backend be
         "{out}"
     );
     assert!(
-        out.contains(&format!("parsing [{}] : 'src_http_req_rate' : unable to find table 'other'.", at("other)"))),
+        out.contains(&format!(
+            "parsing [{}] : unable to find table 'other' referenced in arg 1 of sample fetch keyword \
+             'src_http_req_rate'.",
+            at("other)")
+        )),
         "{out}"
     );
     // sc_conn_rate(0): counter 0 is tracked only in 'nowhere' (already refused), so this one is not reported.
     assert!(!out.contains("'sc_conn_rate'"), "{out}");
+
+    // A proxy without stick-table: its own name is the table looked for, as in HAProxy.
+    let no_table = "frontend fe\n mode http\n bind 127.0.0.1:1\n http-request track-sc0 src\n \
+        http-request deny if { src_conn_rate gt 1 }\n default_backend be\n\
+        backend be\n mode http\n stick on src\n server s 127.0.0.1:2\n";
+    let c = check(no_table);
+    assert_ne!(c.code, Some(0));
+    let out = c.combined();
+    assert!(
+        out.contains(&format!("parsing [{}] : unable to find table 'fe' referenced by track-sc0.", c.at(4))),
+        "{out}"
+    );
+    assert!(
+        out.contains("unable to find table 'fe' referenced in arg 1 of sample fetch keyword 'src_conn_rate'"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("parsing [{}] : Proxy 'be': unable to find stick-table 'be'.", c.at(9))), "{out}");
 
     let bad_store = "frontend fe\n mode http\n bind 127.0.0.1:1\n stick-table type ip size 1k store http_req_rate\n";
     let c = check(bad_store);

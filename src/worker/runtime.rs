@@ -1,5 +1,6 @@
-//! A worker's live view of its proxies: frontends, backends and servers with their counters and state, built
-//! once from the immutable config model after the fork.
+//! A worker's live view of its proxies: frontends, backends and servers with their counters and state, and its
+//! stick tables ([`crate::stick::Tables`]), built once from the immutable config model after the fork.
+//! [`compile_all`] compiles rules and checks stick-table references, for workers and for `-c` alike.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -555,23 +556,14 @@ fn table_of<'a>(cfg: &'a Config, name: &str) -> Option<&'a crate::config::model:
 fn check_tables(cfg: &Config) -> Result<(), String> {
     let mut errors = Vec::new();
     for p in &cfg.proxies {
-        let own = p.stick.as_ref().filter(|st| !st.table_type.is_empty()).map(|_| p.name.as_str());
         // Tracks of this proxy: (counter, table name, position).
         let mut tracks: Vec<(u8, String, Pos)> = Vec::new();
         let mut add_track = |t: &Track, pos: &Pos, errors: &mut Vec<String>| {
             let act = format!("track-sc{}", t.sc);
-            let table = match t.table.as_deref().or(own) {
-                Some(n) => n.to_string(),
-                None => {
-                    errors.push(format!(
-                        "parsing [{pos}] : '{act}' : proxy '{}' has no stick-table; use 'table <name>'.",
-                        p.name
-                    ));
-                    return;
-                }
-            };
+            // HAProxy's words; without `table`, the proxy's own name is the table looked for.
+            let table = t.table.as_deref().unwrap_or(&p.name).to_string();
             if table_of(cfg, &table).is_none() {
-                errors.push(format!("parsing [{pos}] : '{act}' : unable to find table '{table}'."));
+                errors.push(format!("parsing [{pos}] : unable to find table '{table}' referenced by {act}."));
                 return;
             }
             if let Err(e) = crate::acl::fetch::compile_expr(&t.key) {
@@ -605,22 +597,17 @@ fn check_tables(cfg: &Config) -> Result<(), String> {
                 (None, Scope::Sc(n)) => {
                     tracks.iter().filter(|(sc, _, _)| *sc == n).map(|(_, t, _)| t.clone()).collect()
                 }
-                (None, _) => match own {
-                    Some(o) => vec![o.to_string()],
-                    None => {
-                        errors.push(format!(
-                            "parsing [{pos}] : '{name}' : proxy '{}' has no stick-table; use '{name}(<table>)'.",
-                            p.name
-                        ));
-                        return;
-                    }
-                },
+                (None, _) => vec![p.name.clone()],
             };
+            let arg = if matches!(tf.scope, Scope::Sc(_)) && name.starts_with("sc_") { 2 } else { 1 };
             let mut stored_somewhere = tables.is_empty();
             for t in &tables {
                 match table_of(cfg, t) {
                     None => {
-                        errors.push(format!("parsing [{pos}] : '{name}' : unable to find table '{t}'."));
+                        errors.push(format!(
+                            "parsing [{pos}] : unable to find table '{t}' referenced in arg {arg} of sample fetch \
+                             keyword '{name}'."
+                        ));
                         return;
                     }
                     Some(st) => {
@@ -645,6 +632,12 @@ fn check_tables(cfg: &Config) -> Result<(), String> {
         };
         for a in &p.acls {
             check_term(&a.term, &a.pos, &mut errors);
+        }
+        for r in p.stick.iter().flat_map(|st| &st.rules) {
+            let table = r.table.as_deref().unwrap_or(&p.name);
+            if table_of(cfg, table).is_none() {
+                errors.push(format!("parsing [{}] : Proxy '{}': unable to find stick-table '{table}'.", r.pos, p.name));
+            }
         }
         let cond_terms = |c: Option<&crate::config::model::Cond>, pos: &Pos, errors: &mut Vec<String>| {
             for t in c.into_iter().flat_map(|c| c.alternatives.iter().flatten()) {

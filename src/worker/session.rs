@@ -3,6 +3,10 @@
 //!
 //! Every failure path ends in an answer (the client is closed), a log line and released slots — never a loop:
 //! retries are bounded by `retries`, queueing by `timeout queue`.
+//!
+//! Stick counters: `tcp-request connection` rules may track entries before the session exists (they are handed
+//! to [`Worker::start_session`]); a session keeps its [`crate::stick::Tracks`] and releases them when it ends
+//! (request-level ones when each HTTP request ends), which brings `conn_cur` back down.
 
 use std::io;
 use std::net::SocketAddr;
