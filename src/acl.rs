@@ -4,8 +4,9 @@
 //! (fetch resolved to a [`fetch::Fetch`], patterns parsed, regexes compiled, `-i` patterns lower-cased) and
 //! [`CompiledAcls::cond`] turns an `if`/`unless` condition into indexes, so evaluating a request only fetches and
 //! compares. Layer-4 fetches (`src`, `dst`, …) come from the [`Context`]; HTTP fetches from its [`HttpView`];
-//! anything else (counters such as `nbsrv`) is asked to [`Context::fetch`]. A fetch without a sample does not
-//! match, as in HAProxy.
+//! stick-table fetches (`sc_*`, `scN_*`, `src_*`, `table_*`, compiled into [`crate::stick::TableFetch`]) from
+//! [`Context::table_fetch`]; anything else (counters such as `nbsrv`) is asked to [`Context::fetch`]. A fetch
+//! without a sample does not match, as in HAProxy.
 
 pub mod fetch;
 pub mod view;
@@ -39,6 +40,13 @@ pub trait Context {
     fn http(&self) -> Option<HttpView<'_>> {
         None
     }
+    /// A stick-table fetch (`sc_*`, `src_*`, `table_*`): `None` = no sample (no table, untracked counter, data
+    /// type not stored).
+    fn table_fetch(&self, _f: &crate::stick::TableFetch) -> Option<Sample> {
+        None
+    }
+    /// A stick-table action of a rule (`track-scN`, `sc-inc-gpc0`, `sc-set-gpt0`); ignored without tables.
+    fn table_action(&self, _a: crate::stick::TableAction<'_>) {}
 }
 
 /// Compile a regex as HAProxy's config would (`-i` = case-insensitive); `\ ` left by old configs is a space.

@@ -15,5 +15,6 @@ pub mod log;
 pub mod master;
 pub mod proxy_proto;
 pub mod stats;
+pub mod stick;
 pub mod tcp;
 pub mod worker;

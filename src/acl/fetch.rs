@@ -98,6 +98,9 @@ pub enum Fetch {
     FirstReq,
     /// `req_proto_http`: true when the request is HTTP.
     ProtoHttp,
+    /// A stick-table counter (`sc_http_req_rate(0)`, `src_conn_cur`, `table_cnt`, …): asked to
+    /// [`Context::table_fetch`].
+    Table(crate::stick::TableFetch),
     /// Anything else: asked to [`Context::fetch`] by name (counters such as `nbsrv`, `connslots`).
     Other {
         name: String,
@@ -145,6 +148,9 @@ pub fn compile_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
     let arg0 = |what: &str| {
         args.first().filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec()).ok_or(format!("'{name}' expects {what}"))
     };
+    if let Some(tf) = crate::stick::parse_fetch(name, args) {
+        return tf.map(Fetch::Table);
+    }
     Ok(match name {
         "src" => Fetch::Src,
         "src_port" => Fetch::SrcPort,
@@ -409,6 +415,7 @@ pub fn each(expr: &Expr, ctx: &dyn Context, iterate: bool, f: &mut dyn FnMut(Val
             b.extend_from_slice(path);
             emit(Val::Bytes(Cow::Owned(b)))
         }
+        Fetch::Table(tf) => ctx.table_fetch(tf).is_some_and(|s| emit(from_sample(s))),
         Fetch::Other { name, args } => ctx.fetch(name, args).is_some_and(|s| emit(from_sample(s))),
     }
 }

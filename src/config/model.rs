@@ -873,6 +873,12 @@ pub enum HttpAction {
     SetStatus(u16),
     /// `use-service prometheus-exporter`.
     UseService(String),
+    /// `track-sc0|1|2 KEY [table T]`: track the key's entry in a stick table (see [`Track`]).
+    Track(Track),
+    /// `sc-inc-gpc0(N)`: increment the tracked entry's `gpc0` (and `gpc0_rate`).
+    ScIncGpc0(u8),
+    /// `sc-set-gpt0(N) VALUE`: set the tracked entry's `gpt0`.
+    ScSetGpt0(u8, i64),
     /// Any other 2.x action we parse but treat as a no-op, kept for `-c` acceptance and warnings.
     Other(String),
 }
@@ -922,6 +928,121 @@ pub enum RedirectKind {
     Scheme,
 }
 
+/// `track-scN KEY [table T]` (an `http-request` or `tcp-request` action).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    /// The sticky counter: 0, 1 or 2.
+    pub sc: u8,
+    /// The key's sample expression as written (`src`, `req.hdr(x-api-key)`).
+    pub key: String,
+    /// `table T`; `None` = the rule's own proxy's table.
+    pub table: Option<String>,
+}
+
+impl Track {
+    /// Parse `track-scN KEY [table T]` (`w[0]` is the action).
+    pub fn parse(w: &[String]) -> Result<Track, String> {
+        let act = w.first().map(String::as_str).unwrap_or("");
+        let sc = match act {
+            "track-sc0" => 0,
+            "track-sc1" => 1,
+            "track-sc2" => 2,
+            _ => return Err(format!("unknown action '{act}'")),
+        };
+        let key = w.get(1).ok_or_else(|| format!("'{act}' expects a sample expression (key)."))?.clone();
+        let table = match w.get(2).map(String::as_str) {
+            None => None,
+            Some("table") => {
+                Some(w.get(3).ok_or_else(|| format!("'{act}' : missing table name after 'table'."))?.clone())
+            }
+            Some(o) => return Err(format!("'{act}' : unexpected argument '{o}' (expects 'table' or a condition).")),
+        };
+        if w.len() > 4 {
+            return Err(format!("'{act}' : unexpected argument '{}'.", w[4]));
+        }
+        Ok(Track { sc, key, table })
+    }
+}
+
+/// A data type a stick table stores (`store …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StickData {
+    ServerId,
+    Gpt0,
+    Gpc0,
+    Gpc0Rate,
+    ConnCnt,
+    ConnCur,
+    ConnRate,
+    SessCnt,
+    SessRate,
+    HttpReqCnt,
+    HttpReqRate,
+    HttpErrCnt,
+    HttpErrRate,
+    BytesInCnt,
+    BytesOutCnt,
+}
+
+impl StickData {
+    /// Every data type, in the order of [`StickData::name`].
+    pub const ALL: [StickData; 15] = [
+        StickData::ServerId,
+        StickData::Gpt0,
+        StickData::Gpc0,
+        StickData::Gpc0Rate,
+        StickData::ConnCnt,
+        StickData::ConnCur,
+        StickData::ConnRate,
+        StickData::SessCnt,
+        StickData::SessRate,
+        StickData::HttpReqCnt,
+        StickData::HttpReqRate,
+        StickData::HttpErrCnt,
+        StickData::HttpErrRate,
+        StickData::BytesInCnt,
+        StickData::BytesOutCnt,
+    ];
+
+    /// The name HAProxy's `store` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            StickData::ServerId => "server_id",
+            StickData::Gpt0 => "gpt0",
+            StickData::Gpc0 => "gpc0",
+            StickData::Gpc0Rate => "gpc0_rate",
+            StickData::ConnCnt => "conn_cnt",
+            StickData::ConnCur => "conn_cur",
+            StickData::ConnRate => "conn_rate",
+            StickData::SessCnt => "sess_cnt",
+            StickData::SessRate => "sess_rate",
+            StickData::HttpReqCnt => "http_req_cnt",
+            StickData::HttpReqRate => "http_req_rate",
+            StickData::HttpErrCnt => "http_err_cnt",
+            StickData::HttpErrRate => "http_err_rate",
+            StickData::BytesInCnt => "bytes_in_cnt",
+            StickData::BytesOutCnt => "bytes_out_cnt",
+        }
+    }
+
+    /// The data type named `name` (`http_req_rate`).
+    pub fn from_name(name: &str) -> Option<StickData> {
+        StickData::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// A frequency counter over a period (`…_rate(P)`).
+    pub fn is_rate(self) -> bool {
+        self.name().ends_with("_rate")
+    }
+}
+
+/// One `store` item: a data type and, for rates, its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StickStore {
+    pub data: StickData,
+    pub period: Option<Duration>,
+}
+
 /// `stick-table` + `stick on|match|store-request`.
 #[derive(Debug, Clone)]
 pub struct StickConf {
@@ -932,6 +1053,8 @@ pub struct StickConf {
     pub size: u64,
     pub expire: Option<Duration>,
     pub nopurge: bool,
+    /// `store TYPE[(PERIOD)],…` data types (several `store` words add up).
+    pub store: Vec<StickStore>,
     /// `stick on|match|store-request EXPR [table T] [if COND]` lines.
     pub rules: Vec<StickRule>,
 }

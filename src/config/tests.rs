@@ -378,7 +378,9 @@ fn http_rules_and_checks() {
     }
     assert!(matches!(&p.http_request[0].action, HttpAction::Return { status: 503, body: Some(b), .. } if b == "sorry"));
     assert!(matches!(&p.http_request[1].action, HttpAction::SetVar { name, .. } if name == "txn.x"));
-    assert!(matches!(&p.http_request[2].action, HttpAction::Other(s) if s == "track-sc0 src"));
+    assert!(
+        matches!(&p.http_request[2].action, HttpAction::Track(t) if t.sc == 0 && t.key == "src" && t.table.is_none())
+    );
     assert!(String::from_utf8_lossy(&p.errorfiles[0].content).contains("Location: http://x/"));
     let c = ok("backend r\n option tcp-check\n tcp-check connect port 6379\n tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n\
         tcp-check send-binary 0102ff\n timeout connect 1s\n timeout server 1s\n");
@@ -389,5 +391,39 @@ fn http_rules_and_checks() {
             assert_eq!(r[3], TcpCheckRule::SendBinary(vec![1, 2, 255]));
         }
         k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn stick_table_store_and_tracking_actions() {
+    let c = ok("frontend fe\n mode http\n bind :80\n \
+        stick-table type string len 16 size 10k expire 30s store http_req_rate(10s),conn_cur store gpc0,conn_cur\n \
+        tcp-request connection track-sc1 src table be\n http-request sc-inc-gpc0(1)\n \
+        http-request sc-set-gpt0(2) 7 if TRUE\n http-request track-sc2 req.hdr(x-key) table be if TRUE\n");
+    let p = &c.proxies[0];
+    let st = p.stick.as_ref().expect("table");
+    assert_eq!((st.table_type.as_str(), st.len, st.size), ("string", Some(16), 10 * 1024));
+    let names: Vec<_> = st.store.iter().map(|s| (s.data.name(), s.period.map(|d| d.as_millis()))).collect();
+    assert_eq!(names, vec![("http_req_rate", Some(10_000)), ("conn_cur", None), ("gpc0", None)]);
+    assert_eq!(p.http_request[0].action, HttpAction::ScIncGpc0(1));
+    assert_eq!(p.http_request[1].action, HttpAction::ScSetGpt0(2, 7));
+    assert_eq!(
+        p.http_request[2].action,
+        HttpAction::Track(Track { sc: 2, key: "req.hdr(x-key)".into(), table: Some("be".into()) })
+    );
+    assert_eq!(p.tcp_request[0].action, "track-sc1 src table be");
+    for (bad, what) in [
+        ("stick-table type ip size 1k store conn_rate", "expects a period"),
+        ("stick-table type ip size 1k store conn_cnt(10s)", "takes no period"),
+        ("stick-table type ip size 1k store nope", "unknown data type 'nope'"),
+        ("stick-table type ip size 1k store gpc1", "not supported yet"),
+        ("http-request track-sc0", "expects a sample expression"),
+        ("http-request track-sc0 src tables x", "unexpected argument 'tables'"),
+        ("tcp-request connection track-sc3 src", "unknown action"),
+        ("http-request sc-inc-gpc0(5)", "invalid stick counter"),
+        ("http-request sc-set-gpt0(0) abc", "only an integer"),
+    ] {
+        let e = errs(&format!("frontend fe\n mode http\n bind :80\n {bad}\n")).join("\n");
+        assert!(e.contains(what), "{bad}: {e}");
     }
 }

@@ -19,6 +19,7 @@ use crate::acl::view::{self, Hdr, HttpView, ResView};
 use crate::acl::{compile_regex, CompiledAcls, CompiledCond, Context, Sample};
 use crate::config::model::{Cond, ForwardFor, HttpAction, HttpRule, Proxy};
 use crate::http::head::{HeadEdits, RequestHead, ResponseHead};
+use crate::stick::TableAction;
 
 use super::edit::{self, Op};
 use super::fmt::Fmt;
@@ -71,7 +72,17 @@ enum Act {
     SetStatus(u16),
     /// `use-service NAME` (`prometheus-exporter`): the request is answered by a built-in service.
     Service(String),
-    /// Parsed but without effect here (`set-var`, tracking, …).
+    /// `track-scN KEY [table T]`: the key expression, compiled.
+    Track {
+        sc: u8,
+        key: crate::acl::fetch::Expr,
+        table: Option<String>,
+    },
+    /// `sc-inc-gpc0(N)`.
+    IncGpc0(u8),
+    /// `sc-set-gpt0(N) VALUE`.
+    SetGpt0(u8, i64),
+    /// Parsed but without effect here (`set-var`, …).
     Nothing,
 }
 
@@ -134,6 +145,13 @@ fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bo
         }
         HttpAction::SetStatus(s) => Act::SetStatus(*s),
         HttpAction::UseService(name) => Act::Service(name.clone()),
+        HttpAction::Track(t) => Act::Track {
+            sc: t.sc,
+            key: crate::acl::fetch::compile_expr(&t.key).map_err(|e| format!("'track-sc{}': {e}", t.sc))?,
+            table: t.table.clone(),
+        },
+        HttpAction::ScIncGpc0(sc) => Act::IncGpc0(*sc),
+        HttpAction::ScSetGpt0(sc, v) => Act::SetGpt0(*sc, *v),
         HttpAction::SetVar { .. } | HttpAction::Other(_) => Act::Nothing,
     };
     Ok(Rule { act, cond: acls.opt_cond(r.cond.as_ref())? })
@@ -231,6 +249,12 @@ impl Context for RuleCtx<'_> {
     fn http(&self) -> Option<HttpView<'_>> {
         Some(self.view)
     }
+    fn table_fetch(&self, f: &crate::stick::TableFetch) -> Option<Sample> {
+        self.conn.table_fetch(f)
+    }
+    fn table_action(&self, a: crate::stick::TableAction<'_>) {
+        self.conn.table_action(a)
+    }
 }
 
 /// Call `f` on each current header of the request (or the response).
@@ -323,6 +347,21 @@ fn step(act: &Act, ctx: &RuleCtx<'_>, res: bool) -> Step {
         Act::Redirect(r) => return Step::Final(Verdict::Redirect(r.response(view, ctx))),
         Act::Return(r) => return Step::Final(Verdict::Return(r.response(ctx))),
         Act::Nothing => return Step::Ops(Vec::new()),
+        Act::Track { sc, key, table } => {
+            crate::acl::fetch::each(key, ctx, false, &mut |v| {
+                ctx.table_action(TableAction::Track { sc: *sc, table: table.as_deref(), key: v });
+                true
+            });
+            return Step::Ops(Vec::new());
+        }
+        Act::IncGpc0(sc) => {
+            ctx.table_action(TableAction::IncGpc0(*sc));
+            return Step::Ops(Vec::new());
+        }
+        Act::SetGpt0(sc, v) => {
+            ctx.table_action(TableAction::SetGpt0(*sc, *v));
+            return Step::Ops(Vec::new());
+        }
         Act::AddHeader(n, v) => vec![Op::Add(n.clone(), v.to_vec(ctx))],
         Act::SetHeader(n, v) => {
             let value = v.to_vec(ctx);

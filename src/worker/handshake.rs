@@ -25,6 +25,8 @@ pub(super) struct Pending {
     fe: usize,
     peer: SocketAddr,
     uid: u64,
+    /// Sticky counters the `tcp-request connection` rules set.
+    tracks: [Option<crate::stick::TrackRef>; 3],
 }
 
 /// The connections waiting for their headers.
@@ -36,7 +38,13 @@ pub(super) struct Handshakes {
 
 impl Worker {
     /// An `accept-proxy` listener accepted `sock`: wait for its header (bounded by `timeout client`, else 5 s).
-    pub(super) fn start_handshake(&mut self, fe: usize, mut sock: TcpStream, peer: SocketAddr) {
+    pub(super) fn start_handshake(
+        &mut self,
+        fe: usize,
+        mut sock: TcpStream,
+        peer: SocketAddr,
+        tracks: [Option<crate::stick::TrackRef>; 3],
+    ) {
         let idx = match self.handshakes.free.pop() {
             Some(i) => i,
             None => {
@@ -46,6 +54,7 @@ impl Worker {
         };
         if self.poll.registry().register(&mut sock, Token(HANDSHAKE_BASE + idx), Interest::READABLE).is_err() {
             self.handshakes.free.push(idx);
+            self.release_tracks(&crate::stick::Tracks { conn: tracks.into(), req: Default::default() });
             return;
         }
         let uid = self.next_uid;
@@ -55,7 +64,7 @@ impl Worker {
         let f = &self.rt.frontends[fe];
         let wait = f.timeouts.client.unwrap_or(Duration::from_secs(5));
         self.timers.arm(self.now + wait, TimerKey::Handshake(idx, uid));
-        self.handshakes.slots[idx] = Some(Pending { sock, fe, peer, uid });
+        self.handshakes.slots[idx] = Some(Pending { sock, fe, peer, uid, tracks });
         // The header usually came with the connection: no need to wait for an event.
         self.on_handshake_event(idx);
     }
@@ -91,7 +100,7 @@ impl Worker {
                 }
                 let _ = self.poll.registry().deregister(&mut p.sock);
                 self.handshake_done(idx);
-                self.start_session(p.fe, p.sock, src.unwrap_or(p.peer), dst);
+                self.start_session(p.fe, p.sock, src.unwrap_or(p.peer), dst, p.tracks);
             }
         }
     }
@@ -115,6 +124,7 @@ impl Worker {
                 c.inc(&c.failed_req);
             }
         }
+        self.release_tracks(&crate::stick::Tracks { conn: p.tracks.into(), req: Default::default() });
         drop(p);
         self.handshake_done(idx);
     }

@@ -24,6 +24,7 @@ use crate::http::rules::{self, Verdict};
 use crate::http::write::{set_connection, write_request, write_response, ConnHeader};
 use crate::log::{httplog, HttpLogFields};
 use crate::stats::errors::Direction;
+use crate::stick::{Event, TrackLevel};
 use crate::tcp::Side;
 
 /// Where the current transaction stands.
@@ -462,6 +463,7 @@ impl Worker {
                         if let Some(h) = sess.http.as_mut() {
                             h.reset(now, self.now_wall());
                         }
+                        self.release_request_tracks(&sess.tracks);
                         sess.logged = false;
                         sess.phase = Phase::Request;
                         progress = true;
@@ -515,8 +517,9 @@ impl Worker {
             let hdrs = h.req.headers.iter().map(|x| (&data[x.name.clone()], &data[x.value.clone()]));
             h.req_cookie = f.captures.capture_cookie_req(hdrs);
         }
+        let view = Some(HttpView::new(data, &h.req));
         if !f.tcp_content.is_empty()
-            && self.tcp_rejects(&f.tcp_content, fe, src, dst, Some(HttpView::new(data, &h.req))).is_some()
+            && self.tcp_rejects(&f.tcp_content, fe, src, dst, view, &sess.tracks, TrackLevel::Content).is_some()
         {
             // `tcp-request content reject` on an HTTP frontend: the connection is closed with no response.
             h.answered = true;
@@ -525,7 +528,12 @@ impl Worker {
             }
             return Some(Step::End(*b"PR", None));
         }
-        let ctx = L4 { src, dst, rt: &self.rt, http: Some(HttpView::new(data, &h.req)) };
+        if !sess.tracks.is_empty() {
+            // A new request on every entry tracked so far (connection level, `tcp-request content`).
+            self.count_tracked(&sess.tracks, Event::HttpReq);
+        }
+        let tracks = (!self.rt.tables.is_empty()).then_some(&sess.tracks);
+        let ctx = L4 { src, dst, rt: &self.rt, http: view, px: f.proxy, tracks, level: TrackLevel::Http };
         // The stats page (`stats enable` + `stats uri` prefix), for GET/HEAD.
         if let Some(conf) = f.stats.as_ref().filter(|c| h.req.uri(data).starts_with(c.uri.as_bytes())) {
             let view = HttpView::new(data, &h.req);
@@ -585,8 +593,10 @@ impl Worker {
         let mut be = None;
         if verdict == Verdict::Continue {
             let view = HttpView { buf: data, head: &h.req, edits: Some(edits), first_req, res: None };
-            be = self.choose_backend(fe, src, dst, Some(view));
+            be = self.choose_backend(fe, src, dst, Some(view), &sess.tracks);
             if let Some(b) = be.filter(|&b| Some(b) != f.own_backend) {
+                // The backend's rules: its own stick table is their default one.
+                let ctx = L4 { px: self.rt.backends[b].proxy, ..ctx };
                 verdict = rules::apply_request(&self.rt.backends[b].rules, data, &h.req, first_req, &ctx, edits);
             }
         }
@@ -604,6 +614,10 @@ impl Worker {
                 // Hold the client for `timeout tarpit` (default: `timeout connect`), then answer the error.
                 let hold = f.timeouts.tarpit.or(f.timeouts.connect).unwrap_or(Duration::from_secs(5));
                 let page = f.errors.get(code).to_vec();
+                if !(400..500).contains(&code) {
+                    // A tarpitted request is an HTTP error whatever its status (a 4xx is counted as such).
+                    self.count_http_status(&sess.tracks, 400);
+                }
                 self.http_reply_term(sess, len, page, code, *b"PT");
                 if let Some(h) = sess.http.as_mut() {
                     h.stage = Stage::Held;
@@ -703,6 +717,7 @@ impl Worker {
         if let Some(c) = self.st_fe(sess.fe) {
             c.http_response(code);
         }
+        self.count_http_status(&sess.tracks, code);
         sess.phase = Phase::Request;
         self.drive_http(idx, sess, now)
     }
@@ -720,6 +735,7 @@ impl Worker {
         if let Some(c) = self.st_fe(sess.fe) {
             c.http_response(code);
         }
+        self.count_http_status(&sess.tracks, code);
         let Some(h) = sess.http.as_mut() else { return };
         h.answered = true;
         h.status = code as i32;
@@ -824,6 +840,7 @@ impl Worker {
                             for c in ctrs.into_iter().flatten() {
                                 c.http_response(status);
                             }
+                            self.count_http_status(&sess.tracks, status);
                             if status == 101 {
                                 h.close_server = true;
                             } else {
@@ -861,6 +878,10 @@ impl Worker {
                                 dst: sess.local.unwrap_or(sess.client_addr),
                                 rt: &self.rt,
                                 http: None,
+                                px: self.rt.frontends[sess.fe].proxy,
+                                tracks: Some(&sess.tracks),
+                                // `http-response track-sc*`: the request was counted already.
+                                level: TrackLevel::Content,
                             };
                             let f = &self.rt.frontends[sess.fe];
                             let mut verdict = Verdict::Continue;
@@ -870,7 +891,7 @@ impl Worker {
                                     &req_view,
                                     data,
                                     &h.resp,
-                                    &ctx,
+                                    &L4 { px: self.rt.backends[b].proxy, ..ctx },
                                     edits,
                                 );
                             }
@@ -999,6 +1020,7 @@ impl Worker {
         let reuse = !h.close_server && sess.stream.server.is_some();
         h.reused = reuse;
         h.reset(now, self.now_wall());
+        self.release_request_tracks(&sess.tracks);
         if reuse {
             // The server's slot is given back now (its waiters may go); the connection stays with this client
             // for its next request, if that request is balanced to the same server.
@@ -1091,6 +1113,14 @@ impl Worker {
         f.logger.log(level, &line);
     }
 
+    /// A status was decided for the current request: a 4xx counts as an HTTP error on every tracked entry
+    /// (`http_err_cnt`, `http_err_rate`), as HAProxy's default `http-err-codes 400-499`.
+    pub(super) fn count_http_status(&self, tracks: &crate::stick::Tracks, code: u16) {
+        if (400..500).contains(&code) && !tracks.is_empty() {
+            self.count_tracked(tracks, crate::stick::Event::HttpErr);
+        }
+    }
+
     /// Answer the client with a locally generated page (errors, 503 when no server), best effort, then close.
     pub(super) fn http_local_reply(&mut self, sess: &mut Session, code: u16) {
         let Some(h) = sess.http.as_mut() else { return };
@@ -1100,6 +1130,7 @@ impl Worker {
         h.answered = true;
         let page = self.rt.frontends[sess.fe].errors.get(code);
         h.status = code as i32;
+        self.count_http_status(&sess.tracks, code);
         let n = flush(&mut sess.stream.client, page, self.now).unwrap_or(0);
         h.bytes_out += n as u64;
         sess.stream.bytes_out += n as u64;

@@ -241,6 +241,7 @@ impl Worker {
             }
             self.now = Instant::now();
             self.now_ms = crate::stats::shm::unix_ms();
+            self.rt.tables.set_now(self.now);
             // Admin changes (socket, any worker's stats page) apply before this turn routes anything.
             self.poll_admin();
             for ev in events.iter() {
@@ -416,13 +417,11 @@ impl Worker {
             match self.listeners[li].sock.accept() {
                 Ok((sock, peer)) => {
                     n += 1;
-                    if !self.connection_allowed(fe, &sock, peer) {
-                        continue;
-                    }
+                    let Some(tracks) = self.connection_allowed(fe, &sock, peer) else { continue };
                     if self.listeners[li].accept_proxy {
-                        self.start_handshake(fe, sock, peer);
+                        self.start_handshake(fe, sock, peer, tracks);
                     } else {
-                        self.start_session(fe, sock, peer, None);
+                        self.start_session(fe, sock, peer, None, tracks);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -1,18 +1,20 @@
-//! A worker's live view of its proxies: frontends, backends and servers with their counters and state, built
-//! once from the immutable config model after the fork.
+//! A worker's live view of its proxies: frontends, backends and servers with their counters and state, and its
+//! stick tables ([`crate::stick::Tables`]), built once from the immutable config model after the fork.
+//! [`compile_all`] compiles rules and checks stick-table references, for workers and for `-c` alike.
 
-use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::acl::CompiledCond;
 use crate::balance::{Balancer, Candidate};
 use crate::check::probe::Probe;
 use crate::check::{CheckState, Spec};
-use crate::config::model::{Balance, Config, CookieConf, HttpConnMode, HttpReuse, LogFormat, Mode, Proxy, Timeouts};
+use crate::config::model::{
+    AclTerm, Balance, Config, CookieConf, HttpAction, HttpConnMode, HttpReuse, LogFormat, Mode, Pos, Proxy, StickData,
+    Timeouts, Track,
+};
 use crate::http::errors::ErrorPages;
 use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
@@ -99,8 +101,9 @@ pub struct Backend {
     pub persist: bool,
     /// `option prefer-last-server`.
     pub prefer_last_server: bool,
-    /// `stick-table type ip` + `stick on src`: client address → server.
-    pub stick: Option<StickTable>,
+    /// `stick on src [table T]`: the table (in `Runtime::tables`) whose `server_id` maps a client address to
+    /// its server.
+    pub stick: Option<u16>,
     pub http_reuse: HttpReuse,
 }
 
@@ -113,42 +116,6 @@ pub struct Waiter {
     pub uid: u64,
     /// Worker-wide arrival order: a freed slot goes to the older of its server's and its backend's queue heads.
     pub seq: u64,
-}
-
-/// The source-affinity table of `stick on src` (per worker).
-#[derive(Debug)]
-pub struct StickTable {
-    map: HashMap<IpAddr, (usize, Instant)>,
-    size: usize,
-    expire: Option<Duration>,
-}
-
-impl StickTable {
-    /// The server (worker-global index) this client sticks to, if the entry is still fresh.
-    pub fn get(&mut self, ip: IpAddr, now: Instant) -> Option<usize> {
-        let (si, at) = *self.map.get(&ip)?;
-        if self.expire.is_some_and(|e| now.duration_since(at) > e) {
-            self.map.remove(&ip);
-            return None;
-        }
-        Some(si)
-    }
-
-    /// Remember (or refresh) the client's server.
-    pub fn put(&mut self, ip: IpAddr, si: usize, now: Instant) {
-        if self.map.len() >= self.size && !self.map.contains_key(&ip) {
-            // Full: drop expired entries, then the oldest one (HAProxy purges the oldest too).
-            if let Some(e) = self.expire {
-                self.map.retain(|_, (_, at)| now.duration_since(*at) <= e);
-            }
-            if self.map.len() >= self.size {
-                if let Some(oldest) = self.map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k) {
-                    self.map.remove(&oldest);
-                }
-            }
-        }
-        self.map.insert(ip, (si, now));
-    }
 }
 
 /// One server of a backend.
@@ -267,6 +234,8 @@ pub struct Runtime {
     pub fe_of_proxy: Vec<Option<usize>>,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::config::model::Userlist>,
+    /// The stick tables with counters (`stick-table … store …`, tracked by `track-scN`).
+    pub tables: crate::stick::Tables,
 }
 
 fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logger> {
@@ -284,6 +253,18 @@ impl Runtime {
             servers: Vec::new(),
             fe_of_proxy: Vec::new(),
             userlists: cfg.userlists.clone(),
+            tables: crate::stick::Tables::new(
+                cfg.proxies.len(),
+                cfg.proxies
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(pi, p)| {
+                        let st = p.stick.as_ref()?;
+                        let kt = crate::stick::KeyType::new(&st.table_type, st.len)?;
+                        Some((pi, crate::stick::Table::new(&p.name, kt, st.size, st.expire, &st.store)))
+                    })
+                    .collect(),
+            ),
         };
         let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
         let mut be_of_proxy = vec![None; cfg.proxies.len()];
@@ -398,11 +379,11 @@ impl Runtime {
                 http_reuse: p.http_reuse,
                 persist: p.options.persist,
                 prefer_last_server: p.options.prefer_last_server,
-                stick: p.stick.as_ref().filter(|st| st.rules.iter().any(|r| r.expr == "src")).map(|st| StickTable {
-                    map: HashMap::new(),
-                    size: (st.size as usize).clamp(1, 10_000_000),
-                    expire: st.expire,
-                }),
+                stick: p
+                    .stick
+                    .as_ref()
+                    .and_then(|st| st.rules.iter().find(|r| r.expr == "src"))
+                    .and_then(|r| rt.tables.resolve(r.table.as_deref(), pi)),
                 rules: compiled[pi].rules.clone(),
                 balance: p.balance.clone(),
                 name: p.name.clone(),
@@ -585,13 +566,17 @@ pub struct UniqueId {
 }
 
 /// What a `tcp-request` rule does when its condition holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TcpAction {
     /// `accept`: stop evaluating this rule set, go on.
     Accept,
     /// `reject`: close the connection (no response, no log for connection rules).
     Reject,
-    /// Any other action (`track-sc*`, `set-var`, `capture`, …): no effect yet, evaluation goes on.
+    /// `track-scN KEY [table T]`: track the key's entry (see [`crate::stick`]), evaluation goes on.
+    Track { sc: u8, key: crate::acl::fetch::Expr, table: Option<String> },
+    /// `sc-inc-gpc0(N)`.
+    IncGpc0(u8),
+    /// Any other action (`set-var`, `capture`, …): no effect yet, evaluation goes on.
     Pass,
 }
 
@@ -621,6 +606,7 @@ pub struct CompiledProxy {
 
 /// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
 pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
+    check_tables(cfg)?;
     cfg.proxies
         .iter()
         .map(|p| {
@@ -651,9 +637,21 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                     Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", r.pos))?),
                     None => None,
                 };
-                let action = match r.action.split_whitespace().next() {
+                let words: Vec<String> = r.action.split_whitespace().map(str::to_string).collect();
+                let action = match words.first().map(String::as_str) {
                     Some("accept") => TcpAction::Accept,
                     Some("reject") => TcpAction::Reject,
+                    Some(a) if a.starts_with("track-sc") => {
+                        let t = Track::parse(&words).map_err(|e| format!("parsing [{}] : {e}", r.pos))?;
+                        let key = crate::acl::fetch::compile_expr(&t.key)
+                            .map_err(|e| format!("parsing [{}] : '{a}': {e}", r.pos))?;
+                        TcpAction::Track { sc: t.sc, key, table: t.table }
+                    }
+                    Some(a) if a.starts_with("sc-inc-gpc0") => TcpAction::IncGpc0(match a {
+                        "sc-inc-gpc0(1)" => 1,
+                        "sc-inc-gpc0(2)" => 2,
+                        _ => 0,
+                    }),
                     _ => TcpAction::Pass,
                 };
                 let rule = TcpRule { action, cond };
@@ -674,6 +672,124 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
             })
         })
         .collect()
+}
+
+/// The proxies that declare a stick table, by name, with the data types they store.
+fn table_of<'a>(cfg: &'a Config, name: &str) -> Option<&'a crate::config::model::StickConf> {
+    cfg.proxies.iter().find(|p| p.name == name).and_then(|p| p.stick.as_ref()).filter(|st| !st.table_type.is_empty())
+}
+
+/// `-c` checks on stick tables: every `track-scN` names an existing table (its own proxy's by default) and a
+/// key it can compute; every `sc_*`/`src_*`/`table_*` fetch reads a table that exists and stores what it reads
+/// (for `sc_*` without `table`, one of the tables the proxy's `track-scN` rules for that counter use).
+fn check_tables(cfg: &Config) -> Result<(), String> {
+    let mut errors = Vec::new();
+    for p in &cfg.proxies {
+        // Tracks of this proxy: (counter, table name, position).
+        let mut tracks: Vec<(u8, String, Pos)> = Vec::new();
+        let mut add_track = |t: &Track, pos: &Pos, errors: &mut Vec<String>| {
+            let act = format!("track-sc{}", t.sc);
+            // HAProxy's words; without `table`, the proxy's own name is the table looked for.
+            let table = t.table.as_deref().unwrap_or(&p.name).to_string();
+            if table_of(cfg, &table).is_none() {
+                errors.push(format!("parsing [{pos}] : unable to find table '{table}' referenced by {act}."));
+                return;
+            }
+            if let Err(e) = crate::acl::fetch::compile_expr(&t.key) {
+                errors.push(format!("parsing [{pos}] : '{act}' : {e}."));
+            }
+            tracks.push((t.sc, table, pos.clone()));
+        };
+        for r in p.http_request.iter().chain(&p.http_response) {
+            if let HttpAction::Track(t) = &r.action {
+                add_track(t, &r.pos, &mut errors);
+            }
+        }
+        for r in &p.tcp_request {
+            let words: Vec<String> = r.action.split_whitespace().map(str::to_string).collect();
+            if words.first().is_some_and(|a| a.starts_with("track-sc")) {
+                match Track::parse(&words) {
+                    Ok(t) => add_track(&t, &r.pos, &mut errors),
+                    Err(e) => errors.push(format!("parsing [{}] : {e}", r.pos)),
+                }
+            }
+        }
+        let check_term = |term: &AclTerm, pos: &Pos, errors: &mut Vec<String>| {
+            let Ok(crate::acl::fetch::Fetch::Table(tf)) = crate::acl::fetch::compile_fetch(&term.fetch, &term.args)
+            else {
+                return;
+            };
+            use crate::stick::Scope;
+            let name = &term.fetch;
+            let tables: Vec<String> = match (&tf.table, tf.scope) {
+                (Some(t), _) => vec![t.clone()],
+                (None, Scope::Sc(n)) => {
+                    tracks.iter().filter(|(sc, _, _)| *sc == n).map(|(_, t, _)| t.clone()).collect()
+                }
+                (None, _) => vec![p.name.clone()],
+            };
+            let arg = if matches!(tf.scope, Scope::Sc(_)) && name.starts_with("sc_") { 2 } else { 1 };
+            let mut stored_somewhere = tables.is_empty();
+            for t in &tables {
+                match table_of(cfg, t) {
+                    None => {
+                        errors.push(format!(
+                            "parsing [{pos}] : unable to find table '{t}' referenced in arg {arg} of sample fetch \
+                             keyword '{name}'."
+                        ));
+                        return;
+                    }
+                    Some(st) => {
+                        let needs = tf.what.needs();
+                        let stores = |d: StickData| st.store.iter().any(|s| s.data == d);
+                        let ok = match needs {
+                            None => true,
+                            Some(StickData::Gpc0) => stores(StickData::Gpc0) || stores(StickData::Gpc0Rate),
+                            Some(d) => stores(d),
+                        };
+                        stored_somewhere |= ok;
+                    }
+                }
+            }
+            if !stored_somewhere {
+                let needs = tf.what.needs().map_or("", |d| d.name());
+                errors.push(format!(
+                    "parsing [{pos}] : '{name}' : stick-table '{}' does not store '{needs}'.",
+                    tables.join("', '")
+                ));
+            }
+        };
+        for a in &p.acls {
+            check_term(&a.term, &a.pos, &mut errors);
+        }
+        for r in p.stick.iter().flat_map(|st| &st.rules) {
+            let table = r.table.as_deref().unwrap_or(&p.name);
+            if table_of(cfg, table).is_none() {
+                errors.push(format!("parsing [{}] : Proxy '{}': unable to find stick-table '{table}'.", r.pos, p.name));
+            }
+        }
+        let cond_terms = |c: Option<&crate::config::model::Cond>, pos: &Pos, errors: &mut Vec<String>| {
+            for t in c.into_iter().flat_map(|c| c.alternatives.iter().flatten()) {
+                if let crate::config::model::CondTermKind::Anonymous(term) = &t.kind {
+                    check_term(term, pos, errors);
+                }
+            }
+        };
+        for r in p.http_request.iter().chain(&p.http_response) {
+            cond_terms(r.cond.as_ref(), &r.pos, &mut errors);
+        }
+        for r in &p.tcp_request {
+            cond_terms(r.cond.as_ref(), &r.pos, &mut errors);
+        }
+        for u in &p.use_backends {
+            cond_terms(u.cond.as_ref(), &u.pos, &mut errors);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n[ALERT] "))
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 //!
 //! Every failure path ends in an answer (the client is closed), a log line and released slots — never a loop:
 //! retries are bounded by `retries`, queueing by `timeout queue`.
+//!
+//! Stick counters: `tcp-request connection` rules may track entries before the session exists (they are handed
+//! to [`Worker::start_session`]); a session keeps its [`crate::stick::Tracks`] and releases them when it ends
+//! (request-level ones when each HTTP request ends), which brings `conn_cur` back down.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,7 +24,11 @@ use crate::balance::Pick;
 use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::http::cookie::ReqCookie;
 use crate::log::{connect_line, tcplog, TcpLogFields};
+use crate::stick::{Event, TableAction, TrackLevel, TrackRef, Tracks};
 use crate::tcp::{End, Pumped, Side, Stream};
+
+/// No sticky counter tracked.
+pub(super) const NO_TRACKS: [Option<TrackRef>; 3] = [None; 3];
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +104,8 @@ pub(super) struct SessionData {
     pub term_hint: Option<[u8; 2]>,
     /// The session is in the worker's redrive list (pushed once, however often it yields in a turn).
     pub redrive_queued: bool,
+    /// Stick-table entries tracked by `track-scN` (sticky counters 0 to 2).
+    pub tracks: Tracks,
 }
 
 impl SessionData {
@@ -115,28 +125,69 @@ fn ms(d: Duration) -> i64 {
 impl Worker {
     /// `tcp-request connection` rules on a just-accepted connection (before any PROXY header: they see the
     /// real peer, as HAProxy's do). A refused connection is closed at once, counted, never logged.
-    pub(super) fn connection_allowed(&mut self, fe: usize, sock: &TcpStream, peer: SocketAddr) -> bool {
+    /// Returns the sticky counters its `track-scN` rules set (`None`: refused).
+    pub(super) fn connection_allowed(
+        &mut self,
+        fe: usize,
+        sock: &TcpStream,
+        peer: SocketAddr,
+    ) -> Option<[Option<TrackRef>; 3]> {
         if self.rt.frontends[fe].tcp_connection.is_empty() {
-            return true;
+            return Some(NO_TRACKS);
         }
         let local = sock.local_addr().unwrap_or(peer);
-        if self.tcp_rejects(&self.rt.frontends[fe].tcp_connection, fe, peer, local, None).is_none() {
-            return true;
+        let tracks = Tracks::default();
+        let rules = &self.rt.frontends[fe].tcp_connection;
+        if self.tcp_rejects(rules, fe, peer, local, None, &tracks, TrackLevel::Conn).is_none() {
+            return Some(tracks.conn.get());
         }
+        self.release_tracks(&tracks);
         if let Some(c) = self.st_fe(fe) {
             c.inc(&c.denied_conn);
         }
-        false
+        None
+    }
+
+    /// Stop tracking every entry of `tracks` (`conn_cur` goes down) and clear them.
+    pub(super) fn release_tracks(&self, tracks: &Tracks) {
+        for r in tracks.conn.take().into_iter().chain(tracks.req.take()).flatten() {
+            self.rt.tables.release(r);
+        }
+    }
+
+    /// The current request is over: its request-level entries (`tcp-request content`, `http-request`) stop
+    /// being tracked; connection-level ones stay.
+    pub(super) fn release_request_tracks(&self, tracks: &Tracks) {
+        for r in tracks.req.take().into_iter().flatten() {
+            self.rt.tables.release(r);
+        }
+    }
+
+    /// Count an event on every entry the session tracks.
+    pub(super) fn count_tracked(&self, tracks: &Tracks, ev: Event) {
+        for r in tracks.each() {
+            self.rt.tables.count(r, ev);
+        }
     }
 
     /// A connection was accepted on a listener of frontend `fe` (with `accept-proxy`, once its header gave the
     /// client's address `peer` and the address it connected to, `local`).
-    pub(super) fn start_session(&mut self, fe: usize, sock: TcpStream, peer: SocketAddr, local: Option<SocketAddr>) {
+    /// `conn_tracks` are the sticky counters the `tcp-request connection` rules set.
+    pub(super) fn start_session(
+        &mut self,
+        fe: usize,
+        sock: TcpStream,
+        peer: SocketAddr,
+        local: Option<SocketAddr>,
+        conn_tracks: [Option<TrackRef>; 3],
+    ) {
         let now = self.now;
+        let tracks = Tracks { conn: std::cell::Cell::new(conn_tracks), req: Default::default() };
         let f = &mut self.rt.frontends[fe];
         if f.mode == Mode::Health {
             // `mode health`: answer OK and close, never logged.
             let _ = io::Write::write(&mut &sock, b"OK");
+            self.release_tracks(&tracks);
             return;
         }
         if f.monitor_net.iter().any(|n| n.contains(peer.ip())) {
@@ -149,13 +200,18 @@ impl Worker {
         let known_local = local;
         if !f.tcp_session.is_empty() {
             let local = local.unwrap_or_else(|| sock.local_addr().unwrap_or(peer));
-            if self.tcp_rejects(&self.rt.frontends[fe].tcp_session, fe, peer, local, None).is_some() {
+            let rules = &self.rt.frontends[fe].tcp_session;
+            if self.tcp_rejects(rules, fe, peer, local, None, &tracks, TrackLevel::Conn).is_some() {
                 // Refused before it became a session: closed at once, counted, never logged (as HAProxy).
+                self.release_tracks(&tracks);
                 if let Some(c) = self.st_fe(fe) {
                     c.inc(&c.denied_sess);
                 }
                 return;
             }
+        }
+        if !tracks.is_empty() {
+            self.count_tracked(&tracks, Event::Sess);
         }
         let f = &mut self.rt.frontends[fe];
         // No Nagle delays: we write whole messages and never trickle (HAProxy disables Nagle too).
@@ -212,6 +268,7 @@ impl Worker {
             server_label: None,
             server_cid: None,
             redrive_queued: false,
+            tracks,
         });
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -226,6 +283,7 @@ impl Worker {
             Interest::READABLE | Interest::WRITABLE,
         ) {
             log::warn!("cannot register client socket: {e}");
+            self.release_tracks(&sess.tracks);
             self.free.push(idx);
             self.release_frontend(fe);
             return;
@@ -247,14 +305,24 @@ impl Worker {
         }
         let local = sess.local_addr();
         if !self.rt.frontends[fe].tcp_content.is_empty()
-            && self.tcp_rejects(&self.rt.frontends[fe].tcp_content, fe, peer, local, None).is_some()
+            && self
+                .tcp_rejects(
+                    &self.rt.frontends[fe].tcp_content,
+                    fe,
+                    peer,
+                    local,
+                    None,
+                    &sess.tracks,
+                    TrackLevel::Content,
+                )
+                .is_some()
         {
             if let Some(c) = self.st_fe(fe) {
                 c.inc(&c.denied_req);
             }
             return self.finish(idx, sess, *b"PR", now);
         }
-        sess.be = self.choose_backend(fe, peer, local, None);
+        sess.be = self.choose_backend(fe, peer, local, None, &sess.tracks);
         if let Some(be) = sess.be {
             self.rt.backends[be].total += 1;
             // `mode tcp` only (HTTP tunnels copy): the frontend's and the backend's splice options together.
@@ -267,7 +335,8 @@ impl Worker {
     }
 
     /// Run `tcp-request` rules in order: `Some(())` when a `reject` applies, `None` when an `accept` applies first
-    /// or no rule does.
+    /// or no rule does. `track-scN` rules set `tracks` at `level`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn tcp_rejects(
         &self,
         rules: &[crate::worker::runtime::TcpRule],
@@ -275,17 +344,30 @@ impl Worker {
         src: SocketAddr,
         dst: SocketAddr,
         http: Option<acl::HttpView<'_>>,
+        tracks: &Tracks,
+        level: TrackLevel,
     ) -> Option<()> {
         use crate::worker::runtime::TcpAction;
-        let acls = self.rt.frontends[fe].rules.acls();
-        let ctx = L4 { src, dst, rt: &self.rt, http };
+        let f = &self.rt.frontends[fe];
+        let acls = f.rules.acls();
+        let ctx = L4 { src, dst, rt: &self.rt, http, px: f.proxy, tracks: Some(tracks), level };
         for r in rules {
             if !r.cond.as_ref().is_none_or(|c| acls.eval(c, &ctx)) {
                 continue;
             }
-            match r.action {
+            match &r.action {
                 TcpAction::Accept => return None,
                 TcpAction::Reject => return Some(()),
+                TcpAction::Track { sc, key, table } => {
+                    acl::fetch::each(key, &ctx, false, &mut |v| {
+                        acl::Context::table_action(
+                            &ctx,
+                            TableAction::Track { sc: *sc, table: table.as_deref(), key: v },
+                        );
+                        true
+                    });
+                }
+                TcpAction::IncGpc0(sc) => acl::Context::table_action(&ctx, TableAction::IncGpc0(*sc)),
                 TcpAction::Pass => {}
             }
         }
@@ -299,9 +381,10 @@ impl Worker {
         src: SocketAddr,
         dst: SocketAddr,
         http: Option<acl::HttpView<'_>>,
+        tracks: &Tracks,
     ) -> Option<usize> {
         let f = &self.rt.frontends[fe];
-        let ctx = L4 { src, dst, rt: &self.rt, http };
+        let ctx = L4 { src, dst, rt: &self.rt, http, px: f.proxy, tracks: Some(tracks), level: TrackLevel::Http };
         for (cond, be) in &f.use_backends {
             if cond.as_ref().is_none_or(|c| f.rules.acls().eval(c, &ctx)) {
                 return Some(*be);
@@ -320,8 +403,10 @@ impl Worker {
         // waited for in its own queue.
         let mut forced = sess.forced_srv.take();
         if forced.is_none() && sess.retries == 0 {
-            if let Some(st) = self.rt.backends[be].stick.as_mut() {
-                forced = st.get(sess.client_addr.ip(), now);
+            if let Some(t) = self.rt.backends[be].stick {
+                // `server_id` holds the worker-global server index + 1.
+                let id = self.rt.tables.server_of(t, &acl::Val::Ip(sess.client_addr.ip()));
+                forced = id.and_then(|v| usize::try_from(v - 1).ok()).filter(|&si| si < self.rt.servers.len());
             }
         }
         if forced.is_none() && self.rt.backends[be].prefer_last_server {
@@ -348,8 +433,8 @@ impl Worker {
         match self.rt.backends[be].balancer.pick(&cands, key) {
             Pick::Server(i) | Pick::Queue(i) => {
                 let si = self.rt.backends[be].servers[i];
-                if let Some(st) = self.rt.backends[be].stick.as_mut() {
-                    st.put(sess.client_addr.ip(), si, now);
+                if let Some(t) = self.rt.backends[be].stick {
+                    self.rt.tables.set_server(t, &acl::Val::Ip(sess.client_addr.ip()), si as i64 + 1);
                 }
                 self.assign_to(idx, sess, si, false, now)
             }
@@ -1011,6 +1096,12 @@ impl Worker {
         let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
         // Bytes: the frontend sees the whole connection; backend and server the part they carried.
         let (bin, bout) = (sess.stream.bytes_in, sess.stream.bytes_out);
+        if !sess.tracks.is_empty() {
+            for r in sess.tracks.each() {
+                self.rt.tables.add_bytes(r, bin, bout);
+            }
+            self.release_tracks(&sess.tracks);
+        }
         if let Some(c) = self.st_fe(sess.fe) {
             c.add_bytes_in(bin);
             c.add_bytes_out(bout);
@@ -1102,6 +1193,12 @@ pub(super) struct L4<'a> {
     pub rt: &'a Runtime,
     /// The request, for HTTP fetches (`None` in TCP mode).
     pub http: Option<acl::HttpView<'a>>,
+    /// Config index of the proxy whose rules run (its stick table is the default one).
+    pub px: usize,
+    /// The session's sticky counters (`None`: no tracking here).
+    pub tracks: Option<&'a Tracks>,
+    /// What a `track-scN` run through this context sets.
+    pub level: TrackLevel,
 }
 
 impl acl::Context for L4<'_> {
@@ -1113,6 +1210,62 @@ impl acl::Context for L4<'_> {
     }
     fn dst(&self) -> SocketAddr {
         self.dst
+    }
+    fn table_fetch(&self, f: &crate::stick::TableFetch) -> Option<Sample> {
+        use crate::stick::{Scope, What};
+        let tables = &self.rt.tables;
+        let explicit = match f.table.as_deref() {
+            Some(n) => Some(tables.by_name(n)?),
+            None => None,
+        };
+        match f.scope {
+            Scope::Sc(n) => match self.tracks.and_then(|t| t.get(n as usize)) {
+                Some(r) => tables.fetch_tracked(r, explicit, f.what),
+                None if f.what == What::Tracked => Some(Sample::Bool(false)),
+                None => None,
+            },
+            Scope::Src => {
+                let t = explicit.or_else(|| tables.of_proxy(self.px))?;
+                tables.fetch_key(t, &acl::Val::Ip(self.src.ip()), f.what)
+            }
+            Scope::Table => {
+                let (cnt, avl) = tables.fill(explicit.or_else(|| tables.of_proxy(self.px))?)?;
+                Some(Sample::Int(if f.what == What::Cnt { cnt } else { avl } as i64))
+            }
+        }
+    }
+    fn table_action(&self, a: TableAction<'_>) {
+        let Some(tracks) = self.tracks else { return };
+        let tables = &self.rt.tables;
+        match a {
+            TableAction::Track { sc, table, key } => {
+                let cell = if self.level == TrackLevel::Conn { &tracks.conn } else { &tracks.req };
+                let mut set = cell.get();
+                let Some(slot) = set.get_mut(sc as usize) else { return };
+                if tracks.get(sc as usize).is_some() {
+                    return; // the first tracking of a counter wins (a connection-level one for every request)
+                }
+                let Some(t) = tables.resolve(table, self.px) else { return };
+                if let Some(r) = tables.track(t, &key) {
+                    *slot = Some(r);
+                    cell.set(set);
+                    if self.level == TrackLevel::Http {
+                        // Tracked from `http-request`: this request counts at once (as HAProxy).
+                        tables.count(r, Event::HttpReq);
+                    }
+                }
+            }
+            TableAction::IncGpc0(sc) => {
+                if let Some(r) = tracks.get(sc as usize) {
+                    tables.count(r, Event::Gpc0);
+                }
+            }
+            TableAction::SetGpt0(sc, v) => {
+                if let Some(r) = tracks.get(sc as usize) {
+                    tables.set_gpt0(r, v);
+                }
+            }
+        }
     }
     fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
         let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));

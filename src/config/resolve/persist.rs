@@ -75,6 +75,7 @@ impl PxBuilder {
                 size: 0,
                 expire: None,
                 nopurge: false,
+                store: Vec::new(),
                 rules: self.px.stick.take().map(|s| s.rules).unwrap_or_default(),
             };
             let mut i = 1;
@@ -95,7 +96,12 @@ impl PxBuilder {
                     "expire" => st.expire = Some(parse_time(v?).map_err(|e| format!("'stick-table expire': {e}"))?),
                     "len" => st.len = Some(parse_num(w, i + 1)?),
                     "store" => {
-                        v?;
+                        for item in v?.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                            let s = parse_store(item)?;
+                            if !st.store.iter().any(|x| x.data == s.data) {
+                                st.store.push(s);
+                            }
+                        }
                     }
                     "nopurge" => {
                         st.nopurge = true;
@@ -137,10 +143,50 @@ impl PxBuilder {
                 size: 0,
                 expire: None,
                 nopurge: false,
+                store: Vec::new(),
                 rules: Vec::new(),
             })
             .rules
             .push(rule);
         Ok(())
+    }
+}
+
+/// One `store` item: `http_req_rate(10s)`, `gpc0`, …
+fn parse_store(item: &str) -> Result<StickStore, String> {
+    let (name, period) = match item.split_once('(') {
+        Some((n, rest)) => {
+            let p = rest.strip_suffix(')').ok_or_else(|| format!("'stick-table': missing ')' in '{item}'."))?;
+            (n, Some(parse_time(p).map_err(|e| format!("'stick-table': '{item}': {e}"))?))
+        }
+        None => (item, None),
+    };
+    let data = StickData::from_name(name).ok_or_else(|| {
+        if matches!(
+            name,
+            "gpc1"
+                | "gpc1_rate"
+                | "gpt"
+                | "gpc"
+                | "gpc_rate"
+                | "http_fail_cnt"
+                | "http_fail_rate"
+                | "bytes_in_rate"
+                | "bytes_out_rate"
+                | "server_key"
+                | "server_name"
+                | "glitch_cnt"
+                | "glitch_rate"
+        ) {
+            unsupported(&format!("stick-table store {name}"))
+        } else {
+            format!("'stick-table': unknown data type '{name}'.")
+        }
+    })?;
+    match (data.is_rate(), period) {
+        (true, None) => Err(format!("'stick-table': data type '{name}' expects a period, e.g. '{name}(10s)'.")),
+        (true, Some(p)) if p.is_zero() => Err(format!("'stick-table': '{item}': the period must not be 0.")),
+        (false, Some(_)) => Err(format!("'stick-table': data type '{name}' takes no period.")),
+        _ => Ok(StickStore { data, period }),
     }
 }

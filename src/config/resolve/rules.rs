@@ -74,6 +74,7 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
         | "sc1_gpc0" | "src_conn_rate" | "src_http_req_rate" | "src_conn_cur" | "src_http_err_rate" | "table_cnt" => {
             MatchMethod::Int
         }
+        "sc_tracked" | "sc0_tracked" | "sc1_tracked" | "sc2_tracked" => MatchMethod::Bool,
         "always_true" | "always_false" | "http_first_req" | "ssl_fc" | "ssl_c_used" | "req_proto_http"
         | "srv_is_up" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "wait_end" | "http_auth" | "stopping" => {
             MatchMethod::Bool
@@ -93,6 +94,20 @@ fn implied_method(fetch: &str) -> Option<MatchMethod> {
         }
         _ => return None,
     })
+}
+
+/// The counter number of `sc-inc-gpc0(N)` (0, 1 or 2; no parentheses means 0).
+fn sc_id(act: &str, name: &str) -> Result<u8, String> {
+    let rest = &act[name.len()..];
+    if rest.is_empty() {
+        return Ok(0);
+    }
+    match rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')).map(str::trim) {
+        Some("0") => Ok(0),
+        Some("1") => Ok(1),
+        Some("2") => Ok(2),
+        _ => Err(format!("'{act}': invalid stick counter, expects {name}(0), (1) or (2).")),
+    }
 }
 
 /// Parse an ACL body: `FETCH[(args)][,conv…] [-i] [-f FILE] [-m METH] [--] PATTERN…`.
@@ -397,11 +412,20 @@ impl PxBuilder {
                 HttpAction::SetVar { name: act[8..act.len() - 1].to_string(), expr: a[1..].join(" ") }
             }
             _ if act.starts_with("lua.") => return Err(unsupported("lua")),
-            "set-log-level" | "track-sc0" | "track-sc1" | "track-sc2" | "silent-drop" | "capture" | "set-src"
-            | "del-acl" | "add-acl" | "del-map" | "set-map" | "set-nice" | "set-tos" | "set-mark" | "early-hint"
-            | "reject" | "normalize-uri" | "set-timeout" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-set-gpt0"
-            | "unset-var" | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port" | "cache-use"
-            | "cache-store" | "wait-for-body" | "wait-for-handshake" | "strict-mode" | "set-pathq"
+            "track-sc0" | "track-sc1" | "track-sc2" => {
+                HttpAction::Track(Track::parse(a).map_err(|e| format!("'{kw} {act}': {e}"))?)
+            }
+            _ if act.starts_with("sc-inc-gpc0") => HttpAction::ScIncGpc0(sc_id(act, "sc-inc-gpc0")?),
+            _ if act.starts_with("sc-set-gpt0") => {
+                let v = arg(1)?;
+                let v =
+                    v.parse().map_err(|_| format!("'{kw} {act}': only an integer value is supported (got '{v}')."))?;
+                HttpAction::ScSetGpt0(sc_id(act, "sc-set-gpt0")?, v)
+            }
+            "set-log-level" | "silent-drop" | "capture" | "set-src" | "del-acl" | "add-acl" | "del-map" | "set-map"
+            | "set-nice" | "set-tos" | "set-mark" | "early-hint" | "reject" | "normalize-uri" | "set-timeout"
+            | "sc-inc-gpc1" | "unset-var" | "disable-l7-retry" | "set-dst" | "set-dst-port" | "set-src-port"
+            | "cache-use" | "cache-store" | "wait-for-body" | "wait-for-handshake" | "strict-mode" | "set-pathq"
             | "replace-pathq" => HttpAction::Other(a.join(" ")),
             o => return Err(format!("'{kw}' : unknown action '{o}'.")),
         };
@@ -431,6 +455,13 @@ impl PxBuilder {
         }
         if kw == "tcp-response" {
             return Err(unsupported("tcp-response"));
+        }
+        if act.starts_with("track-sc") {
+            if layer == "session" || layer == "connection" || layer == "content" {
+                Track::parse(a).map_err(|e| format!("'{kw} {layer} {act}': {e}"))?;
+            }
+        } else if act.starts_with("sc-inc-gpc0") {
+            sc_id(act, "sc-inc-gpc0")?;
         }
         self.px.tcp_request.push(TcpRequestRule {
             pos: line.pos.clone(),
