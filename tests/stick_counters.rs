@@ -21,15 +21,7 @@ defaults
 
 /// One request on a new connection: `GET path` with `extra` header lines.
 fn get(port: u16, path: &str, extra: &[&str]) -> Response {
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: test.local\r\n");
-    for h in extra {
-        req.push_str(h);
-        req.push_str("\r\n");
-    }
-    req.push_str("\r\n");
-    let mut c = HttpConn::open(port).unwrap_or_else(|e| panic!("connect to :{port}: {e}"));
-    c.send(req.as_bytes()).unwrap_or_else(|e| panic!("send GET {path}: {e}"));
-    c.read_response().unwrap_or_else(|e| panic!("GET {path} via :{port}: {e}"))
+    get_host(port, path, "test.local", extra)
 }
 
 #[test]

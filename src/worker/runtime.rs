@@ -168,6 +168,40 @@ pub struct ServerRt {
 }
 
 impl ServerRt {
+    /// A server of backend `backend` (position `index` in its `server` lines, `usize::MAX` for `dispatch`) with
+    /// every option at its default: weight 1, no limits, no checks, UP.
+    pub fn new(backend: usize, index: usize, name: &str, addr: SocketAddr) -> ServerRt {
+        ServerRt {
+            backend,
+            index,
+            drain: false,
+            name: name.to_string(),
+            addr,
+            weight: 1,
+            backup: false,
+            maint: false,
+            maxconn: 0,
+            maxqueue: 0,
+            queue: VecDeque::new(),
+            cur: 0,
+            total: 0,
+            check: None,
+            cookie: None,
+            pool_max_conn: -1,
+            pool_purge_delay: Duration::from_secs(5),
+            redir: None,
+            send_proxy: None,
+            shutdown_on_down: false,
+            shutdown_backup_on_up: false,
+            tracks: None,
+            trackers: Vec::new(),
+            track_down: false,
+            slowstart: None,
+            warming_since: None,
+            source: None,
+        }
+    }
+
     /// The weight the balancer uses: within `slowstart` of coming back UP it grows linearly to the full weight
     /// (at least 1, so the server gets some traffic from the start), as HAProxy's warm-up does.
     pub fn effective_weight(&self) -> u32 {
@@ -281,35 +315,7 @@ impl Runtime {
                 if let Some(addr) = p.dispatch {
                     // `dispatch ADDR` behaves as one unchecked server.
                     servers.push(rt.servers.len());
-                    rt.servers.push(ServerRt {
-                        backend: bi,
-                        index: usize::MAX,
-                        drain: false,
-                        name: "dispatch".into(),
-                        addr,
-                        weight: 1,
-                        backup: false,
-                        maint: false,
-                        maxconn: 0,
-                        maxqueue: 0,
-                        queue: VecDeque::new(),
-                        cur: 0,
-                        total: 0,
-                        check: None,
-                        cookie: None,
-                        pool_max_conn: -1,
-                        pool_purge_delay: Duration::from_secs(5),
-                        redir: None,
-                        send_proxy: None,
-                        shutdown_on_down: false,
-                        shutdown_backup_on_up: false,
-                        tracks: None,
-                        trackers: Vec::new(),
-                        track_down: false,
-                        slowstart: None,
-                        warming_since: None,
-                        source: p.source,
-                    });
+                    rt.servers.push(ServerRt { source: p.source, ..ServerRt::new(bi, usize::MAX, "dispatch", addr) });
                 }
             }
             for (sidx, s) in p.servers.iter().enumerate() {
@@ -344,19 +350,11 @@ impl Runtime {
                 });
                 servers.push(rt.servers.len());
                 rt.servers.push(ServerRt {
-                    backend: bi,
-                    index: sidx,
-                    drain: false,
-                    name: s.name.clone(),
-                    addr,
                     weight: s.weight,
                     backup: s.backup,
                     maint: s.disabled,
                     maxconn: s.maxconn,
                     maxqueue: s.maxqueue,
-                    queue: VecDeque::new(),
-                    cur: 0,
-                    total: 0,
                     check,
                     cookie: s.cookie.clone(),
                     pool_max_conn: s.pool_max_conn,
@@ -365,12 +363,9 @@ impl Runtime {
                     send_proxy: s.send_proxy,
                     shutdown_on_down: s.shutdown_on_down,
                     shutdown_backup_on_up: s.shutdown_backup_on_up,
-                    tracks: None,
-                    trackers: Vec::new(),
-                    track_down: false,
                     slowstart: s.slowstart,
-                    warming_since: None,
                     source: s.source.or(p.source),
+                    ..ServerRt::new(bi, sidx, &s.name, addr)
                 });
             }
             rt.backends.push(Backend {
@@ -797,35 +792,8 @@ mod tests {
     use super::*;
 
     fn server(maxconn: u32, maxqueue: u32) -> ServerRt {
-        ServerRt {
-            backend: 0,
-            index: 0,
-            drain: false,
-            name: "s1".into(),
-            addr: "127.0.0.1:80".parse().expect("addr"),
-            weight: 1,
-            backup: false,
-            maint: false,
-            maxconn,
-            maxqueue,
-            queue: VecDeque::new(),
-            cur: 0,
-            total: 0,
-            check: None,
-            cookie: None,
-            pool_max_conn: -1,
-            pool_purge_delay: Duration::from_secs(5),
-            redir: None,
-            send_proxy: None,
-            shutdown_on_down: false,
-            shutdown_backup_on_up: false,
-            tracks: None,
-            trackers: Vec::new(),
-            track_down: false,
-            slowstart: None,
-            warming_since: None,
-            source: None,
-        }
+        let addr = "127.0.0.1:80".parse().expect("addr");
+        ServerRt { maxconn, maxqueue, ..ServerRt::new(0, 0, "s1", addr) }
     }
 
     #[test]

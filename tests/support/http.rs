@@ -1319,3 +1319,16 @@ impl Drop for RssSampler {
         self.halt();
     }
 }
+
+/// One request on a new connection: `GET path` with `Host: host` and `extra` header lines.
+pub fn get_host(port: u16, path: &str, host: &str, extra: &[&str]) -> Response {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n");
+    for h in extra {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    let mut c = HttpConn::open(port).unwrap_or_else(|e| panic!("connect to :{port}: {e}"));
+    c.send(req.as_bytes()).unwrap_or_else(|e| panic!("send GET {path}: {e}"));
+    c.read_response().unwrap_or_else(|e| panic!("GET {path} (Host: {host}) via :{port}: {e}"))
+}
