@@ -456,3 +456,32 @@ fn source_address_of_server_connections_and_checks() {
     let froms: Vec<_> = rx.try_iter().collect();
     assert!(!froms.is_empty() && froms.iter().all(|ip| ip.to_string() == "127.0.0.2"), "{froms:?}");
 }
+
+/// `timeout client-fin`: once the client closed its side, the session waits on it instead of `timeout client`
+/// (10 s here), so a server that never closes does not hold the half-closed connection for long.
+#[test]
+fn timeout_client_fin_ends_half_closed_sessions() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let sport = l.local_addr().expect("addr").port();
+    let holder = thread::spawn(move || {
+        // Accept one connection and keep it open, silent, for 5 s.
+        let (s, _) = l.accept().expect("accept");
+        thread::sleep(Duration::from_secs(5));
+        drop(s);
+    });
+    let port = free_port();
+    let cfg = listen_cfg(port, "roundrobin", &[("s1", sport, "")])
+        .replace("    balance", "    timeout client-fin 300ms\n    balance");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(4))).expect("timeout");
+    c.write_all(b"bye\n").expect("write");
+    c.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let t0 = std::time::Instant::now();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).expect("closed by the proxy, not by the read timeout");
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "closed after {took:?}");
+    drop(holder);
+}

@@ -118,6 +118,18 @@ impl SessionData {
 /// Sessions live boxed in the slab: taking one out and putting it back moves a pointer, not the whole state.
 pub(super) type Session = Box<SessionData>;
 
+/// `timeout client-fin` / `server-fin`, each when it is set and its side's connection is closed in one direction
+/// (HAProxy: a half-closed connection waits on them instead of `timeout client`/`server`/`tunnel`).
+fn half_closed_timeouts(
+    s: &SessionData,
+    client_fin: Option<Duration>,
+    server_fin: Option<Duration>,
+) -> (Option<Duration>, Option<Duration>) {
+    let client_half = s.stream.client.rd_eof || s.stream.client.wr_shut;
+    let server_half = s.stream.server.as_ref().is_some_and(|x| x.rd_eof || x.wr_shut);
+    (client_fin.filter(|_| client_half), server_fin.filter(|_| server_half))
+}
+
 fn ms(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
@@ -703,15 +715,22 @@ impl Worker {
                 let http_txn = s.http.as_ref().is_some_and(|h| h.stage != super::http::Stage::Tunnel);
                 let tunnel = if http_txn { None } else { be_to.and_then(|t| t.tunnel).or(fe_to.tunnel) };
                 let server_side = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
+                let (client_fin, server_fin) =
+                    half_closed_timeouts(s, fe_to.client_fin, be_to.and_then(|t| t.server_fin));
+                let at = |side: Instant, d: Option<Duration>| d.map(|d| side + d);
+                let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                // `timeout client-fin`/`server-fin` replace the client/server (and tunnel) timeouts on a side once
+                // the connection is closed in one direction.
+                let fins = earliest(at(s.stream.client.last_io, client_fin), at(server_side, server_fin));
                 match tunnel {
-                    Some(t) => Some(s.stream.client.last_io.max(server_side) + t),
+                    Some(t) => earliest(Some(s.stream.client.last_io.max(server_side) + t), fins),
                     None => {
-                        let c = fe_to.client.map(|d| s.stream.client.last_io + d);
-                        let sv = be_to.and_then(|t| t.server).map(|d| server_side + d);
-                        match (c, sv) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        }
+                        let c = at(s.stream.client.last_io, client_fin.or(fe_to.client));
+                        let sv = at(server_side, server_fin.or(be_to.and_then(|t| t.server)));
+                        earliest(c, sv)
                     }
                 }
             }
@@ -752,7 +771,9 @@ impl Worker {
             }
             Phase::Established => {
                 let fe_to = &self.rt.frontends[sess.fe].timeouts;
-                let client_expired = fe_to.client.is_some_and(|d| sess.stream.client.last_io + d <= now);
+                let (client_fin, _) = half_closed_timeouts(&sess, fe_to.client_fin, None);
+                let client_to = client_fin.or(fe_to.client);
+                let client_expired = client_to.is_some_and(|d| sess.stream.client.last_io + d <= now);
                 let waiting_response = sess.http.as_ref().is_some_and(|h| h.awaiting_response());
                 let term = if waiting_response {
                     *b"sH"
