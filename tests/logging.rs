@@ -351,3 +351,35 @@ fn unique_id_is_sent_to_the_server_and_logged() {
         .unwrap_or_else(|| panic!("no log line with id {}: {:?}", ids[1], logs.lines()));
     assert!(line.contains(&want), "{line} should contain {want}");
 }
+
+/// `option logasap`: an HTTP transaction is logged once the response head is out, while its body is still on its
+/// way (the client here stops reading), with `+` before the total time and the byte count.
+#[test]
+fn logasap_logs_before_the_body_is_done() {
+    use std::io::{Read, Write};
+    use support::http::{Behavior, HttpBackend};
+    let logs = UdpCollector::start();
+    let web = HttpBackend::start("web01", Behavior::Large(64 << 20));
+    let port = free_port();
+    let text = format!(
+        "global\n    log 127.0.0.1:{} local0 info\n\ndefaults\n    mode http\n    log global\n    option httplog\n    \
+         option logasap\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    \
+         bind 127.0.0.1:{port}\n    default_backend be\n\nbackend be\n    server web01 127.0.0.1:{}\n",
+        logs.port, web.port
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    c.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n").expect("write");
+    let mut head = [0u8; 4096];
+    let n = c.read(&mut head).expect("the response starts");
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&head[..n]));
+    // The client reads no more: the 64 MiB body cannot be done, yet the line is there.
+    let line = logs
+        .wait_for(|l| l.contains("GET /big"), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no logasap line while the body is in flight: {:?}", logs.lines()));
+    assert!(line.contains(" 200 +"), "bytes prefixed with '+': {line}");
+    let timers = line.split_whitespace().find(|w| w.matches('/').count() == 4).unwrap_or_default();
+    assert!(timers.split('/').nth(4).is_some_and(|tt| tt.starts_with('+')), "Tt prefixed with '+': {line}");
+    drop(c);
+}

@@ -92,6 +92,8 @@ pub(super) struct HttpTxn {
     pub no_pool: bool,
     /// `unique-id-format` rendered for the current request (`%ID`), empty when none is configured.
     pub unique_id: String,
+    /// `option logasap`: the response head is in, log the transaction now (timers and bytes so far, `+`-prefixed).
+    pub log_now: bool,
     /// The worker's request counter when this request arrived (`%rt`).
     pub req_id: u64,
     /// `capture request header` values of the current request, `capture response header` of its response.
@@ -153,6 +155,7 @@ impl HttpTxn {
             replayable: false,
             no_pool: false,
             unique_id: String::new(),
+            log_now: false,
             req_id: 0,
         }
     }
@@ -186,6 +189,7 @@ impl HttpTxn {
         self.res_cookie = None;
         self.no_pool = false;
         self.unique_id.clear();
+        self.log_now = false;
     }
 
     /// The 302 a `redir PREFIX` server gives a GET or HEAD (`None` for other methods).
@@ -442,10 +446,17 @@ impl Worker {
                         }
                     }
                 }
-                Stage::Forward | Stage::RespBody | Stage::Tunnel => match self.http_move(sess, now) {
-                    Ok(p) => progress |= p,
-                    Err(step) => return step,
-                },
+                Stage::Forward | Stage::RespBody | Stage::Tunnel => {
+                    let moved = self.http_move(sess, now);
+                    if sess.http.as_ref().is_some_and(|h| h.log_now) {
+                        // `option logasap`: logged once the response head is out, not at the end of the body.
+                        self.http_log(sess, *b"--", now);
+                    }
+                    match moved {
+                        Ok(p) => progress |= p,
+                        Err(step) => return step,
+                    }
+                }
                 Stage::Held => return Step::Idle,
                 Stage::Local => {
                     let h = sess.http.as_mut().expect("checked above");
@@ -939,6 +950,7 @@ impl Worker {
                             h.resp_body = BodyTracker::new(h.resp.framing.unwrap_or(Framing::None));
                             h.s2c_ready = 0;
                             h.stage = if status == 101 { Stage::Tunnel } else { Stage::RespBody };
+                            h.log_now = self.rt.frontends[sess.fe].logasap;
                         }
                     }
                 }
@@ -1083,7 +1095,7 @@ impl Worker {
             redispatched: sess.redispatched,
             srv_queue: sess.sq,
             backend_queue: sess.bq,
-            logasap: false,
+            logasap: h.log_now,
             request_headers: h.req_captures.clone(),
             response_headers: h.res_captures.clone(),
             request_line: &h.req_line,

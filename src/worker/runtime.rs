@@ -64,6 +64,8 @@ pub struct Frontend {
     pub dontlog_normal: bool,
     /// `option log-separate-errors`: such sessions are logged at level `err` instead of `info`.
     pub log_separate_errors: bool,
+    /// `option logasap`: HTTP transactions are logged when the response head is forwarded.
+    pub logasap: bool,
     pub timeouts: Timeouts,
     pub tcpka: bool,
     /// `option splice-*` of this proxy (empty under `nosplice`).
@@ -452,6 +454,7 @@ impl Runtime {
                 dontlognull: p.options.dontlognull,
                 dontlog_normal: p.options.dontlog_normal,
                 log_separate_errors: p.options.log_separate_errors,
+                logasap: p.options.logasap,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
                 splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),
