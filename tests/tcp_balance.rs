@@ -485,3 +485,30 @@ fn timeout_client_fin_ends_half_closed_sessions() {
     assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "closed after {took:?}");
     drop(holder);
 }
+
+/// `rate-limit sessions 5`: 15 clients connecting at once are all served, but over three seconds of the clock
+/// (the excess waits in the kernel's backlog), where without the limit they are served at once.
+#[test]
+fn rate_limit_sessions_spreads_new_sessions_over_time() {
+    let web01 = BannerServer::start("web01");
+    let port = free_port();
+    let cfg = listen_cfg(port, "roundrobin", &[("web01", web01.port, "")])
+        .replace("    balance", "    rate-limit sessions 5\n    balance");
+    let _p = Proxy::start_and_wait(&cfg, port);
+    thread::sleep(Duration::from_millis(1100)); // a fresh second: the readiness probe counted in the last one
+    let t0 = std::time::Instant::now();
+    let clients: Vec<_> = (0..15)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut c = Conn::open(port).expect("connect");
+                c.set_read_timeout(Duration::from_secs(6));
+                c.banner().map(|_| t0.elapsed())
+            })
+        })
+        .collect();
+    let mut times: Vec<Duration> = clients.into_iter().map(|h| h.join().expect("client").expect("banner")).collect();
+    times.sort();
+    // Three waves of 5, at three successive seconds of the worker's clock: the last is at least ~1 s after the first.
+    assert!(times[14] >= Duration::from_millis(900), "15 sessions at 5 per second took only {:?}", times[14]);
+    assert!(times[4] < Duration::from_millis(1000), "the first 5 are served at once: {times:?}");
+}

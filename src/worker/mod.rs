@@ -78,6 +78,8 @@ struct ListenerRt {
     held: bool,
     /// `accept-proxy`: read a PROXY protocol header before the session starts.
     accept_proxy: bool,
+    /// Held back by `rate-limit sessions` until its timer fires.
+    throttled: bool,
 }
 
 /// A worker ready to run.
@@ -164,7 +166,8 @@ impl Worker {
             let std_l = unsafe { std::net::TcpListener::from_raw_fd(l.fd) };
             std_l.set_nonblocking(true)?;
             let sock = TcpListener::from_std(std_l);
-            listeners.push(ListenerRt { sock, fe, registered: false, held: false, accept_proxy: l.accept_proxy });
+            let accept_proxy = l.accept_proxy;
+            listeners.push(ListenerRt { sock, fe, registered: false, held: false, accept_proxy, throttled: false });
         }
         // SAFETY: the control socket's master end stays with the master; this end is ours alone.
         let control = unsafe { std::os::unix::net::UnixStream::from_raw_fd(setup.control) };
@@ -390,6 +393,18 @@ impl Worker {
         }
     }
 
+    /// `rate-limit sessions`: whether frontend `fe` already took its share of new sessions this second.
+    fn rate_limited(&mut self, fe: usize) -> bool {
+        let second = self.now_ms / 1000;
+        let f = &mut self.rt.frontends[fe];
+        let Some(limit) = f.rate_limit else { return false };
+        if f.rate_second != second {
+            f.rate_second = second;
+            f.rate_count = 0;
+        }
+        f.rate_count >= limit
+    }
+
     fn can_accept_any(&self) -> bool {
         !self.stopping && !self.paused && !self.accept_backoff && self.actconn < self.maxconn
     }
@@ -407,6 +422,17 @@ impl Worker {
                 self.listeners[li].held = true;
                 return;
             }
+            if self.rate_limited(fe) {
+                // `rate-limit sessions`: the rest waits in the kernel's backlog until the next second (one timer
+                // per listener, however many connections arrive meanwhile).
+                if !self.listeners[li].throttled {
+                    self.listeners[li].throttled = true;
+                    let next = self.now_ms / 1000 * 1000 + 1000;
+                    let wait = Duration::from_millis(next.saturating_sub(self.now_ms).max(1));
+                    self.timers.arm(self.now + wait, TimerKey::RateLimit(li));
+                }
+                return;
+            }
             if n >= self.maxaccept {
                 // Fairness between listeners: finish this batch on the next turn of the loop.
                 if !self.accept_pending.contains(&li) {
@@ -417,6 +443,9 @@ impl Worker {
             match self.listeners[li].sock.accept() {
                 Ok((sock, peer)) => {
                     n += 1;
+                    if let Some(f) = self.rt.frontends.get_mut(fe).filter(|f| f.rate_limit.is_some()) {
+                        f.rate_count += 1;
+                    }
                     let Some(tracks) = self.connection_allowed(fe, &sock, peer) else { continue };
                     if self.listeners[li].accept_proxy {
                         self.start_handshake(fe, sock, peer, tracks);
@@ -448,6 +477,14 @@ impl Worker {
                 TimerKey::Session(idx, uid) => self.on_session_timer(idx, uid, now),
                 TimerKey::Check(si) => self.on_check_timer(si, now),
                 TimerKey::Handshake(idx, uid) => self.on_handshake_timer(idx, uid),
+                TimerKey::RateLimit(li) => {
+                    if let Some(l) = self.listeners.get_mut(li) {
+                        l.throttled = false;
+                    }
+                    if !self.accept_pending.contains(&li) {
+                        self.accept_pending.push(li);
+                    }
+                }
                 TimerKey::AcceptBackoff => self.accept_backoff = false,
                 TimerKey::HardStop => {
                     log::warn!("hard-stop-after reached: closing {} sessions", self.actconn);

@@ -66,6 +66,11 @@ pub struct Frontend {
     pub log_separate_errors: bool,
     /// `option logasap`: HTTP transactions are logged when the response head is forwarded.
     pub logasap: bool,
+    /// `rate-limit sessions N`, this worker's share: new sessions accepted per second at most.
+    pub rate_limit: Option<u32>,
+    /// The second (of the worker's clock) the accept count below is for, and that count.
+    pub rate_second: u64,
+    pub rate_count: u32,
     pub timeouts: Timeouts,
     pub tcpka: bool,
     /// `option splice-*` of this proxy (empty under `nosplice`).
@@ -455,6 +460,10 @@ impl Runtime {
                 dontlog_normal: p.options.dontlog_normal,
                 log_separate_errors: p.options.log_separate_errors,
                 logasap: p.options.logasap,
+                // The daemon-wide limit shared by the workers (each accepts on its own sockets).
+                rate_limit: p.rate_limit_sessions.map(|n| n.div_ceil(cfg.global.nbproc.max(1) as u32).max(1)),
+                rate_second: 0,
+                rate_count: 0,
                 timeouts: p.timeouts.clone(),
                 tcpka: p.options.tcpka || p.options.clitcpka,
                 splice: crate::tcp::SpliceOpts::of(&p.options, cfg.global.nosplice),

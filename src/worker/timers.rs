@@ -14,6 +14,8 @@ pub enum TimerKey {
     Session(usize, u64),
     /// A health check of server `n` (worker-global server index).
     Check(usize),
+    /// A listener held back by `rate-limit sessions` may accept again (listener index).
+    RateLimit(usize),
     /// A connection waiting for its PROXY header: slab index and unique id.
     Handshake(usize, u64),
     /// End of the accept back-off after a failed accept() (EMFILE, ENOBUFS, …).
