@@ -384,7 +384,8 @@ fn parse_weight(arg: Option<&&str>, initial: u32) -> Result<u32, String> {
         if v < 0 {
             return Err("Relative weight must be positive.\n\n".into());
         }
-        Ok(((initial as i64 * v / 100).min(256)) as u32)
+        // Saturating: `9223372036854775807%` of any initial weight is the cap, not a wrapped negative product.
+        Ok(((i64::from(initial).saturating_mul(v) / 100).min(256)) as u32)
     } else if !(0..=256).contains(&v) {
         Err("Absolute weight can only be between 0 and 256 inclusive.\n\n".into())
     } else {

@@ -441,10 +441,11 @@ impl Segment {
         true
     }
 
-    /// Master: set a server's user weight.
+    /// Master: set a server's user weight, capped at HAProxy's maximum (256): every worker's balancer takes it
+    /// as it is (a static-rr/map-based table has one slot per unit of weight).
     pub fn set_weight(&self, server: usize, weight: u32) -> bool {
         let Some(a) = self.admin(server) else { return false };
-        a.weight.store(weight as u64, Relaxed);
+        a.weight.store(u64::from(weight.min(256)), Relaxed);
         self.header().admin_gen.fetch_add(1, std::sync::atomic::Ordering::Release);
         true
     }

@@ -323,6 +323,11 @@ fn cli_admin_commands_change_the_segment() {
     assert_eq!(cli::execute("set server be1/s2 weight 4", &mut ctx), "\n");
     assert_eq!(cli::execute("get weight be1/s2", &mut ctx), "4 (initial 5)\n\n");
     assert_eq!(w.server_admin(1, 1), Some((AdminState::Ready, 4)));
+    // A relative weight whose product with the initial weight overflows i64 is capped, not wrapped (it once
+    // became 4294967295, a panic with overflow checks).
+    assert_eq!(cli::execute("set weight be1/s2 9223372036854775807%", &mut ctx), "\n");
+    assert_eq!(cli::execute("get weight be1/s2", &mut ctx), "256 (initial 5)\n\n");
+    assert_eq!(cli::execute("set server be1/s2 weight 4", &mut ctx), "\n");
     assert_eq!(cli::execute("get weight #2/s1", &mut ctx), "1 (initial 1)\n\n");
 }
 
