@@ -455,3 +455,34 @@ fn monitor_net_answers_the_monitoring_network() {
     assert_eq!(String::from_utf8_lossy(&got), "HTTP/1.0 200 OK\r\n\r\n");
     assert!(web.requests().is_empty(), "a monitor probe never reaches a server");
 }
+
+/// `use-server NAME if COND` sends matching requests to that server whatever the balancing says; others are
+/// balanced as usual.
+#[test]
+fn use_server_pins_matching_requests() {
+    let w1 = HttpBackend::start("web01", Behavior::KeepAlive);
+    let w2 = HttpBackend::start("web02", Behavior::KeepAlive);
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+
+backend be
+    balance roundrobin
+    use-server web02 if {{ path_beg /two }}
+    use-server web01 if {{ req.hdr(x-pin) one }}
+    server web01 127.0.0.1:{}
+    server web02 127.0.0.1:{}
+",
+        w1.port, w2.port
+    );
+    let _p = Proxy::start_and_wait(&cfg, port);
+    for i in 0..6 {
+        assert_eq!(served_by(&get(port, &format!("/two/{i}"), &[])), "web02", "request {i}");
+        assert_eq!(served_by(&get(port, "/x", &["X-Pin: one"])), "web01", "request {i}");
+    }
+    let others: Vec<String> = (0..4).map(|_| served_by(&get(port, "/other", &[]))).collect();
+    assert_eq!(others.iter().filter(|n| *n == "web01").count(), 2, "{others:?}");
+}

@@ -671,6 +671,15 @@ impl Worker {
                 h.persist = Some(p);
             }
         }
+        if let Some(b) = be.filter(|&b| !self.rt.backends[b].use_servers.is_empty()) {
+            let view = HttpView { buf: data, head: &h.req, edits: Some(edits), first_req, res: None };
+            let px = self.rt.backends[b].proxy;
+            let level = TrackLevel::Http;
+            let ctx = L4 { src, dst, rt: &self.rt, http: Some(view), px, tracks: Some(&sess.tracks), level };
+            if let Some(si) = self.use_server(b, &ctx) {
+                sess.forced_srv = Some(si); // `use-server` wins over the persistence cookie
+            }
+        }
         if sess.forced_srv.is_some() && sess.forced_srv != sess.kept_srv {
             h.reused = false; // persistence names another server than the kept connection's
         }

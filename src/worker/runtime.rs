@@ -85,6 +85,8 @@ pub struct Frontend {
 pub struct Backend {
     /// Index of the proxy in the config.
     pub proxy: usize,
+    /// `use-server NAME [if COND]`: (worker-global server index, condition against this backend's ACLs).
+    pub use_servers: Vec<(usize, Option<CompiledCond>)>,
     pub name: String,
     pub servers: Vec<usize>,
     pub balancer: Balancer,
@@ -386,6 +388,14 @@ impl Runtime {
                     .as_ref()
                     .and_then(|st| st.rules.iter().find(|r| r.expr == "src"))
                     .and_then(|r| rt.tables.resolve(r.table.as_deref(), pi)),
+                use_servers: compiled[pi]
+                    .use_servers
+                    .iter()
+                    .filter_map(|(name, cond)| {
+                        let si = servers.iter().copied().find(|&si| rt.servers[si].name == *name)?;
+                        Some((si, cond.clone()))
+                    })
+                    .collect(),
                 rules: compiled[pi].rules.clone(),
                 balance: p.balance.clone(),
                 name: p.name.clone(),
@@ -609,6 +619,8 @@ pub struct CompiledProxy {
     pub tcp_session: Vec<TcpRule>,
     /// `tcp-request content` rules.
     pub tcp_content: Vec<TcpRule>,
+    /// `use-server` rules: (server name, condition).
+    pub use_servers: Vec<(String, Option<CompiledCond>)>,
 }
 
 /// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
@@ -668,7 +680,16 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                     _ => tcp_connection.push(rule),
                 }
             }
+            let mut use_servers = Vec::new();
+            for u in &p.use_servers {
+                let cond = match &u.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
+                    None => None,
+                };
+                use_servers.push((u.server.clone(), cond));
+            }
             Ok(CompiledProxy {
+                use_servers,
                 rules: Rc::new(rules),
                 use_backends,
                 monitor_fail,

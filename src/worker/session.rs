@@ -336,6 +336,12 @@ impl Worker {
         }
         sess.be = self.choose_backend(fe, peer, local, None, &sess.tracks);
         if let Some(be) = sess.be {
+            if !self.rt.backends[be].use_servers.is_empty() {
+                let px = self.rt.backends[be].proxy;
+                let level = TrackLevel::Content;
+                let ctx = L4 { src: peer, dst: local, rt: &self.rt, http: None, px, tracks: Some(&sess.tracks), level };
+                sess.forced_srv = self.use_server(be, &ctx);
+            }
             self.rt.backends[be].total += 1;
             // `mode tcp` only (HTTP tunnels copy): the frontend's and the backend's splice options together.
             let opts = self.rt.frontends[fe].splice.or(self.rt.backends[be].splice);
@@ -403,6 +409,15 @@ impl Worker {
             }
         }
         f.default_backend
+    }
+
+    /// `use-server`: the first rule of backend `be` whose condition holds names the server, if it can take
+    /// traffic (a DOWN one only with `option persist`); it wins over persistence, as in HAProxy.
+    pub(super) fn use_server(&self, be: usize, ctx: &L4<'_>) -> Option<usize> {
+        let b = &self.rt.backends[be];
+        let (si, _) = b.use_servers.iter().find(|(_, c)| c.as_ref().is_none_or(|c| b.rules.acls().eval(c, ctx)))?;
+        let s = &self.rt.servers[*si];
+        (s.usable() || b.persist).then_some(*si)
     }
 
     /// Find a server for the session, queue it, or fail it.
