@@ -406,3 +406,26 @@ fn stick_table_client_waits_for_its_busy_server() {
     assert_eq!(served_by(&hold.join().expect("hold").0), stuck);
     assert!(p.server(other).traffic().is_empty(), "{other} got nothing: the stick entry held");
 }
+
+/// `minconn 1 maxconn 4` with `fullconn 8`: the server's limit follows the backend's load (served + queued):
+/// with 4 requests in, it is max(1, 4 × 4 / 8) = 2, so the server never sees more than 2 at once, and all are
+/// served; with 8 in, the full `maxconn 4` applies.
+#[test]
+fn minconn_and_fullconn_scale_the_servers_limit_with_the_load() {
+    let run = |clients: usize| {
+        let web = HttpBackend::start("web01", Behavior::Delay(Duration::from_millis(300)));
+        let port = free_port();
+        let cfg = cfg(port, web.port, 10_000)
+            .replace("server web01 127.0.0.1", "fullconn 8\n    server web01 127.0.0.1")
+            .replace("maxconn 1\n", "minconn 1 maxconn 4\n");
+        let _p = Proxy::start_and_wait(&cfg, port);
+        let threads: Vec<_> = (0..clients).map(|i| thread::spawn(move || timed_get(port, &format!("/m{i}")))).collect();
+        for (i, t) in threads.into_iter().enumerate() {
+            let (status, _, body) = t.join().expect("client");
+            assert_eq!((status, body.as_str()), (200, "web01"), "request /m{i}");
+        }
+        web.max_in_flight()
+    };
+    assert_eq!(run(4), 2, "4 sessions of fullconn 8: half of maxconn 4");
+    assert_eq!(run(8), 4, "at fullconn: the whole maxconn");
+}

@@ -93,6 +93,9 @@ pub struct Backend {
     /// Sessions waiting for a slot on any server (no server determined yet), oldest first.
     pub queue: VecDeque<Waiter>,
     pub cur: u32,
+    /// `fullconn` (or HAProxy's default, a tenth of the maxconn of the frontends that lead here): the load at
+    /// which servers with `minconn` reach their `maxconn`. `None` when no server has `minconn`.
+    pub fullconn: Option<u32>,
     pub total: u64,
     pub logger: Rc<Logger>,
     pub timeouts: Timeouts,
@@ -141,7 +144,11 @@ pub struct ServerRt {
     pub backup: bool,
     /// Administrative maintenance (`disabled`).
     pub maint: bool,
+    /// The limit in force now (with `minconn`, it follows the backend's load; see [`Runtime::refresh_dynamic`]).
     pub maxconn: u32,
+    /// `maxconn` as configured, and `minconn` (0 = no dynamic limit).
+    pub max_conf: u32,
+    pub minconn: u32,
     /// `maxqueue`: most sessions waiting in this server's own queue (0 = unlimited).
     pub maxqueue: u32,
     /// Sessions whose server is already this one (persistence, hashing) waiting for a slot, oldest first.
@@ -190,6 +197,8 @@ impl ServerRt {
             backup: false,
             maint: false,
             maxconn: 0,
+            max_conf: 0,
+            minconn: 0,
             maxqueue: 0,
             queue: VecDeque::new(),
             cur: 0,
@@ -363,6 +372,8 @@ impl Runtime {
                     backup: s.backup,
                     maint: s.disabled,
                     maxconn: s.maxconn,
+                    max_conf: s.maxconn,
+                    minconn: if s.maxconn > 0 { s.minconn.min(s.maxconn) } else { 0 },
                     maxqueue: s.maxqueue,
                     check,
                     cookie: s.cookie.clone(),
@@ -403,6 +414,7 @@ impl Runtime {
                 balancer: Balancer::new(&p.balance, p.hash_type, p.options.allbackups, seed ^ (bi as u64 + 1)),
                 queue: VecDeque::new(),
                 cur: 0,
+                fullconn: p.fullconn,
                 total: 0,
                 logger,
                 timeouts: p.timeouts.clone(),
@@ -493,7 +505,56 @@ impl Runtime {
             });
         }
         rt.link_trackers(cfg);
+        rt.init_dynamic();
         Ok(rt)
+    }
+
+    /// `minconn`: backends with such servers get their `fullconn` (HAProxy's default when unset: a tenth of the
+    /// sum of the maxconn of the frontends that can send traffic there), and their limits start at `minconn`.
+    fn init_dynamic(&mut self) {
+        for be in 0..self.backends.len() {
+            let dynamic = self.backends[be].servers.iter().any(|&si| self.servers[si].minconn > 0);
+            if !dynamic {
+                self.backends[be].fullconn = None;
+                continue;
+            }
+            if self.backends[be].fullconn.is_none() {
+                let feeds = |f: &Frontend| {
+                    f.default_backend == Some(be)
+                        || f.own_backend == Some(be)
+                        || f.use_backends.iter().any(|u| u.1 == be)
+                };
+                let sum: u64 = self.frontends.iter().filter(|f| feeds(f)).map(|f| u64::from(f.maxconn)).sum();
+                self.backends[be].fullconn = Some(u32::try_from(sum / 10).unwrap_or(u32::MAX).max(1));
+            }
+            self.refresh_dynamic(be);
+        }
+    }
+
+    /// Recompute the limits of backend `be`'s `minconn` servers from its load, the sessions it serves or queues
+    /// (HAProxy's dynamic maxconn): `max(minconn, maxconn × load / fullconn)`, `maxconn` once the load reaches
+    /// `fullconn`. Returns whether some limit grew (queued sessions may then go).
+    pub fn refresh_dynamic(&mut self, be: usize) -> bool {
+        let Some(full) = self.backends[be].fullconn else { return false };
+        let b = &self.backends[be];
+        let queued: usize = b.queue.len() + b.servers.iter().map(|&si| self.servers[si].queue.len()).sum::<usize>();
+        let load = u64::from(b.cur) + queued as u64;
+        let mut grew = false;
+        for &si in &self.backends[be].servers {
+            let s = &mut self.servers[si];
+            if s.minconn == 0 {
+                continue;
+            }
+            let before = s.maxconn;
+            s.maxconn = if load >= u64::from(full) {
+                s.max_conf
+            } else {
+                let scaled = u64::from(s.max_conf) * load / u64::from(full.max(1));
+                u32::try_from(scaled).unwrap_or(s.max_conf).clamp(s.minconn, s.max_conf)
+            };
+            grew |= s.maxconn > before;
+        }
+        grew
     }
 
     /// `track [BACKEND/]SERVER`: link each tracking server to the one it follows (validated by the config check).

@@ -539,6 +539,20 @@ impl Worker {
         sess.phase = Phase::Queued;
         sess.phase_since = since;
         self.store(idx, sess, now);
+        // `minconn`: a longer queue is more load, which may raise the servers' limits.
+        if self.rt.refresh_dynamic(be) {
+            self.serve_dynamic(be);
+        }
+    }
+
+    /// Limits of `minconn` servers grew: let their waiters (and the backend's) take the new slots.
+    fn serve_dynamic(&mut self, be: usize) {
+        let servers = self.rt.backends[be].servers.clone();
+        for si in servers {
+            if self.rt.servers[si].minconn > 0 {
+                self.serve_queues(si);
+            }
+        }
     }
 
     /// Start a connection attempt to server `si`.
@@ -571,6 +585,9 @@ impl Worker {
         srv.total += 1;
         let be = srv.backend;
         self.rt.backends[be].cur += 1;
+        if self.rt.refresh_dynamic(be) {
+            self.serve_dynamic(be);
+        }
         sess.srv = Some(si);
         // HTTP keep-alive: the connection kept from this client's previous request, if it goes to the same server.
         if let Some(kept) = sess.kept_srv.take() {
@@ -947,7 +964,8 @@ impl Worker {
             let be = s.backend;
             let b = &mut self.rt.backends[be];
             b.cur = b.cur.saturating_sub(1);
-            // The freed slot goes to the oldest session waiting for this server or for any server.
+            let _ = self.rt.refresh_dynamic(be); // a lower load only lowers limits
+                                                 // The freed slot goes to the oldest session waiting for this server or for any server.
             self.serve_queues(si);
             self.dequeue_backend(be);
         }
