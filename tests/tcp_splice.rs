@@ -275,14 +275,18 @@ fn splice_auto_carries_64_mib_both_ways_byte_exact() {
     let before = s.pipe_fds();
     assert_eq!(s.info("Maxpipes"), 4096 / 4, "default maxpipes is maxconn/4");
     echo_both_ways(&s, 1, 64 * MIB);
-    // Both directions went bulk, so both took a pipe; empty ones stay in the worker's pool.
+    // A direction that went bulk took a pipe (both do as a rule; on a loaded machine reads may come short and
+    // one direction may stay copying); empty pipes stay in the worker's pool.
     assert!(wait_until(Duration::from_secs(5), || s.info("PipesUsed") == 0), "pipes still in use after the end");
-    assert_eq!(s.info("PipesFree"), 2, "one pipe per direction, kept once empty");
-    assert_eq!(s.pipe_fds(), before + 4, "the worker holds the two pooled pipes");
-    // A second session reuses them.
+    let pooled = s.info("PipesFree");
+    assert!((1..=2).contains(&pooled), "at most one pipe per direction, kept once empty: {pooled}");
+    assert_eq!(s.pipe_fds(), before + 2 * pooled as usize, "the worker holds the pooled pipes");
+    // A second session reuses them (and never needs more than one per direction).
     echo_both_ways(&s, 2, 8 * MIB);
     assert!(wait_until(Duration::from_secs(5), || s.info("PipesUsed") == 0));
-    assert_eq!(s.pipe_fds(), before + 4, "pooled pipes are reused, not recreated");
+    let after = s.info("PipesFree");
+    assert!((pooled..=2).contains(&after), "pooled pipes are reused, not recreated: {pooled} then {after}");
+    assert_eq!(s.pipe_fds(), before + 2 * after as usize, "no pipe descriptor leaked");
 }
 
 #[test]
