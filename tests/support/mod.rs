@@ -66,20 +66,33 @@ fn reserve_port(port: u16) {
     lock(handed_out()).insert(port);
 }
 
+/// The ports [`free_ports`] hands out: below Linux's ephemeral range (32768–60999), so that no client connection
+/// of a parallel test is given one as its local port between the moment a test picks it and the moment nbproxy
+/// binds it (that race made a listener fail with "Address already in use").
+const PORTS_FROM: usize = 20000;
+const PORTS_TO: usize = 32768;
+
 /// `n` distinct loopback TCP ports that were free a moment ago and were never handed out before in this test binary
 /// (tests of one binary run in parallel threads).
 pub fn free_ports(n: usize) -> Vec<u16> {
     let mut seen = lock(handed_out());
     let mut held = Vec::new(); // kept bound until all n are chosen, so they are distinct
     let mut ports = Vec::new();
-    for _ in 0..n * 50 {
+    let span = PORTS_TO - PORTS_FROM;
+    // Each test binary starts at its own place in the range (they run one after another, but a port may still be
+    // in TIME_WAIT from the previous one).
+    let start = (std::process::id() as usize).wrapping_mul(7919) % span;
+    for k in 0..span {
         if ports.len() == n {
             break;
         }
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = l.local_addr().expect("local_addr").port();
-        held.push(l);
-        if seen.insert(port) {
+        let port = (PORTS_FROM + (start + k) % span) as u16;
+        if seen.contains(&port) {
+            continue;
+        }
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            held.push(l);
+            seen.insert(port);
             ports.push(port);
         }
     }
