@@ -169,6 +169,9 @@ enum SpliceMode {
 /// (HAProxy's "fast streamer" needs three as well).
 const AUTO_FULL_READS: u8 = 3;
 
+/// Every splice(2) call: move pages rather than copy them, never block the worker.
+const SPLICE_FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlags::SPLICE_F_NONBLOCK);
+
 /// Bytes one direction delivers per pump at most: a bulk transfer then yields to the other sessions of the
 /// worker instead of holding the loop for as long as its peer keeps sending.
 pub const PUMP_BUDGET: u64 = 256 * 1024;
@@ -252,8 +255,6 @@ pub struct SpliceDir {
     /// `Auto`: consecutive copy reads that filled the buffer.
     full_reads: u8,
     pipe: Option<Pipe>,
-    /// Bytes delivered from the pipe (counted in the delivered bytes as well).
-    pub spliced: u64,
 }
 
 impl SpliceDir {
@@ -337,8 +338,7 @@ fn forward_dir(
             }
             if let Some(pipe) = sp.pipe.as_mut() {
                 let want = pipes.cap - pipe.data;
-                let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
-                match splice(&src.sock, None, &pipe.wr, None, want, flags) {
+                match splice(&src.sock, None, &pipe.wr, None, want, SPLICE_FLAGS) {
                     Ok(0) => {
                         src.rd_eof = true;
                         progress = true;
@@ -397,14 +397,12 @@ fn forward_dir(
                         Err(e) => break Err((dst_end, e)),
                     }
                 } else if let Some(pipe) = sp.pipe.as_mut().filter(|p| p.data > 0) {
-                    let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
-                    match splice(&pipe.rd, None, &d.sock, None, pipe.data, flags) {
+                    match splice(&pipe.rd, None, &d.sock, None, pipe.data, SPLICE_FLAGS) {
                         // Nothing left to read in a pipe we hold bytes in: our count is wrong, stop here.
                         Ok(0) => break Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
                         Ok(n) => {
                             pipe.data = pipe.data.saturating_sub(n);
                             delivered += n as u64;
-                            sp.spliced += n as u64;
                             d.last_io = now;
                             pipe_full = false;
                             progress = true;

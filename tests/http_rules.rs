@@ -15,11 +15,6 @@ const DEFAULTS: &str = r#"defaults
     timeout server 10s
 "#;
 
-/// One request on a new connection with `Host: test.local`.
-fn get(port: u16, path: &str, extra: &[&str]) -> Response {
-    get_host(port, path, "test.local", extra)
-}
-
 /// Which backend served `r` (its `X-Server` header, which must match the body).
 fn served_by(r: &Response) -> String {
     assert_eq!(r.status, 200, "expected a backend's 200: {r:?}");

@@ -19,11 +19,6 @@ defaults
     timeout server 10s
 "#;
 
-/// One request on a new connection: `GET path` with `extra` header lines.
-fn get(port: u16, path: &str, extra: &[&str]) -> Response {
-    get_host(port, path, "test.local", extra)
-}
-
 #[test]
 fn http_request_rate_limit_answers_429_after_the_limit() {
     let web = HttpBackend::start("web01", Behavior::KeepAlive);

@@ -25,6 +25,16 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// The first position from `i` whose byte `keep` refuses (`w.len()` if none).
+fn skip(w: &[u8], i: usize, keep: impl Fn(u8) -> bool) -> usize {
+    i + w.get(i..).map_or(0, |rest| rest.iter().take_while(|&&b| keep(b)).count())
+}
+
+/// Header value and reason-phrase text: tabs and visible characters (DEL excluded).
+fn is_text(b: u8) -> bool {
+    (b == b'\t' || b >= b' ') && b != 0x7f
+}
+
 /// Offset just after the line ending at `i` (CRLF or LF), if there is one.
 fn eol_at(w: &[u8], i: usize) -> Option<usize> {
     match w.get(i)? {
@@ -51,21 +61,15 @@ fn version_at(w: &[u8], i: usize) -> Result<usize, usize> {
 fn syntax_error_position(w: &[u8], request: bool) -> usize {
     let mut i = 0;
     if request {
-        while i < w.len() && (w[i] == b'\r' || w[i] == b'\n') {
-            i += 1;
-        }
+        i = skip(w, i, |b| b == b'\r' || b == b'\n');
         let m = i;
-        while i < w.len() && is_tchar(w[i]) {
-            i += 1;
-        }
+        i = skip(w, i, is_tchar);
         if i == m || w.get(i) != Some(&b' ') {
             return i;
         }
         i += 1;
         let u = i;
-        while i < w.len() && w[i] > b' ' && w[i] != 0x7f {
-            i += 1;
-        }
+        i = skip(w, i, |b| b > b' ' && b != 0x7f);
         if i == u || w.get(i) != Some(&b' ') {
             return i;
         }
@@ -95,9 +99,7 @@ fn syntax_error_position(w: &[u8], request: bool) -> usize {
         }
         if w.get(i) == Some(&b' ') {
             i += 1;
-            while i < w.len() && (w[i] == b'\t' || w[i] >= b' ') && w[i] != 0x7f {
-                i += 1;
-            }
+            i = skip(w, i, is_text);
         }
     }
     i = match eol_at(w, i) {
@@ -117,16 +119,12 @@ fn syntax_error_position(w: &[u8], request: bool) -> usize {
             return i;
         }
         let n = i;
-        while i < w.len() && is_tchar(w[i]) {
-            i += 1;
-        }
+        i = skip(w, i, is_tchar);
         if i == n || w.get(i) != Some(&b':') {
             return i;
         }
         i += 1;
-        while i < w.len() && (w[i] == b'\t' || w[i] >= b' ') && w[i] != 0x7f {
-            i += 1;
-        }
+        i = skip(w, i, is_text);
         i = match eol_at(w, i) {
             Some(n) => n,
             None => return i,

@@ -589,7 +589,7 @@ impl Worker {
                 frontend: &f.name,
                 accept_time: h.started_wall,
                 http: true,
-                pid: std::process::id(),
+                pid: self.pid,
                 request_counter: h.req_id,
                 hostname: &self.hostname,
                 ..crate::log::LogValues::default()
@@ -1114,7 +1114,7 @@ impl Worker {
                 Some(spec) => {
                     let mut v = crate::log::LogValues::from_http(&fields);
                     // What the httplog fields do not carry.
-                    v.pid = std::process::id();
+                    v.pid = self.pid;
                     v.frontend_addr = sess.local;
                     v.server_addr = sess.srv.map(|si| self.rt.servers[si].addr);
                     v.unique_id = (!h.unique_id.is_empty()).then_some(h.unique_id.as_str());

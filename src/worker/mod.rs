@@ -139,6 +139,8 @@ pub struct Worker {
     req_counter: u64,
     /// This host's name (`%H`), read once.
     hostname: String,
+    /// This worker's pid (`%pid`, session ids), read once: getpid is a syscall, not for every request.
+    pid: u32,
 }
 
 impl Worker {
@@ -217,6 +219,7 @@ impl Worker {
             handshakes: handshake::Handshakes::default(),
             req_counter: 0,
             hostname: crate::log::hostname(),
+            pid: std::process::id(),
         })
     }
 

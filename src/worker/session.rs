@@ -207,11 +207,12 @@ impl Worker {
             if f.mode == Mode::Http {
                 let _ = io::Write::write(&mut &sock, b"HTTP/1.0 200 OK\r\n\r\n");
             }
+            self.release_tracks(&tracks);
             return;
         }
-        let known_local = local;
+        let mut known_local = local;
         if !f.tcp_session.is_empty() {
-            let local = local.unwrap_or_else(|| sock.local_addr().unwrap_or(peer));
+            let local = *known_local.get_or_insert_with(|| sock.local_addr().unwrap_or(peer));
             let rules = &self.rt.frontends[fe].tcp_session;
             if self.tcp_rejects(rules, fe, peer, local, None, &tracks, TrackLevel::Conn).is_some() {
                 // Refused before it became a session: closed at once, counted, never logged (as HAProxy).
@@ -924,28 +925,20 @@ impl Worker {
             return; // in no queue
         }
         let uid = sess.uid;
-        let keep = |w: &Waiter| !(w.idx == idx && w.uid == uid);
-        match sess.queued_on.take() {
-            Some(si) => {
-                let q = &mut self.rt.servers[si].queue;
-                let n = q.len();
-                q.retain(keep);
-                if q.len() < n {
-                    if let Some(c) = self.st_srv(si) {
-                        c.queue_pop();
-                    }
-                }
-            }
-            None => {
-                let Some(be) = sess.be else { return };
-                let q = &mut self.rt.backends[be].queue;
-                let n = q.len();
-                q.retain(keep);
-                if q.len() < n {
-                    if let Some(c) = self.st_be(be) {
-                        c.queue_pop();
-                    }
-                }
+        let (q, on) = match (sess.queued_on.take(), sess.be) {
+            (Some(si), _) => (&mut self.rt.servers[si].queue, Some(si)),
+            (None, Some(be)) => (&mut self.rt.backends[be].queue, None),
+            (None, None) => return,
+        };
+        let n = q.len();
+        q.retain(|w| !(w.idx == idx && w.uid == uid));
+        if q.len() < n {
+            let c = match on {
+                Some(si) => self.st_srv(si),
+                None => sess.be.and_then(|be| self.st_be(be)),
+            };
+            if let Some(c) = c {
+                c.queue_pop();
             }
         }
     }
@@ -964,8 +957,9 @@ impl Worker {
             let be = s.backend;
             let b = &mut self.rt.backends[be];
             b.cur = b.cur.saturating_sub(1);
-            let _ = self.rt.refresh_dynamic(be); // a lower load only lowers limits
-                                                 // The freed slot goes to the oldest session waiting for this server or for any server.
+            // A lower load only lowers `minconn` limits: nothing to serve from that.
+            let _ = self.rt.refresh_dynamic(be);
+            // The freed slot goes to the oldest session waiting for this server or for any server.
             self.serve_queues(si);
             self.dequeue_backend(be);
         }
@@ -1132,11 +1126,7 @@ impl Worker {
         if let Some(h) = sess.http.as_ref() {
             // Client gone between two requests: its kept server connection is clean and may serve others.
             if h.stage == super::http::Stage::ReqHead && h.reused && !h.close_server {
-                if let Some(kept) = sess.kept_srv.take() {
-                    self.park_conn(&mut sess, kept, now);
-                } else {
-                    self.park_server(&mut sess, now);
-                }
+                self.park_server(&mut sess, now);
             }
         }
         // No explicit deregistration: the sockets are closed when the session is dropped below, and closing the

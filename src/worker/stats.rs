@@ -340,7 +340,7 @@ impl Worker {
     pub(super) fn send_sessions(&mut self) {
         use std::fmt::Write as _;
         use std::io::Write as _;
-        let pid = u64::from(std::process::id());
+        let pid = u64::from(self.pid);
         let now = std::time::Instant::now();
         let mut out = String::new();
         for s in self.sessions.iter().flatten() {

@@ -1332,3 +1332,8 @@ pub fn get_host(port: u16, path: &str, host: &str, extra: &[&str]) -> Response {
     c.send(req.as_bytes()).unwrap_or_else(|e| panic!("send GET {path}: {e}"));
     c.read_response().unwrap_or_else(|e| panic!("GET {path} (Host: {host}) via :{port}: {e}"))
 }
+
+/// One request on a new connection with `Host: test.local` and `extra` header lines.
+pub fn get(port: u16, path: &str, extra: &[&str]) -> Response {
+    get_host(port, path, "test.local", extra)
+}

@@ -392,21 +392,6 @@ fn apply_server_opts(s: &mut Server, w: &[String], is_default: bool, ctx: &mut C
 }
 
 /// `source ADDR[:PORT]`: `10.0.0.1`, `10.0.0.1:0`, `[2001:db8::1]:0`, `2001:db8::1`, `*` (port 0: any).
-pub(crate) fn parse_source(text: &str) -> Result<std::net::SocketAddr, String> {
-    use std::net::{Ipv4Addr, SocketAddr};
-    if text == "*" || text == "0.0.0.0" {
-        return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
-    }
-    if let Ok(sa) = text.parse::<SocketAddr>() {
-        return Ok(sa);
-    }
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 0));
-    }
-    if let Some((host, port)) = text.rsplit_once(':') {
-        if let (Ok(ip), Ok(port)) = (host.parse::<IpAddr>(), port.parse::<u16>()) {
-            return Ok(SocketAddr::new(ip, port));
-        }
-    }
-    Err(format!("'source' : invalid address '{text}' (expects an IP address and an optional port)."))
+pub(crate) fn parse_source(text: &str) -> Result<SocketAddr, String> {
+    resolve_host(text, 0, None).map_err(|e| format!("'source' : {e}."))
 }
