@@ -4,6 +4,11 @@
 //! - `stream_bench send HOST:PORT SECONDS [CONNS]`: open CONNS connections (default 1), write a 64 KiB buffer in a
 //!   loop on each for SECONDS, then print the aggregate rate as `MB/s: N` (MB = 10^6 bytes) on stdout.
 //!
+//! - `stream_bench idle HOST:PORT CONNS HOLD_SECS [PATH]`: open CONNS connections one after the other; on each,
+//!   send one keep-alive `GET PATH` (with no PATH: send nothing, a bare TCP connection) and read its whole
+//!   response; then print `ready: CONNS` on stdout and hold every connection open, idle, for HOLD_SECS.
+//!   `scripts/bench.sh` reads the proxy's memory meanwhile (memory per idle connection).
+//!
 //! The sender counts bytes accepted by its socket, so the figure includes what is still in flight in kernel buffers
 //! when the clock stops; over a few seconds that error is far below a percent on loopback.
 
@@ -21,10 +26,13 @@ const CHUNK: usize = 64 * 1024;
 const MAX_SINK_CONNS: usize = 256;
 /// Most connections the sender opens.
 const MAX_SEND_CONNS: usize = 256;
+/// Most idle connections the `idle` mode holds.
+const MAX_IDLE_CONNS: usize = 20_000;
 
 fn usage() -> ! {
     eprintln!("usage: stream_bench sink PORT");
     eprintln!("       stream_bench send HOST:PORT SECONDS [CONNS]");
+    eprintln!("       stream_bench idle HOST:PORT CONNS HOLD_SECS [PATH]");
     exit(2);
 }
 
@@ -46,8 +54,71 @@ fn main() {
             }
             send(&args[1], Duration::from_secs_f64(secs), conns);
         }
+        Some("idle") if args.len() == 4 || args.len() == 5 => {
+            let conns: usize = args[2].parse().unwrap_or_else(|_| usage());
+            let hold: f64 = args[3].parse().unwrap_or_else(|_| usage());
+            if !hold.is_finite() || hold < 0.0 || conns == 0 || conns > MAX_IDLE_CONNS {
+                usage();
+            }
+            idle(&args[1], conns, Duration::from_secs_f64(hold), args.get(4).map(String::as_str));
+        }
         _ => usage(),
     }
+}
+
+/// Reads one HTTP/1.1 response (head, then a Content-Length body) from `s`; returns false on error or close.
+fn read_response(s: &mut TcpStream) -> bool {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return true;
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn idle(target: &str, conns: usize, hold: Duration, path: Option<&str>) {
+    let addr = match target.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        Some(a) => a,
+        None => {
+            eprintln!("stream_bench: cannot resolve {target:?}");
+            exit(2);
+        }
+    };
+    let mut streams = Vec::with_capacity(conns);
+    for i in 0..conns {
+        let mut s = match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("stream_bench: connect {addr} (connection {i}): {e}");
+                exit(1);
+            }
+        };
+        if let Some(path) = path {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+            if s.write_all(req.as_bytes()).is_err() || !read_response(&mut s) {
+                eprintln!("stream_bench: no response on connection {i}");
+                exit(1);
+            }
+        }
+        streams.push(s);
+    }
+    println!("ready: {conns}");
+    let _ = std::io::stdout().flush();
+    thread::sleep(hold);
+    drop(streams);
 }
 
 fn sink(port: u16) {

@@ -11,10 +11,15 @@
 # least 3 rounds each, for keep-alive and for `Connection: close`. Prints the medians of req/s, p99 latency,
 # errors, and the proxy worker's CPU seconds per 100k requests (utime+stime from /proc/PID/stat), and the
 # ratios nbproxy/HAProxy. Needs wrk and nginx (apt-get install wrk nginx-light); skipped without them.
+# Large responses: the same alternating wrk rounds for a 1 MiB file (-c10) and a 100 MiB file (-c2), keep-alive.
+#
+# Idle part: IDLE_CONNS (default 5,000) keep-alive HTTP connections, each after one request, then as many bare
+# `mode tcp` connections, held open through nbproxy (nbproc 1) and through HAProxy (nbthread 1) in front of nginx;
+# prints the proxy's RSS growth per connection in KiB (VmRSS of the worker before and while they are held).
 #
 #   scripts/bench.sh [SECONDS [CONNS...]]      TCP: default 5 seconds, 1 and 8 connections
 #
-# Environment: PART (tcp, http or all; default all), ROUNDS (HTTP rounds, default 3, at least 3), HTTP_SECS
+# Environment: PART (tcp, http, idle or all; default all), ROUNDS (HTTP rounds, default 3, at least 3), HTTP_SECS
 # (seconds per wrk run, default 5), HAPROXY (default: haproxy on PATH, else /usr/sbin/haproxy), NGINX (default:
 # nginx on PATH, else /usr/sbin/nginx), BENCH_PORT (first of ten ports, default 19100), NO_BUILD=1 to skip
 # `cargo build --release`, BIN (default target/release) for prebuilt binaries.
@@ -42,15 +47,16 @@ HAPROXY_FORCED_PORT=$((BASE + 9))
 PART=${PART:-all}
 ROUNDS=${ROUNDS:-3}
 HTTP_SECS=${HTTP_SECS:-5}
+IDLE_CONNS=${IDLE_CONNS:-5000}
 HAPROXY=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 BIN=${BIN:-target/release}
 BENCH=$BIN/examples/stream_bench
 
 case $PART in
-    tcp | http | all) ;;
+    tcp | http | idle | all) ;;
     *)
-        echo "bench: PART must be tcp, http or all" >&2
+        echo "bench: PART must be tcp, http, idle or all" >&2
         exit 2
         ;;
 esac
@@ -254,19 +260,23 @@ median() {
         if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# One wrk run against port $1 whose traffic is done by pids $3…; $2 = keepalive|close.
+# One wrk run against port $1 whose traffic is done by pids $3…; $2 = keepalive|close|1MiB|100MiB (the file and
+# the number of connections follow from it).
 # Prints "req_per_s p99_ms errors cpu_s_per_100k" ("n/a" for what could not be measured).
 wrk_run() {
     local port=$1 mode=$2
     shift 2
     local -a hdr=()
-    if [ "$mode" = close ]; then
-        hdr=(-H 'Connection: close')
-    fi
+    local file=100.txt conns=50
+    case $mode in
+        close) hdr=(-H 'Connection: close') ;;
+        1MiB) file=1M.bin conns=10 ;;
+        100MiB) file=100M.bin conns=2 ;;
+    esac
     local before after out
     before=$(cpu_ticks "$@")
-    if ! out=$(timeout $((HTTP_SECS + 20)) wrk -t1 -c50 -d"${HTTP_SECS}s" --latency "${hdr[@]}" \
-        "http://127.0.0.1:$port/100.txt" 2>&1); then
+    if ! out=$(timeout $((HTTP_SECS + 20)) wrk -t1 -c"$conns" -d"${HTTP_SECS}s" --latency "${hdr[@]}" \
+        "http://127.0.0.1:$port/$file" 2>&1); then
         echo "bench: wrk via :$port ($mode) failed: $(tail -n1 <<<"$out")" >&2
         echo "n/a n/a n/a n/a"
         return
@@ -293,22 +303,26 @@ wrk_run() {
         }' <<<"$out"
 }
 
-http_part() {
-    if ! command -v wrk >/dev/null || [ ! -x "$NGINX" ]; then
-        echo "bench: the HTTP part needs wrk and nginx: apt-get install wrk nginx-light (skipped)" >&2
+# Start nginx on $NGINX_PORT serving 100.txt, 1M.bin and 100M.bin from $tmp/nginx/www (once).
+nginx_started=0
+start_nginx() {
+    if [ "$nginx_started" = 1 ]; then
         return 0
     fi
     local ng=$tmp/nginx
     mkdir -p "$ng/www" "$ng/logs"
     chmod 755 "$tmp" "$ng" "$ng/www" # nginx workers may run as nobody
     head -c 100 /dev/zero | tr '\0' x >"$ng/www/100.txt"
-    chmod 644 "$ng/www/100.txt"
+    head -c $((1 << 20)) /dev/zero >"$ng/www/1M.bin"
+    head -c $((100 << 20)) /dev/zero >"$ng/www/100M.bin"
+    chmod 644 "$ng/www/"*
     cat >"$ng/nginx.conf" <<CFG
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile 20000;
 pid $ng/nginx.pid;
 error_log $ng/logs/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections 16384; }
 http {
     access_log off;
     keepalive_timeout 65;
@@ -325,7 +339,19 @@ http {
 }
 CFG
     if ! start nginx "$NGINX_PORT" "$NGINX" -p "$ng" -c "$ng/nginx.conf" -e "$ng/logs/error.log"; then
-        echo "bench: nginx did not start; HTTP part skipped" >&2
+        echo "bench: nginx did not start" >&2
+        return 1
+    fi
+    nginx_started=1
+}
+
+http_part() {
+    if ! command -v wrk >/dev/null || [ ! -x "$NGINX" ]; then
+        echo "bench: the HTTP part needs wrk and nginx: apt-get install wrk nginx-light (skipped)" >&2
+        return 0
+    fi
+    if ! start_nginx; then
+        echo "bench: HTTP part skipped" >&2
         return 0
     fi
 
@@ -350,7 +376,7 @@ CFG
     echo "cpus:    $(nproc)"
     local header=0 mode r proxy port pid i n
     local -a rps p99 errs cpu w res
-    for mode in keepalive close; do
+    for mode in keepalive close 1MiB 100MiB; do
         declare -A m=()
         for proxy in nbproxy haproxy; do
             m[$proxy.n]=0
@@ -405,9 +431,125 @@ CFG
     done
 }
 
-if [ "$PART" != http ]; then
+# ---------------------------------------------------------------------------------------------------------------
+# Idle connections
+
+# VmRSS in KiB of the pids given, summed.
+rss_kib() {
+    local p total=0 v
+    for p in "$@"; do
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+# KiB of RSS per connection that $IDLE_CONNS idle connections cost the proxy whose traffic pids are $3…, through
+# port $1; $2 = http (one request each, kept alive) or tcp (no byte sent). Prints the figure or "n/a".
+idle_run() {
+    local port=$1 kind=$2
+    shift 2
+    local -a path=()
+    if [ "$kind" = http ]; then
+        path=(/100.txt)
+    fi
+    local before after out
+    before=$(rss_kib "$@")
+    "$BENCH" idle "127.0.0.1:$port" "$IDLE_CONNS" 30 "${path[@]}" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+    local idle_pid=$!
+    for _ in $(seq 600); do
+        if grep -q '^ready' "$tmp/idle.out" 2>/dev/null || ! kill -0 "$idle_pid" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    sleep 1 # let the proxy settle (buffers released, pools purged)
+    if ! grep -q '^ready' "$tmp/idle.out"; then
+        echo "bench: idle $kind via :$port failed: $(tail -n1 "$tmp/idle.err")" >&2
+        kill "$idle_pid" 2>/dev/null || true
+        wait "$idle_pid" 2>/dev/null || true
+        echo n/a
+        return
+    fi
+    after=$(rss_kib "$@")
+    kill "$idle_pid" 2>/dev/null || true
+    wait "$idle_pid" 2>/dev/null || true
+    sleep 1 # the proxy closes the connections before the next run
+    awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { printf "%.2f\n", (a - b) / n }'
+}
+
+# The proxy config of the idle part: $1 process-model line, $2 mode, $3 port.
+idle_cfg() {
+    cat <<CFG
+global
+    $1
+    maxconn 8000
+
+defaults
+    mode $2
+    timeout connect 5s
+    timeout client 1m
+    timeout server 1m
+    timeout http-keep-alive 1m
+
+listen idle
+    bind 127.0.0.1:$3
+    server backend 127.0.0.1:$NGINX_PORT
+CFG
+}
+
+idle_part() {
+    if [ ! -x "$NGINX" ]; then
+        echo "bench: the idle part needs nginx: apt-get install nginx-light (skipped)" >&2
+        return 0
+    fi
+    if ! start_nginx; then
+        echo "bench: idle part skipped" >&2
+        return 0
+    fi
+    local kind proxy pid port cfg
+    echo
+    echo "Idle connections: $IDLE_CONNS held open at once; proxy RSS growth per connection (KiB)"
+    printf '%-30s %10s %10s %10s\n' connection nbproxy haproxy nb/ha
+    for kind in http tcp; do
+        declare -A kib=([nbproxy]=n/a [haproxy]=n/a)
+        for proxy in nbproxy haproxy; do
+            port=$NBPROXY_HTTP_PORT
+            cfg="nbproc 1"
+            if [ "$proxy" = haproxy ]; then
+                [ -x "$HAPROXY" ] || continue
+                port=$HAPROXY_HTTP_PORT
+                cfg="nbthread 1"
+            fi
+            port=$((port + 10)) # apart from the HTTP part's proxies
+            idle_cfg "$cfg" "$kind" "$port" >"$tmp/$proxy-idle-$kind.cfg"
+            if [ "$proxy" = nbproxy ]; then
+                start "$proxy-idle-$kind" "$port" "$BIN/nbproxy" -db -f "$tmp/$proxy-idle-$kind.cfg" || continue
+            else
+                start "$proxy-idle-$kind" "$port" "$HAPROXY" -db -f "$tmp/$proxy-idle-$kind.cfg" || continue
+            fi
+            pid=${pids[-1]}
+            mapfile -t w < <(workers_of "$pid")
+            kib[$proxy]=$(idle_run "$port" "$kind" "${w[@]}")
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        done
+        local label="tcp (no byte sent)"
+        if [ "$kind" = http ]; then
+            label="http (keep-alive, 1 request)"
+        fi
+        printf '%-30s %10s %10s %10s\n' "$label" "${kib[nbproxy]}" "${kib[haproxy]}" \
+            "$(ratio "${kib[nbproxy]}" "${kib[haproxy]}")"
+        unset kib
+    done
+}
+
+if [ "$PART" = tcp ] || [ "$PART" = all ]; then
     tcp_part
 fi
-if [ "$PART" != tcp ]; then
+if [ "$PART" = http ] || [ "$PART" = all ]; then
     http_part
+fi
+if [ "$PART" = idle ] || [ "$PART" = all ]; then
+    idle_part
 fi
