@@ -17,4 +17,5 @@ pub mod proxy_proto;
 pub mod stats;
 pub mod stick;
 pub mod tcp;
+pub mod transport;
 pub mod worker;

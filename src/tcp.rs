@@ -1,92 +1,23 @@
 //! `mode tcp` streams: bytes forwarded both ways through fixed buffers or kernel pipes, half-close respected.
 //!
-//! This is the I/O core of a session, free of balancing and logging: the worker owns the session's life
+//! This is the forwarding core of a session, free of balancing and logging: the worker owns the session's life
 //! (queue, connect, retries, log line) and calls [`Stream::pump`] whenever a socket of the session is ready.
-//! Readiness is tracked per socket (mio is edge-triggered): a flag is set by an event and cleared only when a
-//! syscall says `WouldBlock`, so every ready socket is drained and no event is ever lost.
+//! The sockets are [`crate::transport::Conn`]s, which keep the readiness bookkeeping edge-triggered polling
+//! needs; this module decides what moves where.
 //!
 //! With `option splice-request|response|auto` a direction may move its bytes with splice(2) instead: socket →
 //! pipe → socket, never through user space. Pipes come from the worker's [`PipePool`] (at most `maxpipes`);
 //! without a free one the direction copies as usual. A direction never holds bytes in its buffer and in its pipe
 //! at the same time (a splice read waits for an empty buffer, a copy read for an empty pipe), so order is kept.
 
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io;
 use std::time::Instant;
 
-use mio::net::TcpStream;
 use nix::errno::Errno;
-use nix::fcntl::{splice, FcntlArg, OFlag, SpliceFFlags};
+use nix::fcntl::{splice, SpliceFFlags};
 
 use crate::config::model::ProxyOptions;
-use crate::worker::buffers::{Buf, Pool};
-
-/// Start a non-blocking connection to `addr`, from the local address `source` when one is configured (`source`
-/// keyword: multi-homed hosts, firewall rules on the servers' side). Port 0 lets the kernel choose the port.
-pub fn connect_from(addr: std::net::SocketAddr, source: Option<std::net::SocketAddr>) -> io::Result<TcpStream> {
-    let Some(src) = source.filter(|s| !(s.ip().is_unspecified() && s.port() == 0)) else {
-        return TcpStream::connect(addr);
-    };
-    use socket2::{Domain, Protocol, Socket, Type};
-    // socket2 opens sockets close-on-exec.
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.set_nonblocking(true)?;
-    if src.port() != 0 {
-        sock.set_reuse_address(true)?;
-    }
-    sock.bind(&src.into())?;
-    match sock.connect(&addr.into()) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(e),
-    }
-    Ok(TcpStream::from_std(sock.into()))
-}
-
-/// One socket of a session and what we know of its readiness.
-#[derive(Debug)]
-pub struct Side {
-    pub sock: TcpStream,
-    pub readable: bool,
-    pub writable: bool,
-    /// The peer finished sending (read returned 0).
-    pub rd_eof: bool,
-    /// We shut our sending side down.
-    pub wr_shut: bool,
-    /// Last successful read or write (inactivity timeouts count from here).
-    pub last_io: Instant,
-    /// The peer signalled the end of its stream (EPOLLRDHUP): keep reading until read returns 0.
-    pub hup: bool,
-}
-
-impl Side {
-    /// A freshly accepted or connected socket, assumed ready until a syscall says otherwise.
-    pub fn new(sock: TcpStream, now: Instant) -> Side {
-        Side { sock, readable: true, writable: true, rd_eof: false, wr_shut: false, last_io: now, hup: false }
-    }
-
-    /// After a read of `n` bytes into a `want`-byte space: a short read means the socket is drained (a new
-    /// arrival raises a new edge), which saves the `EAGAIN` read — unless the peer's FIN came along.
-    pub fn after_read(&mut self, n: usize, want: usize) {
-        if n < want && !self.hup {
-            self.readable = false;
-        }
-    }
-
-    /// Record a readiness event.
-    pub fn ready(&mut self, ev: &mio::event::Event) {
-        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-            self.readable = true;
-        }
-        if ev.is_read_closed() || ev.is_error() {
-            self.hup = true;
-        }
-        if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
-            self.writable = true;
-        }
-    }
-}
+use crate::transport::{Buf, Conn, Got, Pipe, PipePool, Pool};
 
 /// Which end failed, for the termination state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,76 +107,6 @@ const SPLICE_FLAGS: SpliceFFlags = SpliceFFlags::SPLICE_F_MOVE.union(SpliceFFlag
 /// worker instead of holding the loop for as long as its peer keeps sending.
 pub const PUMP_BUDGET: u64 = 256 * 1024;
 
-/// A kernel pipe and how many bytes it holds.
-#[derive(Debug)]
-pub struct Pipe {
-    rd: OwnedFd,
-    wr: OwnedFd,
-    data: usize,
-}
-
-/// The worker's pipes for splicing: at most `max` in use at once, empty ones kept for the next session.
-#[derive(Debug)]
-pub struct PipePool {
-    free: Vec<Pipe>,
-    used: usize,
-    max: usize,
-    /// `tune.pipesize`, applied to each new pipe.
-    want_size: Option<usize>,
-    /// What a pipe holds at most (learned from the first pipe; the kernel's default is 64 KiB).
-    cap: usize,
-}
-
-impl PipePool {
-    /// A pool of at most `max` pipes (`maxpipes`), each sized `size` bytes when given (`tune.pipesize`).
-    pub fn new(max: usize, size: Option<usize>) -> PipePool {
-        PipePool { free: Vec::new(), used: 0, max, want_size: size, cap: 65536 }
-    }
-
-    /// Pipes held by sessions now.
-    pub fn used(&self) -> usize {
-        self.used
-    }
-
-    /// Empty pipes kept for later.
-    pub fn free(&self) -> usize {
-        self.free.len()
-    }
-
-    /// A pipe, unless `maxpipes` are in use or the system refuses a new one (the caller copies instead).
-    fn take(&mut self) -> Option<Pipe> {
-        if self.used >= self.max {
-            return None;
-        }
-        let p = match self.free.pop() {
-            Some(p) => p,
-            None => self.create()?,
-        };
-        self.used += 1;
-        Some(p)
-    }
-
-    fn create(&mut self) -> Option<Pipe> {
-        let (rd, wr) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).ok()?;
-        if let Some(size) = self.want_size {
-            // Best effort: above /proc/sys/fs/pipe-max-size an unprivileged worker keeps the default size.
-            let _ = nix::fcntl::fcntl(wr.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(size.min(i32::MAX as usize) as i32));
-        }
-        if let Ok(n) = nix::fcntl::fcntl(wr.as_raw_fd(), FcntlArg::F_GETPIPE_SZ) {
-            self.cap = (n as usize).max(4096);
-        }
-        Some(Pipe { rd, wr, data: 0 })
-    }
-
-    /// Take a pipe back: an empty one is kept, one still holding bytes (a session ended early) is closed.
-    fn give(&mut self, p: Pipe) {
-        self.used = self.used.saturating_sub(1);
-        if p.data == 0 {
-            self.free.push(p);
-        }
-    }
-}
-
 /// The splice state of one direction.
 #[derive(Debug, Default)]
 pub struct SpliceDir {
@@ -307,7 +168,7 @@ fn errno_io(e: Errno) -> io::Error {
 
 /// One direction of a stream: its source socket, buffer and splice state.
 struct Dir<'a> {
-    src: &'a mut Side,
+    src: &'a mut Conn,
     buf: &'a mut Buf,
     sp: &'a mut SpliceDir,
     src_end: End,
@@ -318,7 +179,7 @@ struct Dir<'a> {
 /// bytes were delivered. Returns bytes delivered to `dst`, and whether it stopped for the budget.
 fn forward_dir(
     dir: Dir<'_>,
-    mut dst: Option<&mut Side>,
+    mut dst: Option<&mut Conn>,
     pool: &mut Pool,
     pipes: &mut PipePool,
     now: Instant,
@@ -338,7 +199,12 @@ fn forward_dir(
             }
             if let Some(pipe) = sp.pipe.as_mut() {
                 let want = pipes.cap - pipe.data;
-                match splice(&src.sock, None, &pipe.wr, None, want, SPLICE_FLAGS) {
+                let Some(fd) = src.splice_fd() else {
+                    // This transport cannot hand its bytes to the kernel unchanged: copy from now on.
+                    sp.set(SpliceMode::Off);
+                    continue;
+                };
+                match splice(fd, None, &pipe.wr, None, want, SPLICE_FLAGS) {
                     Ok(0) => {
                         src.rd_eof = true;
                         progress = true;
@@ -362,42 +228,29 @@ fn forward_dir(
         }
         // Copy reads wait for the pipe to drain (order), and for the splice read above when there was one.
         if src.readable && !src.rd_eof && sp.pending() == 0 && !buf.is_full() && !(may_splice && sp.pipe.is_some()) {
-            let space = buf.space(pool);
-            let want = space.len();
-            match src.sock.read(space) {
-                Ok(0) => {
-                    src.rd_eof = true;
-                    progress = true;
-                }
-                Ok(n) => {
-                    buf.filled(n);
-                    src.last_io = now;
-                    src.after_read(n, want);
+            match src.read_once(buf, pool, now) {
+                Ok(Got::Eof) => progress = true,
+                Ok(Got::Data { .. }) => {
                     sp.after_copy_read(buf.is_full());
                     progress = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => src.readable = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
+                Ok(Got::Nothing) => {}
                 Err(e) => break Err((src_end, e)),
             }
         }
         if let Some(d) = dst.as_deref_mut() {
             if d.writable && !d.wr_shut {
                 if !buf.is_empty() {
-                    match d.sock.write(buf.pending()) {
-                        Ok(0) => break Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
+                    match d.send(buf.pending(), now) {
                         Ok(n) => {
                             buf.consumed(n);
                             delivered += n as u64;
-                            d.last_io = now;
-                            progress = true;
+                            progress |= n > 0;
                         }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => d.writable = false,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => progress = true,
                         Err(e) => break Err((dst_end, e)),
                     }
-                } else if let Some(pipe) = sp.pipe.as_mut().filter(|p| p.data > 0) {
-                    match splice(&pipe.rd, None, &d.sock, None, pipe.data, SPLICE_FLAGS) {
+                } else if let Some((pipe, fd)) = sp.pipe.as_mut().filter(|p| p.data > 0).zip(d.splice_fd()) {
+                    match splice(&pipe.rd, None, fd, None, pipe.data, SPLICE_FLAGS) {
                         // Nothing left to read in a pipe we hold bytes in: our count is wrong, stop here.
                         Ok(0) => break Err((dst_end, io::Error::from(io::ErrorKind::WriteZero))),
                         Ok(n) => {
@@ -415,8 +268,7 @@ fn forward_dir(
             }
             if src.rd_eof && buf.is_empty() && sp.pending() == 0 && !d.wr_shut {
                 // Half-close: pass the FIN on once everything before it was delivered.
-                let _ = d.sock.shutdown(Shutdown::Write);
-                d.wr_shut = true;
+                d.shutdown_write();
             }
         }
         buf.release_if_empty(pool);
@@ -434,9 +286,9 @@ fn forward_dir(
 /// The two sockets, buffers and splice states of a TCP session.
 #[derive(Debug)]
 pub struct Stream {
-    pub client: Side,
+    pub client: Conn,
     /// `None` until the server connection is established.
-    pub server: Option<Side>,
+    pub server: Option<Conn>,
     /// Client → server bytes.
     pub c2s: Buf,
     /// Server → client bytes.
@@ -454,7 +306,7 @@ pub struct Stream {
 impl Stream {
     /// A stream for an accepted client; the server side comes later. Nothing is spliced until
     /// [`Stream::set_splice`] says so.
-    pub fn new(client: Side) -> Stream {
+    pub fn new(client: Conn) -> Stream {
         Stream {
             client,
             server: None,
@@ -535,33 +387,6 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pipe_pool_bounds_reuses_and_closes_pipes_with_data() {
-        let mut pipes = PipePool::new(2, None);
-        let a = pipes.take().expect("first pipe");
-        let mut b = pipes.take().expect("second pipe");
-        assert!(pipes.take().is_none(), "maxpipes reached");
-        assert_eq!((pipes.used(), pipes.free()), (2, 0));
-        pipes.give(a);
-        assert_eq!((pipes.used(), pipes.free()), (1, 1), "an empty pipe is kept");
-        b.data = 10;
-        pipes.give(b);
-        assert_eq!((pipes.used(), pipes.free()), (0, 1), "a pipe with bytes in it is closed");
-        assert!(pipes.take().is_some() && pipes.free() == 0, "the kept pipe is reused");
-    }
-
-    #[test]
-    fn pipesize_is_applied() {
-        let mut pipes = PipePool::new(1, Some(1 << 20));
-        let _p = pipes.take().expect("pipe");
-        // Unprivileged processes are capped by /proc/sys/fs/pipe-max-size (1 MiB by default).
-        let max: usize =
-            std::fs::read_to_string("/proc/sys/fs/pipe-max-size").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-        if max >= 1 << 20 {
-            assert_eq!(pipes.cap, 1 << 20);
-        }
-    }
 
     #[test]
     fn splice_modes_from_options() {

@@ -41,7 +41,7 @@ impl Probe {
         prefix: Vec<u8>,
         source: Option<SocketAddr>,
     ) -> io::Result<Probe> {
-        let sock = crate::tcp::connect_from(addr, source)?;
+        let sock = crate::transport::connect_from(addr, source)?;
         let started = Instant::now();
         Ok(Probe {
             sock,

@@ -6,8 +6,6 @@
 //! client connection (keep-alive, pipelining) or close. Heads are parsed in place and re-serialized once into a
 //! small per-direction output vector; bodies are forwarded straight from the receive buffer, never whole.
 
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::session::{Phase, Session, L4};
@@ -25,7 +23,6 @@ use crate::http::write::{set_connection, write_request, write_response, ConnHead
 use crate::log::{httplog, HttpLogFields};
 use crate::stats::errors::Direction;
 use crate::stick::{Event, TrackLevel};
-use crate::tcp::Side;
 
 /// Where the current transaction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,77 +237,6 @@ fn ms(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
 
-/// Read as much as fits from `side` into `buf`; returns an error kind on failure.
-fn fill(
-    side: &mut Side,
-    buf: &mut super::buffers::Buf,
-    pool: &mut super::buffers::Pool,
-    now: Instant,
-) -> io::Result<bool> {
-    let mut progress = false;
-    while side.readable && !side.rd_eof && !buf.is_full() {
-        let space = buf.space(pool);
-        let want = space.len();
-        match side.sock.read(space) {
-            Ok(0) => {
-                side.rd_eof = true;
-                progress = true;
-            }
-            Ok(n) => {
-                buf.filled(n);
-                side.last_io = now;
-                side.after_read(n, want);
-                progress = true;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.readable = false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(progress)
-}
-
-/// Write `head` then `body` to `side` in as few syscalls as possible (one `writev` for both when they fit);
-/// returns (head bytes, body bytes) written.
-fn flush2(side: &mut Side, head: &[u8], body: &[u8], now: Instant) -> io::Result<(usize, usize)> {
-    let (mut h, mut b) = (0, 0);
-    while side.writable && (h < head.len() || b < body.len()) {
-        let bufs = [io::IoSlice::new(&head[h..]), io::IoSlice::new(&body[b..])];
-        match side.sock.write_vectored(&bufs) {
-            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
-            Ok(mut n) => {
-                side.last_io = now;
-                let dh = n.min(head.len() - h);
-                h += dh;
-                n -= dh;
-                b += n;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.writable = false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((h, b))
-}
-
-/// Write `data` to `side` as far as possible; returns bytes written.
-fn flush(side: &mut Side, data: &[u8], now: Instant) -> io::Result<usize> {
-    let mut done = 0;
-    while side.writable && done < data.len() {
-        match side.sock.write(&data[done..]) {
-            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
-            Ok(n) => {
-                done += n;
-                side.last_io = now;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => side.writable = false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
 impl Worker {
     /// Drive an HTTP session after any readiness change.
     pub(super) fn drive_http(&mut self, idx: usize, mut sess: Session, now: Instant) {
@@ -386,7 +312,7 @@ impl Worker {
             let Some(h) = sess.http.as_mut() else { return Step::End(*b"PR", None) };
             // Client → c2s: read while a request head or body is expected (pipelined data waits in the buffer).
             if matches!(h.stage, Stage::ReqHead | Stage::Forward | Stage::Tunnel) {
-                match fill(&mut sess.stream.client, &mut sess.stream.c2s, &mut self.pool, now) {
+                match sess.stream.client.fill(&mut sess.stream.c2s, &mut self.pool, now) {
                     Ok(p) => progress |= p,
                     Err(_) => return Step::End(if h.stage == Stage::ReqHead { *b"CR" } else { *b"CD" }, None),
                 }
@@ -460,7 +386,7 @@ impl Worker {
                 Stage::Held => return Step::Idle,
                 Stage::Local => {
                     let h = sess.http.as_mut().expect("checked above");
-                    match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
+                    match sess.stream.client.send(&h.to_client[h.to_client_pos..], now) {
                         Ok(n) => {
                             h.to_client_pos += n;
                             h.bytes_out += n as u64;
@@ -482,7 +408,7 @@ impl Worker {
                 }
                 Stage::Closing => {
                     let h = sess.http.as_mut().expect("checked above");
-                    match flush(&mut sess.stream.client, &h.to_client[h.to_client_pos..], now) {
+                    match sess.stream.client.send(&h.to_client[h.to_client_pos..], now) {
                         Ok(n) => {
                             h.to_client_pos += n;
                             progress |= n > 0;
@@ -490,7 +416,7 @@ impl Worker {
                         Err(_) => return Step::End(*b"CD", None),
                     }
                     if h.to_client_pos >= h.to_client.len() {
-                        let _ = sess.stream.client.sock.shutdown(Shutdown::Write);
+                        sess.stream.client.shutdown_write();
                         return Step::End(*b"--", None);
                     }
                 }
@@ -800,7 +726,7 @@ impl Worker {
         if h.to_server_pos < h.to_server.len() || h.c2s_ready > 0 {
             let replay = h.from_pool && h.replayable && h.to_server_pos == 0;
             let body = &sess.stream.c2s.pending()[..h.c2s_ready];
-            let (nh, nb) = flush2(server, &h.to_server[h.to_server_pos..], body, now).map_err(|_| {
+            let (nh, nb) = server.send2(&h.to_server[h.to_server_pos..], body, now).map_err(|_| {
                 if replay {
                     Step::Replay
                 } else if h.to_server_pos < h.to_server.len() {
@@ -819,7 +745,7 @@ impl Worker {
             return Err(Step::End(*b"CD", None));
         }
         // 2. Response from the server.
-        match fill(server, &mut sess.stream.s2c, &mut self.pool, now) {
+        match server.fill(&mut sess.stream.s2c, &mut self.pool, now) {
             Ok(p) => progress |= p,
             Err(_) => {
                 return Err(if h.stage == Stage::Forward && h.from_pool && h.replayable && sess.stream.s2c.is_empty() {
@@ -994,7 +920,7 @@ impl Worker {
         if h.to_client_pos < h.to_client.len() || body_ready > 0 {
             let body = &sess.stream.s2c.pending()[..body_ready];
             let (nh, nb) =
-                flush2(client, &h.to_client[h.to_client_pos..], body, now).map_err(|_| Step::End(*b"CD", None))?;
+                client.send2(&h.to_client[h.to_client_pos..], body, now).map_err(|_| Step::End(*b"CD", None))?;
             h.to_client_pos += nh;
             sess.stream.s2c.consumed(nb);
             h.s2c_ready -= nb;
@@ -1152,7 +1078,7 @@ impl Worker {
         let page = self.rt.frontends[sess.fe].errors.get(code);
         h.status = code as i32;
         self.count_http_status(&sess.tracks, code);
-        let n = flush(&mut sess.stream.client, page, self.now).unwrap_or(0);
+        let n = sess.stream.client.send(page, self.now).unwrap_or(0);
         h.bytes_out += n as u64;
         sess.stream.bytes_out += n as u64;
         let _ = errors::default_page;

@@ -5,7 +5,6 @@
 //! opens everything that needs the outside world (log sockets) while still root and outside the chroot; then
 //! the master chroots and setuids; then [`Worker::run`] accepts.
 
-pub mod buffers;
 mod handshake;
 mod health;
 mod http;
@@ -27,7 +26,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::config::model::{Config, Level};
 use crate::log::FileSink;
-use buffers::Pool;
+use crate::transport::Pool;
 use runtime::Runtime;
 use session::Session;
 use timers::{TimerKey, Timers};
@@ -95,7 +94,7 @@ pub struct Worker {
     freed: Vec<usize>,
     pool: Pool,
     /// Pipes for splice(2) (`maxpipes`).
-    pipes: crate::tcp::PipePool,
+    pipes: crate::transport::PipePool,
     /// Pipes (used, free) last published in the stats segment.
     pipes_shown: (usize, usize),
     timers: Timers,
@@ -182,7 +181,7 @@ impl Worker {
             n => n as usize,
         };
         let pool = Pool::new(cfg.global.bufsize);
-        let pipes = crate::tcp::PipePool::new(cfg.maxpipes(maxconn) as usize, cfg.global.pipesize);
+        let pipes = crate::transport::PipePool::new(cfg.maxpipes(maxconn) as usize, cfg.global.pipesize);
         Ok(Worker {
             cfg,
             poll,

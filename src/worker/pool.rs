@@ -9,14 +9,13 @@
 //! request is sent again on a fresh connection, so the race HAProxy's `safe` mode avoids cannot hurt the
 //! client. `aggressive` and `always` reuse for every request; `never` does not park at all.
 
-use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
 use mio::Token;
 
 use super::Worker;
 use crate::config::model::HttpReuse;
+use crate::transport::{Buf, Conn, Got};
 
 /// Token range of server connections: a server socket is registered once, under its connection id, for its
 /// whole life; handing it from a session to the pool and back only changes its [`Owner`] (no epoll_ctl).
@@ -42,7 +41,7 @@ pub(super) enum Owner {
 #[derive(Debug)]
 pub(super) struct Idle {
     pub srv: usize,
-    pub sock: TcpStream,
+    pub conn: Conn,
     pub since: Instant,
     pub cid: usize,
 }
@@ -127,7 +126,7 @@ impl Worker {
     /// Park the session's server connection, known to lead to server `si`.
     pub(super) fn park_conn(&mut self, sess: &mut super::session::Session, si: usize, now: Instant) {
         match (sess.stream.server.take(), sess.server_cid.take()) {
-            (Some(server), Some(cid)) => self.park(si, server.sock, cid, now),
+            (Some(server), Some(cid)) => self.park(si, server, cid, now),
             (_, cid) => {
                 sess.connecting = None;
                 if let Some(cid) = cid {
@@ -138,7 +137,7 @@ impl Worker {
     }
 
     /// Park a clean server connection `cid` of server `si` (or close it if the pool may not take it).
-    fn park(&mut self, si: usize, sock: TcpStream, cid: usize, now: Instant) {
+    fn park(&mut self, si: usize, conn: Conn, cid: usize, now: Instant) {
         let srv = &self.rt.servers[si];
         let be = &self.rt.backends[srv.backend];
         let limit = srv.pool_max_conn;
@@ -146,7 +145,7 @@ impl Worker {
         // A PROXY header told the server one client's address: that connection is that client's only.
         let private = srv.send_proxy.is_some();
         if be.http_reuse == HttpReuse::Never || limit == 0 || self.stopping || full || private {
-            drop(sock);
+            drop(conn);
             return self.conn_release(cid);
         }
         let idx = match self.idle.free.pop() {
@@ -157,7 +156,7 @@ impl Worker {
             }
         };
         self.conn_own(cid, Owner::Idle(idx));
-        self.idle.slots[idx] = Some(Idle { srv: si, sock, since: now, cid });
+        self.idle.slots[idx] = Some(Idle { srv: si, conn, since: now, cid });
         if self.idle.per_server.len() <= si {
             self.idle.per_server.resize_with(si + 1, Vec::new);
         }
@@ -165,11 +164,12 @@ impl Worker {
     }
 
     /// Take the warmest parked connection to server `si`, if any (the caller becomes its owner).
-    pub(super) fn unpark(&mut self, si: usize) -> Option<(TcpStream, usize)> {
+    pub(super) fn unpark(&mut self, si: usize, now: Instant) -> Option<(Conn, usize)> {
         let idx = self.idle.per_server.get_mut(si)?.pop()?;
-        let idle = self.idle.slots.get_mut(idx)?.take()?;
+        let mut idle = self.idle.slots.get_mut(idx)?.take()?;
         self.idle.free.push(idx);
-        Some((idle.sock, idle.cid))
+        idle.conn.revive(now);
+        Some((idle.conn, idle.cid))
     }
 
     /// Is reusing a parked connection allowed for this request?
@@ -184,11 +184,11 @@ impl Worker {
     /// A parked connection became readable: the server closed it (or sent garbage). Drop it.
     pub(super) fn on_idle_event(&mut self, idx: usize) {
         let Some(Some(idle)) = self.idle.slots.get_mut(idx) else { return };
-        let mut b = [0u8; 64];
-        let gone = match idle.sock.read(&mut b) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
-            _ => true, // EOF, error, or unexpected bytes: not reusable
-        };
+        // Anything but "nothing to read" (the end of the stream, an error, unexpected bytes) makes it unusable.
+        idle.conn.readable = true;
+        let mut probe = Buf::default();
+        let gone = !matches!(idle.conn.read_once(&mut probe, &mut self.pool, self.now), Ok(Got::Nothing));
+        probe.release(&mut self.pool);
         if gone {
             self.drop_idle(idx);
         }

@@ -25,7 +25,8 @@ use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::http::cookie::ReqCookie;
 use crate::log::{connect_line, tcplog, TcpLogFields};
 use crate::stick::{Event, TableAction, TrackLevel, TrackRef, Tracks};
-use crate::tcp::{End, Pumped, Side, Stream};
+use crate::tcp::{End, Pumped, Stream};
+use crate::transport::Conn;
 
 /// No sticky counter tracked.
 pub(super) const NO_TRACKS: [Option<TrackRef>; 3] = [None; 3];
@@ -111,7 +112,7 @@ pub(super) struct SessionData {
 impl SessionData {
     /// The address the client connected to (`dst`).
     pub(super) fn local_addr(&mut self) -> SocketAddr {
-        *self.local.get_or_insert_with(|| self.stream.client.sock.local_addr().unwrap_or(self.client_addr))
+        *self.local.get_or_insert_with(|| self.stream.client.local_addr().unwrap_or(self.client_addr))
     }
 }
 
@@ -255,7 +256,7 @@ impl Worker {
             be: None,
             srv: None,
             last_srv: None,
-            stream: Stream::new(Side::new(sock, now)),
+            stream: Stream::new(Conn::plain(sock, now)),
             connecting: None,
             phase: Phase::Queued,
             phase_since: now,
@@ -291,7 +292,7 @@ impl Worker {
             }
         };
         if let Err(e) = self.poll.registry().register(
-            &mut sess.stream.client.sock,
+            sess.stream.client.socket_mut(),
             Self::client_token(idx),
             Interest::READABLE | Interest::WRITABLE,
         ) {
@@ -613,11 +614,11 @@ impl Worker {
                 sess.http.as_ref().is_some_and(|h| h.replayable),
             );
         if reuse {
-            if let Some((sock, cid)) = self.unpark(si) {
+            if let Some((conn, cid)) = self.unpark(si, now) {
                 // The socket stays registered under its connection token: only its owner changes.
                 self.conn_own(cid, Owner::Session(idx, sess.uid));
                 sess.server_cid = Some(cid);
-                sess.stream.server = Some(Side::new(sock, now));
+                sess.stream.server = Some(conn);
                 if let Some(h) = sess.http.as_mut() {
                     h.from_pool = true;
                 }
@@ -629,7 +630,7 @@ impl Worker {
         }
         sess.phase = Phase::Connecting;
         sess.phase_since = now;
-        match crate::tcp::connect_from(addr, self.rt.servers[si].source) {
+        match crate::transport::connect_from(addr, self.rt.servers[si].source) {
             Ok(mut sock) => {
                 let _ = sock.set_nodelay(true);
                 if self.rt.backends[be].tcpka {
@@ -851,7 +852,7 @@ impl Worker {
                             if !self.send_proxy_header(&mut sess, &sock) {
                                 return self.connect_failed(idx, sess, now, false);
                             }
-                            sess.stream.server = Some(Side::new(sock, now));
+                            sess.stream.server = Some(Conn::plain(sock, now));
                         }
                         sess.tc = ms(now - sess.phase_since);
                         sess.phase = Phase::Established;

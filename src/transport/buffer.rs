@@ -1,32 +1,44 @@
 //! Fixed-size I/O buffers of `tune.bufsize` bytes from a per-worker pool.
 //!
 //! A buffer is taken when data is in flight and given back as soon as it is drained, so an idle connection
-//! holds no buffer memory. The pool never shrinks below what was once in use at the same time (bounded by
-//! maxconn × 2), and nothing is allocated per request once the pool is warm.
+//! holds no buffer memory. Nothing is allocated per request once the pool is warm; the spare buffers it keeps
+//! are bounded by those in use (and a small floor), so a burst does not pin its peak memory for ever.
+
+/// Spare buffers a pool keeps whatever its use.
+const SPARE_FLOOR: usize = 64;
 
 /// A pool of equally sized byte buffers.
 #[derive(Debug)]
 pub struct Pool {
     size: usize,
     free: Vec<Box<[u8]>>,
+    /// Buffers taken and not given back.
+    out: usize,
 }
 
 impl Pool {
     /// A pool of buffers of `size` bytes.
     pub fn new(size: usize) -> Pool {
-        Pool { size: size.max(1024), free: Vec::new() }
+        Pool { size: size.max(1024), free: Vec::new(), out: 0 }
     }
 
     /// Take a buffer (allocating one if the pool is empty).
     pub fn take(&mut self) -> Box<[u8]> {
+        self.out += 1;
         self.free.pop().unwrap_or_else(|| vec![0u8; self.size].into_boxed_slice())
     }
 
-    /// Give a buffer back.
+    /// Give a buffer back (kept for the next taker unless the pool already keeps enough spares).
     pub fn give(&mut self, buf: Box<[u8]>) {
-        if buf.len() == self.size {
+        self.out = self.out.saturating_sub(1);
+        if buf.len() == self.size && self.free.len() < self.out.max(SPARE_FLOOR) {
             self.free.push(buf);
         }
+    }
+
+    /// Buffers in use now.
+    pub fn in_use(&self) -> usize {
+        self.out
     }
 }
 
@@ -121,5 +133,19 @@ mod tests {
         b.consumed(24);
         b.release_if_empty(&mut pool);
         assert_eq!(pool.free.len(), 1);
+        assert_eq!(pool.in_use(), 0);
+    }
+
+    #[test]
+    fn spares_are_bounded_by_use() {
+        let mut pool = Pool::new(1024);
+        let taken: Vec<_> = (0..200).map(|_| pool.take()).collect();
+        assert_eq!(pool.in_use(), 200);
+        for b in taken {
+            pool.give(b);
+        }
+        assert_eq!(pool.in_use(), 0);
+        // Kept while the spares were fewer than the buffers still out, then up to the floor.
+        assert!(pool.free.len() >= SPARE_FLOOR && pool.free.len() <= 101, "kept {}", pool.free.len());
     }
 }
