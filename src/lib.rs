@@ -16,6 +16,7 @@ pub mod master;
 pub mod proxy_proto;
 pub mod stats;
 pub mod stick;
+pub mod stream;
 pub mod tcp;
 pub mod transport;
 pub mod worker;

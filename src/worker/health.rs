@@ -11,6 +11,7 @@ use super::{TimerKey, Worker, CHECK_BASE};
 use crate::check::probe::{self, Probe};
 use crate::check::{spread, Outcome, Transition};
 use crate::config::model::Level;
+use crate::stream::term::{Cause, Stage, Term};
 
 impl Worker {
     /// Stagger the first check of every checked server over one `inter`, so N servers (and N workers, thanks to
@@ -188,7 +189,7 @@ impl Worker {
                     log::error!("backend {} has no server available!", b.name);
                 }
                 if self.rt.servers[si].shutdown_on_down {
-                    self.shutdown_sessions(|s| s == si);
+                    self.shutdown_sessions(Cause::Down, |s| s == si);
                 }
                 // Sessions in the backend's queue must not wait for servers that are all gone.
                 self.dequeue_soon(be);
@@ -204,7 +205,7 @@ impl Worker {
                 if s.shutdown_backup_on_up && !s.backup && !nolb {
                     let backups: Vec<usize> =
                         self.rt.backends[be].servers.iter().copied().filter(|&x| self.rt.servers[x].backup).collect();
-                    self.shutdown_sessions(|s| backups.contains(&s));
+                    self.shutdown_sessions(Cause::Up, |s| backups.contains(&s));
                 }
                 self.dequeue_soon(be);
             }
@@ -269,7 +270,7 @@ impl Worker {
                     b.logger.log(Level::Emerg, &format!("backend {} has no server available!", b.name));
                 }
                 if s.shutdown_on_down {
-                    self.shutdown_sessions(|x| x == t);
+                    self.shutdown_sessions(Cause::Down, |x| x == t);
                 }
             } else {
                 b.logger.log(
@@ -287,9 +288,10 @@ impl Worker {
 
 impl Worker {
     /// `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`: end at once every session
-    /// connected (or connecting) to a server `kill` selects, logged with `D` as the first termination letter; a
+    /// connected (or connecting) to a server `kill` selects, logged with `cause` as the first termination letter
+    /// (`D` for a server marked down, `U` for a backup server when an active one came up, as HAProxy); a
     /// keep-alive client's idle connection to such a server is closed, the client stays.
-    fn shutdown_sessions(&mut self, kill: impl Fn(usize) -> bool) {
+    fn shutdown_sessions(&mut self, cause: Cause, kill: impl Fn(usize) -> bool) {
         let now = self.now;
         for idx in 0..self.sessions.len() {
             let Some(sess) = self.sessions[idx].as_mut() else { continue };
@@ -310,12 +312,12 @@ impl Worker {
                 continue;
             }
             let Some(sess) = self.sessions[idx].take() else { continue };
-            let second = match sess.phase {
-                Phase::Connecting => b'C',
-                _ if sess.http.as_ref().is_some_and(|h| h.awaiting_response()) => b'H',
-                _ => b'D',
+            let stage = match sess.phase {
+                Phase::Connecting => Stage::Connect,
+                _ if sess.http.as_ref().is_some_and(|h| h.awaiting_response()) => Stage::Headers,
+                _ => Stage::Data,
             };
-            self.finish(idx, sess, [b'D', second], now);
+            self.finish(idx, sess, Term::new(cause, stage), now);
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::http::write::{set_connection, write_request, write_response, ConnHead
 use crate::log::{httplog, HttpLogFields};
 use crate::stats::errors::Direction;
 use crate::stick::{Event, TrackLevel};
+use crate::stream::term::Term;
 
 /// Where the current transaction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +231,7 @@ enum Step {
     /// The request head is complete: pick a server (the session leaves the loop to connect).
     NeedServer,
     /// End the session with this termination state (and HTTP status if nothing was answered yet).
-    End([u8; 2], Option<u16>),
+    End(Term, Option<u16>),
 }
 
 fn ms(d: Duration) -> i64 {
@@ -245,7 +246,7 @@ impl Worker {
             Step::Idle => {
                 if sess.http.as_ref().is_some_and(|h| h.stage == Stage::Closing && h.to_client_pos >= h.to_client.len())
                 {
-                    return self.finish(idx, sess, *b"--", now);
+                    return self.finish(idx, sess, Term::NORMAL, now);
                 }
                 self.store(idx, sess, now)
             }
@@ -288,7 +289,7 @@ impl Worker {
 
     /// Request head parsed: choose backend and server, reusing the current server connection if it fits.
     fn http_assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
-        let Some(h) = sess.http.as_mut() else { return self.finish(idx, sess, *b"PR", now) };
+        let Some(h) = sess.http.as_mut() else { return self.finish(idx, sess, Term::PROXY_REQUEST, now) };
         h.from_pool = false;
         if sess.kept_srv.is_none() && sess.srv.is_some() {
             // A connection still counted for a server (not a kept keep-alive one): another session may use it.
@@ -309,12 +310,17 @@ impl Worker {
         let max_head = self.cfg.global.bufsize.saturating_sub(self.cfg.global.maxrewrite).max(1024);
         for _ in 0..64 {
             let mut progress = false;
-            let Some(h) = sess.http.as_mut() else { return Step::End(*b"PR", None) };
+            let Some(h) = sess.http.as_mut() else { return Step::End(Term::PROXY_REQUEST, None) };
             // Client → c2s: read while a request head or body is expected (pipelined data waits in the buffer).
             if matches!(h.stage, Stage::ReqHead | Stage::Forward | Stage::Tunnel) {
                 match sess.stream.client.fill(&mut sess.stream.c2s, &mut self.pool, now) {
                     Ok(p) => progress |= p,
-                    Err(_) => return Step::End(if h.stage == Stage::ReqHead { *b"CR" } else { *b"CD" }, None),
+                    Err(_) => {
+                        return Step::End(
+                            if h.stage == Stage::ReqHead { Term::CLIENT_REQUEST } else { Term::CLIENT_DATA },
+                            None,
+                        )
+                    }
                 }
             }
             match h.stage {
@@ -329,7 +335,7 @@ impl Worker {
                     if data.is_empty() {
                         if sess.stream.client.rd_eof {
                             // Keep-alive connection closed between requests: normal end, logged only if it began.
-                            return Step::End(if h.count > 0 { *b"--" } else { *b"CR" }, None);
+                            return Step::End(if h.count > 0 { Term::NORMAL } else { Term::CLIENT_REQUEST }, None);
                         }
                         return Step::Idle;
                     }
@@ -338,14 +344,14 @@ impl Worker {
                     if !full && head::find_blank_line(data, h.scanned).is_none() {
                         h.scanned = data.len().saturating_sub(3);
                         if sess.stream.client.rd_eof {
-                            return Step::End(*b"CR", Some(400));
+                            return Step::End(Term::CLIENT_REQUEST, Some(400));
                         }
                         return Step::Idle;
                     }
                     match head::parse_request(data, max_head, &mut h.req) {
                         Ok(None) => {
                             if sess.stream.client.rd_eof {
-                                return Step::End(*b"CR", Some(400));
+                                return Step::End(Term::CLIENT_REQUEST, Some(400));
                             }
                             return Step::Idle;
                         }
@@ -355,7 +361,7 @@ impl Worker {
                             let who = Culprit { fe, be: None, srv: None, src: sess.client_addr };
                             self.st_capture(Direction::Request, who, data, pos, e.as_str());
                             h.req_line = b"<BADREQ>".to_vec();
-                            return Step::End(*b"PR", Some(400));
+                            return Step::End(Term::PROXY_REQUEST, Some(400));
                         }
                         Ok(Some(len)) => {
                             h.tq = ms(now - h.started);
@@ -376,7 +382,7 @@ impl Worker {
                     let moved = self.http_move(sess, now);
                     if sess.http.as_ref().is_some_and(|h| h.log_now) {
                         // `option logasap`: logged once the response head is out, not at the end of the body.
-                        self.http_log(sess, *b"--", now);
+                        self.http_log(sess, Term::NORMAL, now);
                     }
                     match moved {
                         Ok(p) => progress |= p,
@@ -392,10 +398,10 @@ impl Worker {
                             h.bytes_out += n as u64;
                             progress |= n > 0;
                         }
-                        Err(_) => return Step::End(*b"CD", None),
+                        Err(_) => return Step::End(Term::CLIENT_DATA, None),
                     }
                     if h.to_client_pos >= h.to_client.len() {
-                        let term = sess.term_hint.take().unwrap_or(*b"--");
+                        let term = sess.term_hint.take().unwrap_or(Term::NORMAL);
                         self.http_log(sess, term, now);
                         if let Some(h) = sess.http.as_mut() {
                             h.reset(now, self.now_wall());
@@ -413,11 +419,11 @@ impl Worker {
                             h.to_client_pos += n;
                             progress |= n > 0;
                         }
-                        Err(_) => return Step::End(*b"CD", None),
+                        Err(_) => return Step::End(Term::CLIENT_DATA, None),
                     }
                     if h.to_client_pos >= h.to_client.len() {
                         sess.stream.client.shutdown_write();
-                        return Step::End(*b"--", None);
+                        return Step::End(Term::NORMAL, None);
                     }
                 }
             }
@@ -463,7 +469,7 @@ impl Worker {
             if let Some(c) = self.st_fe(fe) {
                 c.inc(&c.denied_req);
             }
-            return Some(Step::End(*b"PR", None));
+            return Some(Step::End(Term::PROXY_REQUEST, None));
         }
         if !sess.tracks.is_empty() {
             // A new request on every entry tracked so far (connection level, `tcp-request content`).
@@ -490,7 +496,7 @@ impl Worker {
                 h.req.framing = Some(Framing::None);
             }
             sess.server_label = Some("<STATS>");
-            self.http_reply_term(sess, len, page, code, *b"LR");
+            self.http_reply_term(sess, len, page, code, Term::LOCAL_REQUEST);
             sess.stream.c2s.consumed(body_len);
             return None;
         }
@@ -544,7 +550,7 @@ impl Worker {
                     c.inc(&c.denied_req);
                 }
                 let page = f.errors.get(code).to_vec();
-                self.http_reply_term(sess, len, page, code, *b"PR");
+                self.http_reply_term(sess, len, page, code, Term::PROXY_REQUEST);
                 return None;
             }
             Verdict::Tarpit(code) => {
@@ -555,7 +561,7 @@ impl Worker {
                     // A tarpitted request is an HTTP error whatever its status (a 4xx is counted as such).
                     self.count_http_status(&sess.tracks, 400);
                 }
-                self.http_reply_term(sess, len, page, code, *b"PT");
+                self.http_reply_term(sess, len, page, code, Term::PROXY_TARPIT);
                 if let Some(h) = sess.http.as_mut() {
                     h.stage = Stage::Held;
                 }
@@ -563,18 +569,18 @@ impl Worker {
                 return Some(Step::Idle);
             }
             Verdict::Auth(realm) => {
-                self.http_reply_term(sess, len, errors::auth_page(&realm, false), 401, *b"PR");
+                self.http_reply_term(sess, len, errors::auth_page(&realm, false), 401, Term::PROXY_REQUEST);
                 return None;
             }
             Verdict::Service(name) => {
                 let (bytes, code) = self.service(&name);
                 sess.server_label = Some("<PROMEX>");
-                self.http_reply_term(sess, len, bytes, code, *b"LR");
+                self.http_reply_term(sess, len, bytes, code, Term::LOCAL_REQUEST);
                 return None;
             }
             Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
                 let code = status_of(&bytes);
-                self.http_reply_term(sess, len, bytes, code, *b"LR");
+                self.http_reply_term(sess, len, bytes, code, Term::LOCAL_REQUEST);
                 return None;
             }
         }
@@ -642,7 +648,7 @@ impl Worker {
 
     /// Answer the current request locally with `bytes` (status `code`), then close: deny, redirect, return,
     /// monitor-uri. Logged with termination state `term`.
-    fn http_reply_term(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16, term: [u8; 2]) {
+    fn http_reply_term(&mut self, sess: &mut Session, len: usize, bytes: Vec<u8>, code: u16, term: Term) {
         sess.term_hint = Some(term);
         self.http_reply(sess, len, bytes, code)
     }
@@ -651,7 +657,7 @@ impl Worker {
     /// request allows it, and go on.
     pub(super) fn http_answer_now(&mut self, idx: usize, mut sess: Session, page: Vec<u8>, now: Instant) {
         let code = status_of(&page);
-        sess.term_hint = Some(*b"LR");
+        sess.term_hint = Some(Term::LOCAL_REQUEST);
         if let Some(h) = sess.http.as_mut() {
             h.answered = true;
             h.status = code as i32;
@@ -697,16 +703,16 @@ impl Worker {
     /// Move bytes while a server is attached: head and body to the server, response head and body back.
     fn http_move(&mut self, sess: &mut Session, now: Instant) -> Result<bool, Step> {
         let max_head = self.cfg.global.bufsize.saturating_sub(self.cfg.global.maxrewrite).max(1024);
-        let h = sess.http.as_mut().ok_or(Step::End(*b"PR", None))?;
+        let h = sess.http.as_mut().ok_or(Step::End(Term::PROXY_REQUEST, None))?;
         let Some(server) = sess.stream.server.as_mut() else { return Ok(false) };
         let mut progress = false;
         if h.stage == Stage::Tunnel {
             return match sess.stream.pump(&mut self.pool, &mut self.pipes, now) {
                 crate::tcp::Pumped::Open => Ok(false),
                 crate::tcp::Pumped::Busy => Err(Step::Yield),
-                crate::tcp::Pumped::Done => Err(Step::End(*b"--", None)),
-                crate::tcp::Pumped::Failed(crate::tcp::End::Client, _) => Err(Step::End(*b"CD", None)),
-                crate::tcp::Pumped::Failed(crate::tcp::End::Server, _) => Err(Step::End(*b"SD", None)),
+                crate::tcp::Pumped::Done => Err(Step::End(Term::NORMAL, None)),
+                crate::tcp::Pumped::Failed(crate::tcp::End::Client, _) => Err(Step::End(Term::CLIENT_DATA, None)),
+                crate::tcp::Pumped::Failed(crate::tcp::End::Server, _) => Err(Step::End(Term::SERVER_DATA, None)),
             };
         }
         // 1. Request head, then validated body bytes, to the server (one writev for both when they fit).
@@ -719,7 +725,7 @@ impl Worker {
                     let pos = h.c2s_ready + before.error_offset(&pending[h.c2s_ready..]);
                     let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
                     self.st_capture(Direction::Request, who, pending, pos, e.as_str());
-                    return Err(Step::End(*b"PD", Some(400)));
+                    return Err(Step::End(Term::PROXY_DATA, Some(400)));
                 }
             }
         }
@@ -730,9 +736,9 @@ impl Worker {
                 if replay {
                     Step::Replay
                 } else if h.to_server_pos < h.to_server.len() {
-                    Step::End(*b"SH", Some(502))
+                    Step::End(Term::SERVER_HEADERS, Some(502))
                 } else {
-                    Step::End(*b"SD", Some(502))
+                    Step::End(Term::SERVER_DATA, Some(502))
                 }
             })?;
             h.to_server_pos += nh;
@@ -742,7 +748,7 @@ impl Worker {
             progress |= nh + nb > 0;
         }
         if !h.req_body.is_done() && sess.stream.client.rd_eof && h.c2s_ready == 0 {
-            return Err(Step::End(*b"CD", None));
+            return Err(Step::End(Term::CLIENT_DATA, None));
         }
         // 2. Response from the server.
         match server.fill(&mut sess.stream.s2c, &mut self.pool, now) {
@@ -751,9 +757,9 @@ impl Worker {
                 return Err(if h.stage == Stage::Forward && h.from_pool && h.replayable && sess.stream.s2c.is_empty() {
                     Step::Replay
                 } else if h.stage == Stage::Forward {
-                    Step::End(*b"SH", Some(502))
+                    Step::End(Term::SERVER_HEADERS, Some(502))
                 } else {
-                    Step::End(*b"SD", None)
+                    Step::End(Term::SERVER_DATA, None)
                 })
             }
         }
@@ -763,14 +769,14 @@ impl Worker {
                 match head::parse_response(data, max_head, h.is_head, &mut h.resp) {
                     Ok(None) => {
                         if server.rd_eof {
-                            return Err(Step::End(*b"SH", Some(502)));
+                            return Err(Step::End(Term::SERVER_HEADERS, Some(502)));
                         }
                     }
                     Err(e) => {
                         let pos = head::error_position(data, max_head, &e, false);
                         let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
                         self.st_capture(Direction::Response, who, data, pos, e.as_str());
-                        return Err(Step::End(*b"PH", Some(502)));
+                        return Err(Step::End(Term::PROXY_HEADERS, Some(502)));
                     }
                     Ok(Some(len)) => {
                         progress = true;
@@ -847,7 +853,7 @@ impl Worker {
                             match verdict {
                                 Verdict::Deny(code) => {
                                     h.close_server = true;
-                                    return Err(Step::End(*b"PH", Some(code)));
+                                    return Err(Step::End(Term::PROXY_HEADERS, Some(code)));
                                 }
                                 Verdict::Redirect(bytes) | Verdict::Return(bytes) => {
                                     // `http-response redirect|return`: our answer replaces the server's, whose
@@ -891,7 +897,11 @@ impl Worker {
                 }
             } else if server.rd_eof {
                 // A parked connection the server closed just as we reused it: send the request again.
-                return Err(if h.from_pool && h.replayable { Step::Replay } else { Step::End(*b"SH", Some(502)) });
+                return Err(if h.from_pool && h.replayable {
+                    Step::Replay
+                } else {
+                    Step::End(Term::SERVER_HEADERS, Some(502))
+                });
             }
         }
         // 3. Response head and body to the client (one writev for both when they fit).
@@ -905,7 +915,7 @@ impl Worker {
                     let pos = h.s2c_ready + before.error_offset(&pending[h.s2c_ready..]);
                     let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
                     self.st_capture(Direction::Response, who, pending, pos, e.as_str());
-                    return Err(Step::End(*b"SD", None));
+                    return Err(Step::End(Term::SERVER_DATA, None));
                 }
             }
             if server.rd_eof
@@ -913,14 +923,15 @@ impl Worker {
                 && h.s2c_ready == sess.stream.s2c.pending().len()
                 && h.resp_body.finish_eof().is_err()
             {
-                return Err(Step::End(*b"SD", None));
+                return Err(Step::End(Term::SERVER_DATA, None));
             }
         }
         let body_ready = if h.stage == Stage::RespBody { h.s2c_ready } else { 0 };
         if h.to_client_pos < h.to_client.len() || body_ready > 0 {
             let body = &sess.stream.s2c.pending()[..body_ready];
-            let (nh, nb) =
-                client.send2(&h.to_client[h.to_client_pos..], body, now).map_err(|_| Step::End(*b"CD", None))?;
+            let (nh, nb) = client
+                .send2(&h.to_client[h.to_client_pos..], body, now)
+                .map_err(|_| Step::End(Term::CLIENT_DATA, None))?;
             h.to_client_pos += nh;
             sess.stream.s2c.consumed(nb);
             h.s2c_ready -= nb;
@@ -946,7 +957,7 @@ impl Worker {
                 };
             }
             if server.rd_eof && !h.resp_body.is_done() && h.s2c_ready == 0 && sess.stream.s2c.is_empty() {
-                return Err(Step::End(*b"SD", None));
+                return Err(Step::End(Term::SERVER_DATA, None));
             }
         }
         sess.stream.c2s.release_if_empty(&mut self.pool);
@@ -956,13 +967,13 @@ impl Worker {
 
     /// A transaction finished: log it, then keep the connections for the next one or close.
     fn http_txn_done(&mut self, sess: &mut Session, now: Instant) -> Step {
-        self.http_log(sess, *b"--", now);
-        let Some(h) = sess.http.as_mut() else { return Step::End(*b"--", None) };
+        self.http_log(sess, Term::NORMAL, now);
+        let Some(h) = sess.http.as_mut() else { return Step::End(Term::NORMAL, None) };
         if h.close_client {
             if !h.close_server {
                 self.park_server(sess, now);
             }
-            return Step::End(*b"--", None);
+            return Step::End(Term::NORMAL, None);
         }
         let reuse = !h.close_server && sess.stream.server.is_some();
         h.reused = reuse;
@@ -985,7 +996,7 @@ impl Worker {
     }
 
     /// Log the current transaction once (httplog or tcplog-style depending on the frontend).
-    pub(super) fn http_log(&mut self, sess: &mut Session, term: [u8; 2], now: Instant) {
+    pub(super) fn http_log(&mut self, sess: &mut Session, term: Term, now: Instant) {
         if sess.logged {
             return;
         }
@@ -1021,7 +1032,10 @@ impl Worker {
             bytes_read: h.bytes_out,
             request_cookie: h.req_cookie.as_deref(),
             response_cookie: h.res_cookie.as_deref(),
-            term: [term[0], term[1], h.cookie_chars[0], h.cookie_chars[1]],
+            term: {
+                let [a, b] = term.letters();
+                [a, b, h.cookie_chars[0], h.cookie_chars[1]]
+            },
             actconn: self.actconn,
             feconn: f.cur,
             beconn,

@@ -26,6 +26,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::config::model::{Config, Level};
 use crate::log::FileSink;
+use crate::stream::term::Term;
 use crate::transport::Pool;
 use runtime::Runtime;
 use session::Session;
@@ -368,7 +369,7 @@ impl Worker {
             }
             if idle {
                 sess.logged = true;
-                self.finish(idx, sess, *b"--", now);
+                self.finish(idx, sess, Term::NORMAL, now);
             } else {
                 self.sessions[idx] = Some(sess);
             }

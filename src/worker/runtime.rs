@@ -18,6 +18,7 @@ use crate::config::model::{
 use crate::http::errors::ErrorPages;
 use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
+use crate::stream::term::Term;
 
 /// A proxy that accepts connections.
 #[derive(Debug)]
@@ -628,10 +629,10 @@ impl Frontend {
 }
 
 /// HAProxy's "error" session for `dontlog-normal` and `log-separate-errors`.
-pub fn session_error(term: [u8; 2], retries: u32, redispatched: bool, status: Option<i32>) -> bool {
+pub fn session_error(term: Term, retries: u32, redispatched: bool, status: Option<i32>) -> bool {
     redispatched
-        || !matches!(term[0], b'-' | b'L')
-        || (term[0] == b'-' && retries > 0)
+        || term.is_error()
+        || (term.cause == crate::stream::term::Cause::Normal && retries > 0)
         || status.is_some_and(|s| s >= 500)
 }
 

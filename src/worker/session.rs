@@ -25,6 +25,7 @@ use crate::config::model::{Balance, Level, LogFormat, Mode};
 use crate::http::cookie::ReqCookie;
 use crate::log::{connect_line, tcplog, TcpLogFields};
 use crate::stick::{Event, TableAction, TrackLevel, TrackRef, Tracks};
+use crate::stream::term::Term;
 use crate::tcp::{End, Pumped, Stream};
 use crate::transport::Conn;
 
@@ -102,7 +103,7 @@ pub(super) struct SessionData {
     /// Hash of the request's balancing key (uri, url_param, hdr) for HTTP backends.
     pub hash_key: Option<u32>,
     /// Termination state decided by the HTTP rules (`PR` deny, `LR` redirect…), logged when the reply is out.
-    pub term_hint: Option<[u8; 2]>,
+    pub term_hint: Option<Term>,
     /// The session is in the worker's redrive list (pushed once, however often it yields in a turn).
     pub redrive_queued: bool,
     /// Stick-table entries tracked by `track-scN` (sticky counters 0 to 2).
@@ -334,7 +335,7 @@ impl Worker {
             if let Some(c) = self.st_fe(fe) {
                 c.inc(&c.denied_req);
             }
-            return self.finish(idx, sess, *b"PR", now);
+            return self.finish(idx, sess, Term::PROXY_REQUEST, now);
         }
         sess.be = self.choose_backend(fe, peer, local, None, &sess.tracks);
         if let Some(be) = sess.be {
@@ -425,7 +426,7 @@ impl Worker {
     /// Find a server for the session, queue it, or fail it.
     pub(super) fn assign(&mut self, idx: usize, mut sess: Session, now: Instant) {
         let Some(be) = sess.be else {
-            return self.finish(idx, sess, *b"SC", now);
+            return self.finish(idx, sess, Term::SERVER_CONNECT, now);
         };
         // Persistence first: a cookie (HTTP) or the stick table names a server; a DOWN one is used only with
         // `option persist`, else the request is load balanced (and re-stuck) as HAProxy does. A full one is
@@ -468,7 +469,7 @@ impl Worker {
                 self.assign_to(idx, sess, si, false, now)
             }
             Pick::Full => self.enqueue(idx, sess, None, now),
-            Pick::NoServer => self.finish(idx, sess, *b"SC", now),
+            Pick::NoServer => self.finish(idx, sess, Term::SERVER_CONNECT, now),
         }
     }
 
@@ -495,7 +496,7 @@ impl Worker {
         for c in [self.st_srv(si), self.st_be(be)].into_iter().flatten() {
             c.inc(&c.failed_conns);
         }
-        self.finish(idx, sess, *b"SQ", now)
+        self.finish(idx, sess, Term::SERVER_QUEUE, now)
     }
 
     /// Persistence gives way (its server's queue is full, or the server went DOWN under `option redispatch`):
@@ -515,7 +516,7 @@ impl Worker {
 
     /// Wait in server `on`'s own queue, or in the backend's (`None`), until a slot frees or `timeout queue`.
     fn enqueue(&mut self, idx: usize, mut sess: Session, on: Option<usize>, now: Instant) {
-        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let Some(be) = sess.be else { return self.finish(idx, sess, Term::SERVER_CONNECT, now) };
         let w = Waiter { idx, uid: sess.uid, seq: self.queue_seq };
         self.queue_seq += 1;
         match on {
@@ -676,10 +677,10 @@ impl Worker {
             }
         }
         self.release_server(&mut sess);
-        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let Some(be) = sess.be else { return self.finish(idx, sess, Term::SERVER_CONNECT, now) };
         let b = &self.rt.backends[be];
         if sess.retries >= b.retries {
-            let term = if timeout { *b"sC" } else { *b"SC" };
+            let term = if timeout { Term::SERVER_TIMEOUT_CONNECT } else { Term::SERVER_CONNECT };
             return self.finish(idx, sess, term, now);
         }
         sess.retries += 1;
@@ -695,7 +696,7 @@ impl Worker {
 
     /// The turn-around delay is over: connect again, to another server on the last retry with redispatch.
     fn retry(&mut self, idx: usize, mut sess: Session, now: Instant, last_srv: Option<usize>) {
-        let Some(be) = sess.be else { return self.finish(idx, sess, *b"SC", now) };
+        let Some(be) = sess.be else { return self.finish(idx, sess, Term::SERVER_CONNECT, now) };
         let b = &self.rt.backends[be];
         let redispatch = b.redispatch && sess.retries >= b.retries;
         match last_srv {
@@ -782,7 +783,7 @@ impl Worker {
             Phase::Queued => {
                 self.unqueue(&mut sess, idx);
                 sess.tw = ms(now - sess.phase_since);
-                self.finish(idx, sess, *b"sQ", now)
+                self.finish(idx, sess, Term::SERVER_TIMEOUT_QUEUE, now)
             }
             Phase::Connecting => self.connect_failed(idx, sess, now, true),
             Phase::TurnAround(_) => {
@@ -799,9 +800,9 @@ impl Worker {
                 if silent {
                     // Idle keep-alive connection: close quietly, nothing to log.
                     sess.logged = true;
-                    return self.finish(idx, sess, *b"--", now);
+                    return self.finish(idx, sess, Term::NORMAL, now);
                 }
-                self.finish(idx, sess, *b"cR", now)
+                self.finish(idx, sess, Term::CLIENT_TIMEOUT_REQUEST, now)
             }
             Phase::Established => {
                 let fe_to = &self.rt.frontends[sess.fe].timeouts;
@@ -810,11 +811,11 @@ impl Worker {
                 let client_expired = client_to.is_some_and(|d| sess.stream.client.last_io + d <= now);
                 let waiting_response = sess.http.as_ref().is_some_and(|h| h.awaiting_response());
                 let term = if waiting_response {
-                    *b"sH"
+                    Term::SERVER_TIMEOUT_HEADERS
                 } else if client_expired {
-                    *b"cD"
+                    Term::CLIENT_TIMEOUT_DATA
                 } else {
-                    *b"sD"
+                    Term::SERVER_TIMEOUT_DATA
                 };
                 self.finish(idx, sess, term, now)
             }
@@ -894,8 +895,8 @@ impl Worker {
                 {
                     // The client left before we reached a server and sent nothing: nobody is waiting.
                     let term = match sess.phase {
-                        Phase::Queued => *b"CQ",
-                        _ => *b"CC",
+                        Phase::Queued => Term::CLIENT_QUEUE,
+                        _ => Term::CLIENT_CONNECT,
                     };
                     if sess.phase == Phase::Queued {
                         self.unqueue(&mut sess, idx);
@@ -904,19 +905,19 @@ impl Worker {
                 }
                 self.store(idx, sess, now)
             }
-            Pumped::Done => self.finish(idx, sess, *b"--", now),
+            Pumped::Done => self.finish(idx, sess, Term::NORMAL, now),
             Pumped::Failed(End::Client, _) => {
                 let term = match sess.phase {
-                    Phase::Established => *b"CD",
+                    Phase::Established => Term::CLIENT_DATA,
                     Phase::Queued => {
                         self.unqueue(&mut sess, idx);
-                        *b"CQ"
+                        Term::CLIENT_QUEUE
                     }
-                    _ => *b"CC",
+                    _ => Term::CLIENT_CONNECT,
                 };
                 self.finish(idx, sess, term, now)
             }
-            Pumped::Failed(End::Server, _) => self.finish(idx, sess, *b"SD", now),
+            Pumped::Failed(End::Server, _) => self.finish(idx, sess, Term::SERVER_DATA, now),
         }
     }
 
@@ -1056,7 +1057,7 @@ impl Worker {
                             self.connect(w.idx, sess, si, now)
                         }
                         // No usable server is left: nobody will serve it.
-                        _ => self.finish(w.idx, sess, *b"SC", now),
+                        _ => self.finish(w.idx, sess, Term::SERVER_CONNECT, now),
                     }
                 }
             }
@@ -1101,25 +1102,17 @@ impl Worker {
     }
 
     /// End a session: close sockets, release every counter, write its log line.
-    pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: [u8; 2], now: Instant) {
-        let mut term = if term == *b"--" { sess.term_hint.take().unwrap_or(term) } else { term };
+    pub(super) fn finish(&mut self, idx: usize, mut sess: Session, term: Term, now: Instant) {
+        let mut term = if term == Term::NORMAL { sess.term_hint.take().unwrap_or(term) } else { term };
         if sess.phase == Phase::Queued {
             // Ended while waiting (HTTP client gone, no server left): its place must not hold up others.
             self.unqueue(&mut sess, idx);
-            if term[0] == b'C' {
-                term = *b"CQ"; // the client left while queued, whatever the HTTP layer saw
+            if term.by_client() {
+                term = Term::CLIENT_QUEUE; // the client left while queued, whatever the HTTP layer saw
             }
         }
         if sess.http.is_some() {
-            let code = match &term {
-                b"SC" | b"sC" | b"sQ" | b"SQ" => Some(503),
-                b"sH" => Some(504),
-                b"SH" | b"PH" => Some(502),
-                b"cR" => Some(408),
-                b"PR" | b"PD" => Some(400),
-                _ => None,
-            };
-            if let Some(c) = code {
+            if let Some(c) = term.http_status() {
                 self.http_local_reply(&mut sess, c);
             }
             self.http_log(&mut sess, term, now);
@@ -1157,17 +1150,17 @@ impl Worker {
                 c.add_bytes_out(bout);
             }
         }
-        if term == *b"cR" {
+        if term == Term::CLIENT_TIMEOUT_REQUEST {
             // `timeout http-request` (408): a request error, as HAProxy counts it.
             if let Some(c) = self.st_fe(sess.fe) {
                 c.inc(&c.failed_req);
             }
         }
-        if term[0] == b'C' {
+        if term.by_client() {
             if let Some(c) = self.st_fe(sess.fe) {
                 c.inc(&c.cli_aborts);
             }
-        } else if term[0] == b'S' && sess.srv.is_some() {
+        } else if term.by_server() && sess.srv.is_some() {
             if let Some(c) = sess.srv.and_then(|si| self.st_srv(si)) {
                 c.inc(&c.srv_aborts);
             }
@@ -1196,7 +1189,7 @@ impl Worker {
                 tc: sess.tc,
                 tt: ms(now - sess.accept_at),
                 bytes_read: sess.stream.bytes_out,
-                term,
+                term: term.letters(),
                 actconn: self.actconn,
                 feconn: f.cur,
                 beconn,
