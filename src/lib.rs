@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod ipc;
 pub mod log;
 pub mod master;
 pub mod proxy_proto;

@@ -19,15 +19,7 @@ pub struct Key {
     pub nth: usize,
 }
 
-/// One listening socket handed to a worker.
-#[derive(Debug, Clone, Copy)]
-pub struct SlotListener {
-    /// The proxy (config index) it accepts for.
-    pub proxy: usize,
-    pub fd: RawFd,
-    /// `bind … accept-proxy`: connections start with a PROXY protocol header.
-    pub accept_proxy: bool,
-}
+pub use crate::ipc::SlotListener;
 
 /// Every listening socket the master holds.
 #[derive(Debug, Default)]

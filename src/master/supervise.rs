@@ -24,7 +24,8 @@ use crate::log::{FileSink, FileWriter, Logger};
 use crate::stats::{slot_for, Segment};
 
 use super::cli_socket::{self, CliSockets};
-use crate::worker::{control, Setup, Worker};
+use crate::ipc::{control, Setup};
+use crate::worker::Worker;
 
 const SIGNALS: Token = Token(0);
 const LOGFWD: Token = Token(1);

@@ -16,7 +16,7 @@ mod stats;
 pub mod timers;
 
 use std::io::{self, Read};
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixDatagram;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,6 +25,7 @@ use mio::net::{TcpListener, UnixStream};
 use mio::{Events, Interest, Poll, Token};
 
 use crate::config::model::{Config, Level};
+use crate::ipc::{control, Setup};
 use crate::log::FileSink;
 use crate::stream::term::Term;
 use crate::transport::Pool;
@@ -38,36 +39,6 @@ const CHECK_BASE: usize = 1 << 20;
 /// Connections waiting for their PROXY protocol header (`accept-proxy`).
 const HANDSHAKE_BASE: usize = 1 << 22;
 const SESS_BASE: usize = 1 << 24;
-
-/// Messages the master sends a worker over its control channel (one byte each).
-pub mod control {
-    /// Soft stop: stop accepting, finish sessions, exit.
-    pub const SOFT_STOP: u8 = b'S';
-    /// Pause: stop accepting (the master made the kernel refuse).
-    pub const PAUSE: u8 = b'P';
-    /// Resume accepting.
-    pub const RESUME: u8 = b'R';
-    /// SIGHUP: log every server's state.
-    pub const DUMP: u8 = b'H';
-    /// `show sess`: write one line per session back on the channel, then a NUL byte.
-    pub const SHOW_SESS: u8 = b'L';
-}
-
-/// What the master hands a worker at fork time.
-#[derive(Debug)]
-pub struct Setup {
-    pub config: Arc<Config>,
-    /// 0-based slot (HAProxy's relative process number minus one).
-    pub slot: usize,
-    /// Listening sockets of this slot.
-    pub listeners: Vec<crate::master::listeners::SlotListener>,
-    /// Stream socket to the master.
-    pub control: RawFd,
-    /// Datagram socket for `file@` log lines, if any target needs it.
-    pub logfwd: Option<RawFd>,
-    /// This worker's slot of the shared statistics segment.
-    pub stats: Option<crate::stats::SlotWriter>,
-}
 
 struct ListenerRt {
     sock: TcpListener,
