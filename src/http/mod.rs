@@ -19,6 +19,7 @@ pub mod edit;
 pub mod errors;
 mod errpos;
 pub mod fmt;
+pub mod h1;
 pub mod head;
 pub mod legacy;
 pub mod reply;
