@@ -103,7 +103,7 @@ pub struct Worker {
     /// Finished HTTP transactions kept for reuse by the next connections (boxed as sessions hold them, so a
     /// recycled one moves back without reallocating).
     #[allow(clippy::vec_box)]
-    txn_pool: Vec<Box<http::HttpTxn>>,
+    txn_pool: Vec<Box<http::Txn>>,
     /// Connections waiting for their PROXY protocol header.
     handshakes: handshake::Handshakes,
     /// HTTP requests seen by this worker (`%rt`, unique ids).
@@ -332,11 +332,11 @@ impl Worker {
         let now = self.now;
         for idx in 0..self.sessions.len() {
             let Some(mut sess) = self.sessions[idx].take() else { continue };
-            let idle = sess.http.as_ref().is_some_and(|h| h.stage == http::Stage::ReqHead)
+            let idle = sess.http.as_ref().is_some_and(|h| h.stage() == http::Stage::Request)
                 && sess.stream.c2s.is_empty()
                 && sess.phase == session::Phase::Request;
             if let Some(h) = sess.http.as_mut() {
-                h.close_client = true;
+                h.client.force_close();
             }
             if idle {
                 sess.logged = true;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::net::TcpStream;
 use mio::Interest;
 
-use super::http::HttpTxn;
+use super::http::{HttpConn, Stage as HttpStage, Txn};
 use super::pool::{conn_token, Owner};
 use super::runtime::{Runtime, Waiter};
 use super::{TimerKey, Worker};
@@ -86,8 +86,8 @@ pub(super) struct SessionData {
     /// leaves its queue (kept when it moves from a DOWN server's queue to another, so `timeout queue` and `Tw`
     /// count the whole wait).
     pub queued_since: Option<Instant>,
-    /// HTTP transaction state (`mode http` frontends only).
-    pub http: Option<Box<HttpTxn>>,
+    /// HTTP state (`mode http` frontends only): the client connection's, and the current exchange's.
+    pub http: Option<HttpConn>,
     /// The current transaction's log line was written.
     pub logged: bool,
     /// Connection id of the server socket (its epoll token), while there is one.
@@ -111,6 +111,16 @@ pub(super) struct SessionData {
 }
 
 impl SessionData {
+    /// The current HTTP exchange, if any.
+    pub(super) fn txn(&self) -> Option<&Txn> {
+        self.http.as_ref().and_then(|h| h.txn.as_deref())
+    }
+
+    /// The current HTTP exchange, if any, mutably.
+    pub(super) fn txn_mut(&mut self) -> Option<&mut Txn> {
+        self.http.as_mut().and_then(|h| h.txn.as_deref_mut())
+    }
+
     /// The address the client connected to (`dst`).
     pub(super) fn local_addr(&mut self) -> SocketAddr {
         *self.local.get_or_insert_with(|| self.stream.client.local_addr().unwrap_or(self.client_addr))
@@ -304,17 +314,9 @@ impl Worker {
             return;
         }
         if self.rt.frontends[fe].mode == Mode::Http {
-            // HTTP: the backend is chosen per request, once its head is parsed.
-            // A recycled transaction keeps its vectors' capacity: no allocation per connection once warm.
-            let wall = self.now_wall();
-            let txn = match self.txn_pool.pop() {
-                Some(mut t) => {
-                    t.recycle(now, wall);
-                    t
-                }
-                None => Box::new(HttpTxn::new(now, wall)),
-            };
-            sess.http = Some(txn);
+            // HTTP: the backend is chosen per request, once its head is parsed; an exchange's storage is taken
+            // when its first byte arrives.
+            sess.http = Some(self.http_conn(fe, now));
             sess.phase = Phase::Request;
             return self.drive_http(idx, sess, now);
         }
@@ -503,7 +505,7 @@ impl Worker {
     /// HAProxy counts and logs this as a redispatch, with cookie flag `D`.
     fn break_persistence(&mut self, sess: &mut Session, from: usize) {
         sess.redispatched = true;
-        if let Some(p) = sess.http.as_mut().and_then(|h| h.persist.as_mut()) {
+        if let Some(p) = sess.txn_mut().and_then(|t| t.persist.as_mut()) {
             if p.state == ReqCookie::Valid {
                 p.state = ReqCookie::Down;
             }
@@ -563,7 +565,7 @@ impl Worker {
         sess.queued_since = None; // the wait is over
         if let Some(prefix) = self.rt.servers[si].redir.clone() {
             // `server … redir PREFIX`: GET and HEAD are redirected, never connected (1.4 §5).
-            if let Some(page) = sess.http.as_ref().and_then(|h| h.redir_page(&prefix)) {
+            if let Some(page) = sess.txn().and_then(|t| t.redir_page(&prefix)) {
                 return self.http_answer_now(idx, sess, page, now);
             }
         }
@@ -596,8 +598,10 @@ impl Worker {
         if let Some(kept) = sess.kept_srv.take() {
             if kept == si && sess.stream.server.is_some() {
                 if let Some(h) = sess.http.as_mut() {
-                    h.from_pool = true;
                     h.reused = true;
+                    if let Some(t) = h.txn.as_mut() {
+                        t.from_pool = true;
+                    }
                 }
                 sess.tc = 0;
                 sess.phase = Phase::Established;
@@ -608,11 +612,11 @@ impl Worker {
             self.park_conn(&mut sess, kept, now);
         }
         // HTTP: an idle connection to this server from the pool saves the connect.
-        let reuse = sess.http.as_ref().is_some_and(|h| !h.no_pool)
+        let reuse = sess.txn().is_some_and(|t| !t.no_pool)
             && self.may_reuse(
                 be,
-                sess.http.as_ref().is_some_and(|h| h.count == 0),
-                sess.http.as_ref().is_some_and(|h| h.replayable),
+                sess.http.as_ref().is_some_and(|h| h.client.completed() == 0),
+                sess.txn().is_some_and(|t| t.replayable),
             );
         if reuse {
             if let Some((conn, cid)) = self.unpark(si, now) {
@@ -620,8 +624,8 @@ impl Worker {
                 self.conn_own(cid, Owner::Session(idx, sess.uid));
                 sess.server_cid = Some(cid);
                 sess.stream.server = Some(conn);
-                if let Some(h) = sess.http.as_mut() {
-                    h.from_pool = true;
+                if let Some(t) = sess.txn_mut() {
+                    t.from_pool = true;
                 }
                 sess.tc = 0;
                 sess.phase = Phase::Established;
@@ -735,7 +739,7 @@ impl Worker {
             Phase::TurnAround(at) => Some(at),
             Phase::Request => {
                 let h = s.http.as_ref()?;
-                let idle = h.count > 0 && s.stream.c2s.is_empty();
+                let idle = h.client.completed() > 0 && s.stream.c2s.is_empty();
                 let t = if idle { fe_to.http_keep_alive.or(fe_to.http_request) } else { fe_to.http_request };
                 t.or(fe_to.client).map(|d| h.started + d)
             }
@@ -747,7 +751,7 @@ impl Worker {
             Phase::Tarpit(at) => Some(at),
             Phase::Established => {
                 // `timeout tunnel` applies to TCP sessions and to HTTP sessions once upgraded, not to transactions.
-                let http_txn = s.http.as_ref().is_some_and(|h| h.stage != super::http::Stage::Tunnel);
+                let http_txn = s.http.as_ref().is_some_and(|h| h.stage() != HttpStage::Tunnel);
                 let tunnel = if http_txn { None } else { be_to.and_then(|t| t.tunnel).or(fe_to.tunnel) };
                 let server_side = s.stream.server.as_ref().map(|x| x.last_io).unwrap_or(s.phase_since);
                 let (client_fin, server_fin) =
@@ -796,7 +800,7 @@ impl Worker {
                 self.drive(idx, sess, now)
             }
             Phase::Request => {
-                let silent = sess.http.as_ref().is_some_and(|h| h.count > 0 && sess.stream.c2s.is_empty());
+                let silent = sess.http.as_ref().is_some_and(|h| h.client.completed() > 0 && sess.stream.c2s.is_empty());
                 if silent {
                     // Idle keep-alive connection: close quietly, nothing to log.
                     sess.logged = true;
@@ -1119,7 +1123,7 @@ impl Worker {
         }
         if let Some(h) = sess.http.as_ref() {
             // Client gone between two requests: its kept server connection is clean and may serve others.
-            if h.stage == super::http::Stage::ReqHead && h.reused && !h.close_server {
+            if h.stage() == HttpStage::Request && h.reused {
                 self.park_server(&mut sess, now);
             }
         }
@@ -1205,10 +1209,8 @@ impl Worker {
             };
             f.logger.log(level, &line);
         }
-        if let Some(txn) = sess.http.take() {
-            if self.txn_pool.len() < 1024 {
-                self.txn_pool.push(txn);
-            }
+        if let Some(txn) = sess.http.take().and_then(|h| h.txn) {
+            self.give_txn(txn);
         }
         self.drop_server(&mut sess);
         drop(sess);

@@ -86,6 +86,12 @@ impl ServerSide {
         self.resp = Resp::Head { scanned: 0, got: false };
     }
 
+    /// The request goes out again, whole, on another connection (a reused one failed before any response byte):
+    /// its response is awaited afresh.
+    pub fn resend(&mut self) {
+        self.resp = Resp::Head { scanned: 0, got: false };
+    }
+
     /// The connection must not carry another request (its response was refused, the client went away).
     pub fn spoil(&mut self) {
         self.reusable = false;
