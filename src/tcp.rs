@@ -293,10 +293,9 @@ pub struct Stream {
     pub c2s: Buf,
     /// Server → client bytes.
     pub s2c: Buf,
-    /// Client → server splicing.
-    pub c2s_splice: SpliceDir,
-    /// Server → client splicing.
-    pub s2c_splice: SpliceDir,
+    /// Splicing, client → server then server → client; only sessions whose options allow it have it (an idle
+    /// connection stays small).
+    pub splice: Option<Box<[SpliceDir; 2]>>,
     /// Bytes delivered to the server.
     pub bytes_in: u64,
     /// Bytes delivered to the client.
@@ -312,8 +311,7 @@ impl Stream {
             server: None,
             c2s: Buf::default(),
             s2c: Buf::default(),
-            c2s_splice: SpliceDir::default(),
-            s2c_splice: SpliceDir::default(),
+            splice: None,
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -321,24 +319,26 @@ impl Stream {
 
     /// Let the directions splice as `opts` say (`mode tcp` sessions, once their backend is known).
     pub fn set_splice(&mut self, opts: SpliceOpts) {
-        self.c2s_splice.set(opts.mode(opts.request));
-        self.s2c_splice.set(opts.mode(opts.response));
+        let dirs = self.splice.get_or_insert_with(Default::default);
+        dirs[0].set(opts.mode(opts.request));
+        dirs[1].set(opts.mode(opts.response));
     }
 
     /// Bytes read from the client and not yet delivered (buffer and pipe).
     pub fn c2s_pending(&self) -> usize {
-        self.c2s.pending().len() + self.c2s_splice.pending()
+        self.c2s.pending().len() + self.splice.as_ref().map_or(0, |d| d[0].pending())
     }
 
     /// Move every byte that can move now, in both directions.
     pub fn pump(&mut self, pool: &mut Pool, pipes: &mut PipePool, now: Instant) -> Pumped {
-        let up = Dir {
-            src: &mut self.client,
-            buf: &mut self.c2s,
-            sp: &mut self.c2s_splice,
-            src_end: End::Client,
-            dst_end: End::Server,
+        // Without splice options, both directions copy (a default `SpliceDir` never splices).
+        let mut copy = [SpliceDir::default(), SpliceDir::default()];
+        let [c2s_sp, s2c_sp] = match self.splice.as_deref_mut() {
+            Some(dirs) => dirs,
+            None => &mut copy,
         };
+        let up =
+            Dir { src: &mut self.client, buf: &mut self.c2s, sp: c2s_sp, src_end: End::Client, dst_end: End::Server };
         let mut busy = false;
         match forward_dir(up, self.server.as_mut(), pool, pipes, now) {
             Ok((n, more)) => {
@@ -348,13 +348,7 @@ impl Stream {
             Err((end, e)) => return Pumped::Failed(end, e),
         }
         if let Some(server) = self.server.as_mut() {
-            let down = Dir {
-                src: server,
-                buf: &mut self.s2c,
-                sp: &mut self.s2c_splice,
-                src_end: End::Server,
-                dst_end: End::Client,
-            };
+            let down = Dir { src: server, buf: &mut self.s2c, sp: s2c_sp, src_end: End::Server, dst_end: End::Client };
             match forward_dir(down, Some(&mut self.client), pool, pipes, now) {
                 Ok((n, more)) => {
                     self.bytes_out += n;
@@ -363,7 +357,7 @@ impl Stream {
                 Err((end, e)) => return Pumped::Failed(end, e),
             }
             let server_eof = self.server.as_ref().is_some_and(|s| s.rd_eof);
-            let s2c_pending = self.s2c.pending().len() + self.s2c_splice.pending();
+            let s2c_pending = self.s2c.pending().len() + self.splice.as_ref().map_or(0, |d| d[1].pending());
             if self.client.rd_eof && server_eof && self.c2s_pending() == 0 && s2c_pending == 0 {
                 return Pumped::Done;
             }
@@ -379,8 +373,10 @@ impl Stream {
     pub fn release(&mut self, pool: &mut Pool, pipes: &mut PipePool) {
         self.c2s.release(pool);
         self.s2c.release(pool);
-        self.c2s_splice.release(pipes);
-        self.s2c_splice.release(pipes);
+        if let Some(dirs) = self.splice.as_mut() {
+            dirs[0].release(pipes);
+            dirs[1].release(pipes);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub struct Pool {
 impl Pool {
     /// A pool of buffers of `size` bytes.
     pub fn new(size: usize) -> Pool {
-        Pool { size: size.max(1024), free: Vec::new(), out: 0 }
+        Pool { size: size.clamp(1024, 1 << 30), free: Vec::new(), out: 0 }
     }
 
     /// Take a buffer (allocating one if the pool is empty).
@@ -42,19 +42,20 @@ impl Pool {
     }
 }
 
-/// One direction's buffer: bytes `[head, tail)` are waiting to be written.
+/// One direction's buffer: bytes `[head, tail)` are waiting to be written (offsets as `u32`: a session holds
+/// two of these whether busy or idle, and `tune.bufsize` is far below 4 GiB).
 #[derive(Debug, Default)]
 pub struct Buf {
     data: Option<Box<[u8]>>,
-    head: usize,
-    tail: usize,
+    head: u32,
+    tail: u32,
 }
 
 impl Buf {
     /// Bytes waiting to be written.
     pub fn pending(&self) -> &[u8] {
         match &self.data {
-            Some(d) => &d[self.head..self.tail],
+            Some(d) => &d[self.head as usize..self.tail as usize],
             None => &[],
         }
     }
@@ -66,7 +67,7 @@ impl Buf {
 
     /// True when no byte can be appended.
     pub fn is_full(&self) -> bool {
-        self.data.as_ref().is_some_and(|d| self.tail == d.len() && self.head == 0)
+        self.data.as_ref().is_some_and(|d| self.tail as usize == d.len() && self.head == 0)
     }
 
     /// Free space to read into (taking a buffer from the pool and compacting if needed).
@@ -75,22 +76,22 @@ impl Buf {
         if self.head == self.tail {
             self.head = 0;
             self.tail = 0;
-        } else if self.tail == data.len() && self.head > 0 {
-            data.copy_within(self.head..self.tail, 0);
+        } else if self.tail as usize == data.len() && self.head > 0 {
+            data.copy_within(self.head as usize..self.tail as usize, 0);
             self.tail -= self.head;
             self.head = 0;
         }
-        &mut data[self.tail..]
+        &mut data[self.tail as usize..]
     }
 
     /// Record `n` bytes read into [`Buf::space`].
     pub fn filled(&mut self, n: usize) {
-        self.tail += n;
+        self.tail += n as u32;
     }
 
     /// Record `n` bytes written from [`Buf::pending`].
     pub fn consumed(&mut self, n: usize) {
-        self.head += n;
+        self.head += n as u32;
     }
 
     /// Give the buffer back to the pool if it is empty.

@@ -53,6 +53,11 @@ struct ListenerRt {
     throttled: bool,
 }
 
+/// A wall-clock time kept as unix milliseconds.
+fn wall_of(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
 /// A worker ready to run.
 pub struct Worker {
     cfg: Arc<Config>,
@@ -470,7 +475,7 @@ impl Worker {
 
     /// Wall-clock time of this turn of the loop (from the cached unix ms: no extra clock read).
     fn now_wall(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.now_ms)
+        wall_of(self.now_ms)
     }
 
     fn random(&mut self) -> u64 {

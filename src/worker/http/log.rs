@@ -8,7 +8,7 @@ use super::{ms, Stage};
 use crate::config::model::LogFormat;
 use crate::log::{httplog, HttpLogFields};
 use crate::stream::term::Term;
-use crate::worker::session::Session;
+use crate::worker::session::{Label, Session};
 use crate::worker::Worker;
 
 impl Worker {
@@ -39,13 +39,13 @@ impl Worker {
         let Some(level) = f.traffic_level(error) else { return };
         let (srv_name, srv_conn) = match sess.srv {
             Some(si) => (self.rt.servers[si].name.as_str(), self.rt.servers[si].cur),
-            None => (sess.server_label.unwrap_or("<NOSRV>"), 0),
+            None => (sess.server_label.map_or("<NOSRV>", Label::as_str), 0),
         };
         let be_name = sess.be.map(|b| self.rt.backends[b].name.as_str()).unwrap_or(f.name.as_str());
         let beconn = sess.be.map(|b| self.rt.backends[b].cur).unwrap_or(0);
         let fields = HttpLogFields {
             client: sess.client_addr,
-            accept_time: h.started_wall,
+            accept_time: crate::worker::wall_of(h.started_wall),
             frontend: &f.name,
             backend: be_name,
             server: srv_name,

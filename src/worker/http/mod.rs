@@ -54,7 +54,7 @@ impl Worker {
     /// The HTTP state of a new client connection of frontend `fe`.
     pub(super) fn http_conn(&self, fe: usize, now: Instant) -> HttpConn {
         let client = ClientSide::new(self.max_head(), self.rt.frontends[fe].http_mode);
-        HttpConn::new(client, now, self.now_wall())
+        HttpConn::new(client, now, self.now_ms)
     }
 
     /// Storage for a new exchange of frontend `fe` (from the pool: no allocation once warm).
@@ -207,7 +207,7 @@ impl Worker {
             // The first byte of a request: keep-alive idle time is not part of the request time (2.x `TR`
             // excludes `Ti`).
             h.started = now;
-            h.started_wall = self.now_wall();
+            h.started_wall = self.now_ms;
             let txn = self.take_txn(fe);
             if let Some(h) = sess.http.as_mut() {
                 h.txn = Some(txn);
@@ -267,7 +267,7 @@ impl Worker {
     /// The exchange is over and the client connection goes on: its storage goes back to the pool, its
     /// request-level trackers are released, and the next request is awaited.
     fn http_next_request(&mut self, sess: &mut Session, now: Instant) {
-        let wall = self.now_wall();
+        let wall = self.now_ms;
         if let Some(h) = sess.http.as_mut() {
             let _ = h.client.response_done();
             h.started = now;

@@ -15,7 +15,7 @@ use crate::http::head::Framing;
 use crate::http::rules::{self, Verdict};
 use crate::stick::{Event, TrackLevel};
 use crate::stream::term::Term;
-use crate::worker::session::{Phase, Session, L4};
+use crate::worker::session::{Label, Phase, Session, L4};
 use crate::worker::Worker;
 
 impl Worker {
@@ -71,7 +71,7 @@ impl Worker {
                 _ => None,
             };
             let (page, code) = self.stats_page(conf, &view, admin, body.as_deref());
-            sess.server_label = Some("<STATS>");
+            sess.server_label = Some(Label::Stats);
             // The form body was read here: it is not forwarded, and the connection can go on.
             let skipped = if body.is_some() { self.http_skip_body(sess, len) } else { 0 };
             self.http_reply_term(sess, len, page, code, Term::LOCAL_REQUEST);
@@ -97,7 +97,7 @@ impl Worker {
                 client: Some(src),
                 frontend_addr: Some(dst),
                 frontend: &f.name,
-                accept_time: h.started_wall,
+                accept_time: crate::worker::wall_of(h.started_wall),
                 http: true,
                 pid: self.pid,
                 request_counter: t.req_id,
@@ -152,7 +152,7 @@ impl Worker {
             }
             Verdict::Service(name) => {
                 let (bytes, code) = self.service(&name);
-                sess.server_label = Some("<PROMEX>");
+                sess.server_label = Some(Label::Promex);
                 self.http_reply_term(sess, len, bytes, code, Term::LOCAL_REQUEST);
                 return None;
             }

@@ -3,7 +3,7 @@
 //! the first byte of a request arrives and given back when the exchange ends. An idle keep-alive connection so
 //! holds no transaction storage (and, since buffers are pooled too, no buffer).
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use crate::http::cookie;
 use crate::http::errors;
@@ -35,13 +35,14 @@ pub(in crate::worker) struct HttpConn {
     /// When the current request began: its first byte, or the end of the previous exchange while none came
     /// (`timeout http-keep-alive`, then `timeout http-request`, count from there).
     pub started: Instant,
-    pub started_wall: SystemTime,
+    /// The same as unix milliseconds.
+    pub started_wall: u64,
     /// The server connection held by the session was kept, clean, from the previous exchange.
     pub reused: bool,
 }
 
 impl HttpConn {
-    pub fn new(client: ClientSide, now: Instant, wall: SystemTime) -> HttpConn {
+    pub fn new(client: ClientSide, now: Instant, wall: u64) -> HttpConn {
         HttpConn { client, txn: None, started: now, started_wall: wall, reused: false }
     }
 
