@@ -1,12 +1,45 @@
 //! `userlist` passwords: `insecure-password` compared as text, `password` as a crypt(3) hash (`$6$…` SHA-512,
 //! `$5$…` SHA-256, `$2b$…` bcrypt, `$y$…` yescrypt, `$1$…` MD5, DES — whatever the system's libcrypt knows),
-//! as HAProxy does with `USE_LIBCRYPT`.
+//! as HAProxy does with `USE_LIBCRYPT`; and the credentials of an `Authorization: Basic` header, for
+//! `http_auth` and `stats auth`.
 //!
 //! Verification calls crypt(3) on every check, as HAProxy does: a strong hash costs milliseconds per request, so
 //! a userlist on a busy path should use a cheap method (HAProxy's documentation gives the same advice).
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
+
+/// The `user:password` of an `Authorization: Basic …` header.
+pub fn basic_credentials(view: &crate::acl::HttpView<'_>) -> Option<String> {
+    let v = crate::http::head::trim(view.first_header(b"authorization")?);
+    let b64 = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic "))?;
+    String::from_utf8(base64_decode(crate::http::head::trim(b64))?).ok()
+}
+
+/// Standard base64 (RFC 4648) decoding, padding optional; `None` on any invalid character.
+pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let s: Vec<u8> = s.iter().copied().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    Some(out)
+}
 
 /// `sizeof(struct crypt_data)` in libxcrypt.
 const CRYPT_DATA_SIZE: usize = 32768;

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ipc;
 pub mod log;
 pub mod master;
+pub mod plan;
 pub mod proxy_proto;
 pub mod stats;
 pub mod stick;

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     };
     let quiet = (args.quiet || loaded.config.global.quiet) && !args.verbose;
     // Regexes and conditions are compiled once here too, so that `-c` refuses what a worker could not run.
-    if let Err(e) = nbproxy::worker::compile_all(&loaded.config) {
+    if let Err(e) = nbproxy::plan::compile_all(&loaded.config) {
         if !quiet {
             eprintln!("[ALERT] {e}\n[ALERT] Fatal errors found in configuration.");
         }

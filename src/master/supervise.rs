@@ -472,7 +472,7 @@ impl Master {
         };
         // What workers compile at start (regexes, conditions, log formats) is checked here, as `-c` does: a
         // config they could not run must not replace the running one.
-        if let Err(e) = crate::worker::compile_all(&loaded.config) {
+        if let Err(e) = crate::plan::compile_all(&loaded.config) {
             eprintln!("[ALERT] {e}");
             self.logger.log(Level::Alert, &e);
             log::error!("Loading failure!");

@@ -5,12 +5,11 @@
 //! opens everything that needs the outside world (log sockets) while still root and outside the chroot; then
 //! the master chroots and setuids; then [`Worker::run`] accepts.
 
+mod assign;
 mod handshake;
 mod health;
 mod http;
 mod pool;
-mod runtime;
-pub use runtime::compile_all;
 mod session;
 mod stats;
 pub mod timers;
@@ -27,9 +26,9 @@ use mio::{Events, Interest, Poll, Token};
 use crate::config::model::{Config, Level};
 use crate::ipc::{control, Setup};
 use crate::log::FileSink;
+use crate::stream::runtime::Runtime;
 use crate::stream::term::Term;
 use crate::transport::Pool;
-use runtime::Runtime;
 use session::Session;
 use timers::{TimerKey, Timers};
 

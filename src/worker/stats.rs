@@ -248,16 +248,9 @@ impl Worker {
     }
 }
 
-/// The `user:password` of an `Authorization: Basic …` header.
-pub(super) fn basic_credentials(view: &HttpView<'_>) -> Option<String> {
-    let v = crate::http::head::trim(view.first_header(b"authorization")?);
-    let b64 = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic "))?;
-    String::from_utf8(base64_decode(crate::http::head::trim(b64))?).ok()
-}
-
 /// `Authorization: Basic …` matches one of `stats auth user:password`.
 fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
-    let Some(decoded) = basic_credentials(view).map(String::into_bytes) else { return false };
+    let Some(decoded) = crate::auth::basic_credentials(view).map(String::into_bytes) else { return false };
     conf.auth.iter().any(|(u, p)| {
         let mut want = Vec::with_capacity(u.len() + p.len() + 1);
         want.extend_from_slice(u.as_bytes());
@@ -265,31 +258,6 @@ fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
         want.extend_from_slice(p.as_bytes());
         want == decoded
     })
-}
-
-/// Standard base64 (RFC 4648) decoding, padding optional; `None` on any invalid character.
-fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => (c - b'A') as u32,
-            b'a'..=b'z' => (c - b'a' + 26) as u32,
-            b'0'..=b'9' => (c - b'0' + 52) as u32,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        })
-    };
-    let s: Vec<u8> = s.iter().copied().filter(|&c| c != b'=').collect();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for chunk in s.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= val(c)? << (18 - 6 * i);
-        }
-        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
-        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
-    }
-    Some(out)
 }
 
 fn check_status(s: &str) -> CheckStatus {
@@ -312,7 +280,7 @@ fn check_status(s: &str) -> CheckStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::base64_decode;
+    use crate::auth::base64_decode;
 
     #[test]
     fn base64() {

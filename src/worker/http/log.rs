@@ -35,7 +35,7 @@ impl Worker {
         if f.log_format == LogFormat::Default || (f.dontlognull && t.req_line.is_empty()) {
             return;
         }
-        let error = crate::worker::runtime::session_error(term, sess.retries, sess.redispatched, Some(t.status));
+        let error = crate::stream::runtime::session_error(term, sess.retries, sess.redispatched, Some(t.status));
         let Some(level) = f.traffic_level(error) else { return };
         let (srv_name, srv_conn) = match sess.srv {
             Some(si) => (self.rt.servers[si].name.as_str(), self.rt.servers[si].cur),

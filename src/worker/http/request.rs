@@ -14,8 +14,9 @@ use crate::http::h1::{Next, ReqEvent};
 use crate::http::head::Framing;
 use crate::http::rules::{self, Verdict};
 use crate::stick::{Event, TrackLevel};
+use crate::stream::ctx::L4;
 use crate::stream::term::Term;
-use crate::worker::session::{Label, Phase, Session, L4};
+use crate::worker::session::{Label, Phase, Session};
 use crate::worker::Worker;
 
 impl Worker {
@@ -44,7 +45,7 @@ impl Worker {
         }
         let view = Some(HttpView::new(data, &t.req));
         if !f.tcp_content.is_empty()
-            && self.tcp_rejects(&f.tcp_content, fe, src, dst, view, &sess.tracks, TrackLevel::Content).is_some()
+            && self.rt.tcp_rejects(&f.tcp_content, fe, src, dst, view, &sess.tracks, TrackLevel::Content).is_some()
         {
             // `tcp-request content reject` on an HTTP frontend: the connection is closed with no response.
             t.answered = true;
@@ -114,7 +115,7 @@ impl Worker {
         let mut be = None;
         if verdict == Verdict::Continue {
             let view = HttpView { buf: data, head: &t.req, edits: Some(edits), first_req, res: None };
-            be = self.choose_backend(fe, src, dst, Some(view), &sess.tracks);
+            be = self.rt.choose_backend(fe, src, dst, Some(view), &sess.tracks);
             if let Some(b) = be.filter(|&b| Some(b) != f.own_backend) {
                 // The backend's rules: its own stick table is their default one.
                 let ctx = L4 { px: self.rt.backends[b].proxy, ..ctx };
@@ -186,7 +187,7 @@ impl Worker {
             let px = self.rt.backends[b].proxy;
             let level = TrackLevel::Http;
             let ctx = L4 { src, dst, rt: &self.rt, http: Some(view), px, tracks: Some(&sess.tracks), level };
-            if let Some(si) = self.use_server(b, &ctx) {
+            if let Some(si) = self.rt.use_server(b, &ctx) {
                 sess.forced_srv = Some(si); // `use-server` wins over the persistence cookie
             }
         }

@@ -12,9 +12,10 @@ use crate::http::h1::Next;
 use crate::http::rules::{self, Verdict};
 use crate::http::write::write_response;
 use crate::stick::TrackLevel;
+use crate::stream::ctx::L4;
 use crate::stream::term::Term;
 use crate::worker::http::Stage;
-use crate::worker::session::{Session, L4};
+use crate::worker::session::Session;
 use crate::worker::Worker;
 
 impl Worker {

@@ -1,0 +1,256 @@
+//! The compiled plan: what every proxy's configuration becomes before any traffic — rules, conditions and
+//! `tcp-request` actions compiled, log formats parsed, stick-table references checked. The same compilation
+//! serves `-c`, a reload (the master refuses a config that does not compile) and each worker, which builds its
+//! live state ([`crate::stream::runtime::Runtime`]) from it.
+
+use std::rc::Rc;
+
+use crate::acl::CompiledCond;
+use crate::config::model::{AclTerm, Config, HttpAction, LogFormat, Pos, StickData, Track};
+use crate::http::rules::CompiledRules;
+
+/// `unique-id-format FMT` and `unique-id-header NAME` of a frontend.
+#[derive(Debug)]
+pub struct UniqueId {
+    pub format: crate::log::LogFormatSpec,
+    /// The request header that carries the id to the server, if any.
+    pub header: Option<Vec<u8>>,
+}
+
+/// What a `tcp-request` rule does when its condition holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TcpAction {
+    /// `accept`: stop evaluating this rule set, go on.
+    Accept,
+    /// `reject`: close the connection (no response, no log for connection rules).
+    Reject,
+    /// `track-scN KEY [table T]`: track the key's entry (see [`crate::stick`]), evaluation goes on.
+    Track { sc: u8, key: crate::acl::fetch::Expr, table: Option<String> },
+    /// `sc-inc-gpc0(N)`.
+    IncGpc0(u8),
+    /// Any other action (`set-var`, `capture`, …): no effect yet, evaluation goes on.
+    Pass,
+}
+
+/// One compiled `tcp-request` rule.
+#[derive(Debug, Clone)]
+pub struct TcpRule {
+    pub action: TcpAction,
+    pub cond: Option<CompiledCond>,
+}
+
+/// One proxy's compiled rules and the conditions compiled against the same ACL set.
+#[derive(Debug)]
+pub struct CompiledProxy {
+    pub rules: Rc<CompiledRules>,
+    /// (`use_backend` target as written, condition).
+    pub use_backends: Vec<(String, Option<CompiledCond>)>,
+    pub monitor_fail: Vec<CompiledCond>,
+    /// `stats admin if COND`.
+    pub stats_admin: Option<CompiledCond>,
+    /// `tcp-request connection` rules.
+    pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request session` rules.
+    pub tcp_session: Vec<TcpRule>,
+    /// `tcp-request content` rules.
+    pub tcp_content: Vec<TcpRule>,
+    /// `use-server` rules: (server name, condition).
+    pub use_servers: Vec<(String, Option<CompiledCond>)>,
+}
+
+/// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
+pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
+    check_tables(cfg)?;
+    cfg.proxies
+        .iter()
+        .map(|p| {
+            // Log formats are compiled by each worker; parsed here too so that a bad one is refused early.
+            if let LogFormat::Custom(f) = &p.log_format {
+                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: log-format: {e}", p.pos))?;
+            }
+            if let Some(f) = &p.unique_id_format {
+                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?;
+            }
+            let mut rules = CompiledRules::new(p)?;
+            let mut use_backends = Vec::new();
+            for u in &p.use_backends {
+                let cond = match &u.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
+                    None => None,
+                };
+                use_backends.push((u.backend.clone(), cond));
+            }
+            let monitor_fail = p.monitor_fail.iter().map(|c| rules.cond(c)).collect::<Result<_, _>>()?;
+            let stats_admin = match p.stats.as_ref().and_then(|s| s.admin.as_ref()) {
+                Some(c) => Some(rules.cond(c)?),
+                None => None,
+            };
+            let (mut tcp_connection, mut tcp_session, mut tcp_content) = (Vec::new(), Vec::new(), Vec::new());
+            for r in &p.tcp_request {
+                let cond = match &r.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", r.pos))?),
+                    None => None,
+                };
+                let words: Vec<String> = r.action.split_whitespace().map(str::to_string).collect();
+                let action = match words.first().map(String::as_str) {
+                    Some("accept") => TcpAction::Accept,
+                    Some("reject") => TcpAction::Reject,
+                    Some(a) if a.starts_with("track-sc") => {
+                        let t = Track::parse(&words).map_err(|e| format!("parsing [{}] : {e}", r.pos))?;
+                        let key = crate::acl::fetch::compile_expr(&t.key)
+                            .map_err(|e| format!("parsing [{}] : '{a}': {e}", r.pos))?;
+                        TcpAction::Track { sc: t.sc, key, table: t.table }
+                    }
+                    Some(a) if a.starts_with("sc-inc-gpc0") => TcpAction::IncGpc0(match a {
+                        "sc-inc-gpc0(1)" => 1,
+                        "sc-inc-gpc0(2)" => 2,
+                        _ => 0,
+                    }),
+                    _ => TcpAction::Pass,
+                };
+                let rule = TcpRule { action, cond };
+                match r.layer.as_str() {
+                    "content" => tcp_content.push(rule),
+                    "session" => tcp_session.push(rule),
+                    _ => tcp_connection.push(rule),
+                }
+            }
+            let mut use_servers = Vec::new();
+            for u in &p.use_servers {
+                let cond = match &u.cond {
+                    Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
+                    None => None,
+                };
+                use_servers.push((u.server.clone(), cond));
+            }
+            Ok(CompiledProxy {
+                use_servers,
+                rules: Rc::new(rules),
+                use_backends,
+                monitor_fail,
+                stats_admin,
+                tcp_connection,
+                tcp_session,
+                tcp_content,
+            })
+        })
+        .collect()
+}
+
+/// The proxies that declare a stick table, by name, with the data types they store.
+fn table_of<'a>(cfg: &'a Config, name: &str) -> Option<&'a crate::config::model::StickConf> {
+    cfg.proxies.iter().find(|p| p.name == name).and_then(|p| p.stick.as_ref()).filter(|st| !st.table_type.is_empty())
+}
+
+/// `-c` checks on stick tables: every `track-scN` names an existing table (its own proxy's by default) and a
+/// key it can compute; every `sc_*`/`src_*`/`table_*` fetch reads a table that exists and stores what it reads
+/// (for `sc_*` without `table`, one of the tables the proxy's `track-scN` rules for that counter use).
+fn check_tables(cfg: &Config) -> Result<(), String> {
+    let mut errors = Vec::new();
+    for p in &cfg.proxies {
+        // Tracks of this proxy: (counter, table name, position).
+        let mut tracks: Vec<(u8, String, Pos)> = Vec::new();
+        let mut add_track = |t: &Track, pos: &Pos, errors: &mut Vec<String>| {
+            let act = format!("track-sc{}", t.sc);
+            // HAProxy's words; without `table`, the proxy's own name is the table looked for.
+            let table = t.table.as_deref().unwrap_or(&p.name).to_string();
+            if table_of(cfg, &table).is_none() {
+                errors.push(format!("parsing [{pos}] : unable to find table '{table}' referenced by {act}."));
+                return;
+            }
+            if let Err(e) = crate::acl::fetch::compile_expr(&t.key) {
+                errors.push(format!("parsing [{pos}] : '{act}' : {e}."));
+            }
+            tracks.push((t.sc, table, pos.clone()));
+        };
+        for r in p.http_request.iter().chain(&p.http_response) {
+            if let HttpAction::Track(t) = &r.action {
+                add_track(t, &r.pos, &mut errors);
+            }
+        }
+        for r in &p.tcp_request {
+            let words: Vec<String> = r.action.split_whitespace().map(str::to_string).collect();
+            if words.first().is_some_and(|a| a.starts_with("track-sc")) {
+                match Track::parse(&words) {
+                    Ok(t) => add_track(&t, &r.pos, &mut errors),
+                    Err(e) => errors.push(format!("parsing [{}] : {e}", r.pos)),
+                }
+            }
+        }
+        let check_term = |term: &AclTerm, pos: &Pos, errors: &mut Vec<String>| {
+            let Ok(crate::acl::fetch::Fetch::Table(tf)) = crate::acl::fetch::compile_fetch(&term.fetch, &term.args)
+            else {
+                return;
+            };
+            use crate::stick::Scope;
+            let name = &term.fetch;
+            let tables: Vec<String> = match (&tf.table, tf.scope) {
+                (Some(t), _) => vec![t.clone()],
+                (None, Scope::Sc(n)) => {
+                    tracks.iter().filter(|(sc, _, _)| *sc == n).map(|(_, t, _)| t.clone()).collect()
+                }
+                (None, _) => vec![p.name.clone()],
+            };
+            let arg = if matches!(tf.scope, Scope::Sc(_)) && name.starts_with("sc_") { 2 } else { 1 };
+            let mut stored_somewhere = tables.is_empty();
+            for t in &tables {
+                match table_of(cfg, t) {
+                    None => {
+                        errors.push(format!(
+                            "parsing [{pos}] : unable to find table '{t}' referenced in arg {arg} of sample fetch \
+                             keyword '{name}'."
+                        ));
+                        return;
+                    }
+                    Some(st) => {
+                        let needs = tf.what.needs();
+                        let stores = |d: StickData| st.store.iter().any(|s| s.data == d);
+                        let ok = match needs {
+                            None => true,
+                            Some(StickData::Gpc0) => stores(StickData::Gpc0) || stores(StickData::Gpc0Rate),
+                            Some(d) => stores(d),
+                        };
+                        stored_somewhere |= ok;
+                    }
+                }
+            }
+            if !stored_somewhere {
+                let needs = tf.what.needs().map_or("", |d| d.name());
+                errors.push(format!(
+                    "parsing [{pos}] : '{name}' : stick-table '{}' does not store '{needs}'.",
+                    tables.join("', '")
+                ));
+            }
+        };
+        for a in &p.acls {
+            check_term(&a.term, &a.pos, &mut errors);
+        }
+        for r in p.stick.iter().flat_map(|st| &st.rules) {
+            let table = r.table.as_deref().unwrap_or(&p.name);
+            if table_of(cfg, table).is_none() {
+                errors.push(format!("parsing [{}] : Proxy '{}': unable to find stick-table '{table}'.", r.pos, p.name));
+            }
+        }
+        let cond_terms = |c: Option<&crate::config::model::Cond>, pos: &Pos, errors: &mut Vec<String>| {
+            for t in c.into_iter().flat_map(|c| c.alternatives.iter().flatten()) {
+                if let crate::config::model::CondTermKind::Anonymous(term) = &t.kind {
+                    check_term(term, pos, errors);
+                }
+            }
+        };
+        for r in p.http_request.iter().chain(&p.http_response) {
+            cond_terms(r.cond.as_ref(), &r.pos, &mut errors);
+        }
+        for r in &p.tcp_request {
+            cond_terms(r.cond.as_ref(), &r.pos, &mut errors);
+        }
+        for u in &p.use_backends {
+            cond_terms(u.cond.as_ref(), &u.pos, &mut errors);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n[ALERT] "))
+    }
+}
