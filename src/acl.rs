@@ -13,8 +13,9 @@ pub mod view;
 
 use std::net::{IpAddr, SocketAddr};
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 
+pub use crate::config::model::compile_regex;
 use crate::config::model::{Acl, AclTerm, Cond, CondTermKind, IpNet, MatchMethod};
 pub use fetch::Val;
 pub use view::{HttpView, ResView};
@@ -47,12 +48,6 @@ pub trait Context {
     }
     /// A stick-table action of a rule (`track-scN`, `sc-inc-gpc0`, `sc-set-gpt0`); ignored without tables.
     fn table_action(&self, _a: crate::stick::TableAction<'_>) {}
-}
-
-/// Compile a regex as HAProxy's config would (`-i` = case-insensitive); `\ ` left by old configs is a space.
-pub fn compile_regex(pattern: &str, icase: bool) -> Result<Regex, String> {
-    let p = pattern.replace("\\ ", " ");
-    RegexBuilder::new(&p).case_insensitive(icase).build().map_err(|e| format!("invalid regex '{pattern}': {e}"))
 }
 
 /// Parsed patterns of one ACL term.

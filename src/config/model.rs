@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use regex::bytes::{Regex, RegexBuilder};
+
 /// Where a keyword was written: used in every error and warning (`file:line`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -627,7 +629,7 @@ impl Default for HttpCheck {
 pub struct HttpCheckExpect {
     pub negate: bool,
     pub kind: ExpectKind,
-    pub pattern: String,
+    pub pattern: CheckPattern,
 }
 
 /// What an expect rule compares.
@@ -647,8 +649,83 @@ pub enum TcpCheckRule {
     Connect { port: Option<u16>, ssl: bool },
     Send(Vec<u8>),
     SendBinary(Vec<u8>),
-    Expect { negate: bool, kind: ExpectKind, pattern: String },
+    Expect { negate: bool, kind: ExpectKind, pattern: CheckPattern },
     Comment(String),
+}
+
+/// The pattern of an `expect` rule, validated when the config is read, so a check never meets one it cannot run:
+/// `status` and `string` keep their text, `binary` its decoded bytes (an odd or non-hex string is a config
+/// error), and `rstatus`, `rstring` and `rbinary` their compiled regex (one that does not compile is a config
+/// error). Two patterns are equal when they were written the same.
+#[derive(Debug, Clone)]
+pub struct CheckPattern {
+    text: String,
+    form: PatternForm,
+}
+
+/// What a [`CheckPattern`] compiled to.
+#[derive(Debug, Clone)]
+pub enum PatternForm {
+    /// Compared or searched as they are (`status`, `string`, decoded `binary`).
+    Bytes(Vec<u8>),
+    /// Searched for, unanchored unless the regex anchors itself (`rstatus`, `rstring`, `rbinary`).
+    Regex(Regex),
+}
+
+impl CheckPattern {
+    /// Validate and compile `text` for an expect rule of `kind`.
+    pub fn new(kind: ExpectKind, text: &str) -> Result<CheckPattern, String> {
+        let form = match kind {
+            ExpectKind::Status | ExpectKind::String => PatternForm::Bytes(text.as_bytes().to_vec()),
+            ExpectKind::Binary => {
+                PatternForm::Bytes(unhex(text).ok_or_else(|| format!("invalid hexadecimal string '{text}'"))?)
+            }
+            ExpectKind::Rstatus | ExpectKind::Rstring | ExpectKind::Rbinary => {
+                PatternForm::Regex(compile_regex(text, false)?)
+            }
+        };
+        Ok(CheckPattern { text: text.to_string(), form })
+    }
+
+    /// The pattern as written (for log texts).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// What it compiled to.
+    pub fn form(&self) -> &PatternForm {
+        &self.form
+    }
+}
+
+impl PartialEq for CheckPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for CheckPattern {}
+
+/// `"0a1B"` → `[0x0a, 0x1b]`; `None` for an odd length or a non-hex digit (`tcp-check send-binary`, `expect
+/// binary`).
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Compile a regex of the config, as HAProxy would (`-i` = case-insensitive): every regex the config carries
+/// (ACL patterns, header rules, check patterns) goes through here, so they share one dialect (the `regex`
+/// crate's) and one error text. A `\ ` left by old configs is a space.
+pub fn compile_regex(pattern: &str, icase: bool) -> Result<Regex, String> {
+    let p = pattern.replace("\\ ", " ");
+    RegexBuilder::new(&p).case_insensitive(icase).build().map_err(|e| {
+        // The crate's syntax errors span several lines (the pattern, a caret, the reason): keep the reason.
+        let full = e.to_string();
+        let reason = full.lines().last().map(|l| l.trim_start_matches("error: ")).unwrap_or(&full).to_string();
+        format!("invalid regex '{pattern}': {reason}")
+    })
 }
 
 /// A proxy section: `frontend`, `backend` or `listen`.
