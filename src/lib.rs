@@ -10,6 +10,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod freq;
 pub mod http;
 pub mod log;
 pub mod master;

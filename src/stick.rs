@@ -24,9 +24,11 @@ use std::time::{Duration, Instant};
 use crate::acl::fetch::Val;
 use crate::acl::Sample;
 use crate::config::model::{StickData, StickStore};
+use crate::freq;
 
 /// An event counter over a sliding period (HAProxy's `freq_ctr`): `read` gives the events of the current
-/// period plus those of the previous one weighted by the part of the current period not yet elapsed.
+/// period plus those of the previous one weighted by the part of the current period not yet elapsed. Rotation and
+/// rate are [`crate::freq`]'s; periods are aligned on the first event's time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FreqCtr {
     /// Start of the current period (ms on the table clock).
@@ -36,17 +38,8 @@ pub struct FreqCtr {
 }
 
 impl FreqCtr {
-    /// Bring the periods up to `now` (ms): a period over moves `curr` to `prev`; two periods over clear both.
-    fn rotate(&mut self, now: u64, period: u64) {
-        let period = period.max(1);
-        if now < self.curr_tick + period {
-            return;
-        }
-        let elapsed = now - self.curr_tick;
-        self.prev = if elapsed >= 2 * period { 0 } else { self.curr };
-        self.curr = 0;
-        // Periods stay aligned on the first event's time.
-        self.curr_tick += period * (elapsed / period);
+    fn window(&self) -> freq::Window {
+        freq::Window { start: self.curr_tick, prev: u64::from(self.prev), cur: u64::from(self.curr) }
     }
 
     /// Count `inc` events at `now` (ms) for a counter over `period` ms.
@@ -54,18 +47,16 @@ impl FreqCtr {
         if self.curr == 0 && self.prev == 0 {
             self.curr_tick = now;
         }
-        self.rotate(now, period);
-        self.curr = self.curr.saturating_add(inc);
+        let w = freq::rotate(self.window(), now, period);
+        // The counts only ever move from `curr` to `prev` or to 0, so they still fit.
+        self.curr_tick = w.start;
+        self.prev = u32::try_from(w.prev).unwrap_or(u32::MAX);
+        self.curr = u32::try_from(w.cur).unwrap_or(u32::MAX).saturating_add(inc);
     }
 
     /// The rate at `now` (ms): current events plus the previous period's weighted by the time left.
     pub fn read(&self, now: u64, period: u64) -> u32 {
-        let period = period.max(1);
-        let mut c = *self;
-        c.rotate(now, period);
-        let remain = (c.curr_tick + period).saturating_sub(now).min(period);
-        let past = (c.prev as u64 * remain).div_ceil(period);
-        (c.curr as u64 + past).min(u32::MAX as u64) as u32
+        u32::try_from(freq::rate(self.window(), now, period)).unwrap_or(u32::MAX)
     }
 }
 
