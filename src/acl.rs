@@ -87,27 +87,6 @@ fn parse_int_pattern(p: &str) -> Option<IntRange> {
     Some((Some(v), Some(v)))
 }
 
-fn parse_net(p: &str) -> Option<IpNet> {
-    let (a, prefix) = match p.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (p, None),
-    };
-    let addr: IpAddr = a.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(n) if n <= max => n,
-            _ => {
-                // A dotted netmask (255.255.0.0).
-                let mask: std::net::Ipv4Addr = m.parse().ok()?;
-                u32::from(mask).count_ones() as u8
-            }
-        },
-    };
-    Some(IpNet { addr, prefix })
-}
-
 fn int_patterns(pats: &[String]) -> Result<Vec<IntRange>, String> {
     let mut op: Option<&str> = None;
     let mut out = Vec::new();
@@ -147,7 +126,7 @@ impl CompiledTerm {
             MatchMethod::Ip => Pats::Ip(
                 term.patterns
                     .iter()
-                    .map(|p| parse_net(p).ok_or_else(|| format!("'{p}' is not a valid IPv4 or IPv6 address")))
+                    .map(|p| IpNet::parse(p).ok_or_else(|| format!("'{p}' is not a valid IPv4 or IPv6 address")))
                     .collect::<Result<_, _>>()?,
             ),
             MatchMethod::Reg => {

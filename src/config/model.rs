@@ -405,6 +405,33 @@ pub struct IpNet {
 }
 
 impl IpNet {
+    /// `ADDR[/MASK]` as HAProxy writes networks (`acl … src`, `monitor-net`, `option forwardfor except`): an IPv4
+    /// or IPv6 address alone (one host: /32 or /128), with a prefix length (`10.0.0.0/8`, `fd00::/8`), or, for
+    /// IPv4, with a dotted mask (`10.0.0.0/255.0.0.0`) whose ones are contiguous. `None` for anything else.
+    pub fn parse(s: &str) -> Option<IpNet> {
+        let (a, mask) = match s.split_once('/') {
+            Some((a, m)) => (a, Some(m)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match mask {
+            None => max,
+            Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
+                m.parse::<u8>().ok().filter(|&n| n <= max)?
+            }
+            Some(m) if addr.is_ipv4() => {
+                let bits = u32::from(m.parse::<std::net::Ipv4Addr>().ok()?);
+                if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                    return None;
+                }
+                bits.leading_ones() as u8
+            }
+            Some(_) => return None,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
     /// Does this network contain `ip`? (IPv4-mapped IPv6 addresses match IPv4 networks.)
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
@@ -1212,4 +1239,70 @@ pub struct UserEntry {
     pub password: String,
     pub insecure: bool,
     pub groups: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Option<(String, u8)> {
+        IpNet::parse(s).map(|n| (n.addr.to_string(), n.prefix))
+    }
+
+    #[test]
+    fn ipnet_parses_ipv4() {
+        assert_eq!(net("10.0.0.1"), Some(("10.0.0.1".into(), 32)), "an address alone is one host");
+        assert_eq!(net("10.0.0.0/8"), Some(("10.0.0.0".into(), 8)));
+        assert_eq!(net("0.0.0.0/0"), Some(("0.0.0.0".into(), 0)));
+        assert_eq!(net("192.168.1.7/32"), Some(("192.168.1.7".into(), 32)));
+        let n = IpNet::parse("192.168.0.0/16").expect("net");
+        assert!(n.contains("192.168.44.1".parse().expect("ip")));
+        assert!(!n.contains("192.169.0.1".parse().expect("ip")));
+        assert!(n.contains("::ffff:192.168.3.4".parse().expect("ip")), "IPv4-mapped IPv6 matches");
+    }
+
+    #[test]
+    fn ipnet_parses_dotted_masks() {
+        assert_eq!(net("172.16.0.0/255.255.0.0"), Some(("172.16.0.0".into(), 16)));
+        assert_eq!(net("10.1.2.3/255.255.255.255"), Some(("10.1.2.3".into(), 32)));
+        assert_eq!(net("10.0.0.0/255.255.255.128"), Some(("10.0.0.0".into(), 25)));
+        assert_eq!(net("0.0.0.0/0.0.0.0"), Some(("0.0.0.0".into(), 0)));
+        assert_eq!(net("10.0.0.0/255.0.255.0"), None, "ones must be contiguous");
+        assert_eq!(net("10.0.0.0/0.0.0.255"), None);
+    }
+
+    #[test]
+    fn ipnet_parses_ipv6() {
+        assert_eq!(net("::1"), Some(("::1".into(), 128)));
+        assert_eq!(net("fd00::/8"), Some(("fd00::".into(), 8)));
+        assert_eq!(net("2001:db8::/32"), Some(("2001:db8::".into(), 32)));
+        assert_eq!(net("::/0"), Some(("::".into(), 0)));
+        let n = IpNet::parse("2001:db8::/32").expect("net");
+        assert!(n.contains("2001:db8:1::5".parse().expect("ip")));
+        assert!(!n.contains("2001:db9::5".parse().expect("ip")));
+        assert!(!n.contains("10.0.0.1".parse().expect("ip")));
+        assert_eq!(net("fd00::/255.0.0.0"), None, "no dotted mask for IPv6");
+    }
+
+    #[test]
+    fn ipnet_refuses_bad_input() {
+        for s in [
+            "",
+            "/8",
+            "10.0.0.0/",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "10.0.0.256",
+            "10.0.0.0/8/8",
+            "10.0.0.0/+8",
+            "10.0.0.0/-1",
+            "10.0.0.0/ 8",
+            "host.example",
+            "10.0.0.0/255.255.0",
+            "1.2.3.4:80",
+        ] {
+            assert_eq!(net(s), None, "{s:?}");
+        }
+    }
 }
