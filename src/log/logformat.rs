@@ -23,7 +23,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::format::{HttpLogFields, TcpLogFields};
-use super::time::{local_time, split_epoch, utc_time_secs, LocalTime, MONTHS};
+use super::time::{local_time, split_epoch, utc_time_secs};
 use crate::config::model::{Capture, CaptureKind};
 
 /// `option tcplog` as a format string (HAProxy 2.6 `default_tcp_log_format`).
@@ -790,29 +790,10 @@ enum DateKind {
 }
 
 fn push_date(out: &mut String, t: SystemTime, kind: DateKind) {
-    let lt: LocalTime = match kind {
-        DateKind::Gmt => utc_time_secs(split_epoch(t).0, 0),
-        DateKind::Millis | DateKind::LocalOffset => local_time(t),
-    };
-    let _ = write!(
-        out,
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02}",
-        lt.day,
-        MONTHS[usize::from(lt.month.min(11))],
-        lt.year,
-        lt.hour,
-        lt.min,
-        lt.sec
-    );
     match kind {
-        DateKind::Millis => {
-            let _ = write!(out, ".{:03}", lt.millis);
-        }
-        DateKind::Gmt | DateKind::LocalOffset => {
-            let sign = if lt.utc_offset < 0 { '-' } else { '+' };
-            let off = lt.utc_offset.unsigned_abs();
-            let _ = write!(out, " {sign}{:02}{:02}", off / 3600, off / 60 % 60);
-        }
+        DateKind::Millis => local_time(t).write_accept_date(out),
+        DateKind::Gmt => utc_time_secs(split_epoch(t).0, 0).write_offset_date(out),
+        DateKind::LocalOffset => local_time(t).write_offset_date(out),
     }
 }
 
