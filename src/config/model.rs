@@ -47,9 +47,10 @@ impl Config {
         !self.global.stats_sockets.is_empty()
             || self.proxies.iter().any(|p| p.kind.has_frontend() && !p.disabled && !p.binds.is_empty())
     }
-    /// Pipes each worker may use for splice(2): `maxpipes`, else a quarter of `maxconn` (`default_maxconn` when
-    /// `global` sets none) as HAProxy; 0 under `nosplice` or when no proxy has an `option splice-*`.
-    pub fn maxpipes(&self, default_maxconn: u32) -> u32 {
+    /// Pipes each worker may use for splice(2), for a process whose connection limit is `maxconn` (normally
+    /// [`Global::maxconn_or_default`]): `maxpipes`, else a quarter of `maxconn` as HAProxy; 0 under `nosplice` or
+    /// when no proxy has an `option splice-*`.
+    pub fn maxpipes(&self, maxconn: u32) -> u32 {
         let splicing = self.proxies.iter().any(|p| {
             let o = &p.options;
             o.splice_auto || o.splice_request || o.splice_response
@@ -57,7 +58,7 @@ impl Config {
         if self.global.nosplice || !splicing {
             return 0;
         }
-        self.global.maxpipes.unwrap_or(self.global.maxconn.unwrap_or(default_maxconn) / 4)
+        self.global.maxpipes.unwrap_or(maxconn / 4)
     }
     /// Index into `proxies` of the backend named `name`.
     pub fn backend_index(&self, name: &str) -> Option<usize> {
@@ -144,6 +145,19 @@ impl Default for Global {
             pipesize: None,
             pos: Pos::default(),
         }
+    }
+}
+
+impl Global {
+    /// The per-process connection limit when `global` sets no `maxconn` (nor `-n`). HAProxy 2.x derives one from
+    /// the descriptor limit; nbproxy uses this fixed value and raises the limit to fit it.
+    pub const DEFAULT_MAXCONN: u32 = 4096;
+
+    /// The per-process connection limit: `maxconn`, else [`Global::DEFAULT_MAXCONN`]. What each worker enforces,
+    /// the listen backlog, `show info`'s `Maxconn` and, as in HAProxy 2.x, the limit of a frontend without its
+    /// own `maxconn` (the stats `slim`).
+    pub fn maxconn_or_default(&self) -> u32 {
+        self.maxconn.unwrap_or(Self::DEFAULT_MAXCONN)
     }
 }
 
@@ -1247,6 +1261,14 @@ mod tests {
 
     fn net(s: &str) -> Option<(String, u8)> {
         IpNet::parse(s).map(|n| (n.addr.to_string(), n.prefix))
+    }
+
+    #[test]
+    fn one_default_maxconn() {
+        let mut g = Global::default();
+        assert_eq!(g.maxconn_or_default(), 4096, "what the workers have always used");
+        g.maxconn = Some(100);
+        assert_eq!(g.maxconn_or_default(), 100);
     }
 
     #[test]
