@@ -11,23 +11,14 @@
 pub mod fetch;
 pub mod view;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use regex::bytes::Regex;
 
 pub use crate::config::model::compile_regex;
 use crate::config::model::{Acl, AclTerm, Cond, CondTermKind, IpNet, MatchMethod};
-pub use fetch::Val;
+pub use crate::sample::{Sample, Val};
 pub use view::{HttpView, ResView};
-
-/// A value a [`Context`] answers for fetches this module does not know.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Sample {
-    Bool(bool),
-    Int(i64),
-    Ip(IpAddr),
-    Str(String),
-}
 
 /// What fetches can see: the connection, the HTTP exchange if any, and counters the caller can answer.
 pub trait Context {

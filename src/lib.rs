@@ -15,6 +15,7 @@ pub mod http;
 pub mod log;
 pub mod master;
 pub mod proxy_proto;
+pub mod sample;
 pub mod stats;
 pub mod stick;
 pub mod tcp;
