@@ -34,7 +34,7 @@ impl Expect {
     pub fn matches(&self, data: &[u8], hex: &mut Vec<u8>) -> bool {
         match (self.pattern.form(), self.kind) {
             (PatternForm::Bytes(p), ExpectKind::Status) => data == p.as_slice(),
-            (PatternForm::Bytes(p), _) => find(data, p).is_some(),
+            (PatternForm::Bytes(p), _) => memchr::memmem::find(data, p).is_some(),
             (PatternForm::Regex(re), ExpectKind::Rbinary) => {
                 hex_dump(data, hex);
                 re.is_match(hex)
@@ -53,14 +53,6 @@ fn hex_dump(data: &[u8], out: &mut Vec<u8>) {
         out.push(DIGITS[usize::from(b >> 4)]);
         out.push(DIGITS[usize::from(b & 0xf)]);
     }
-}
-
-/// Position of `needle` in `hay` (an empty needle is found at 0).
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use super::expect::{find, Expect};
+use memchr::memmem::find;
+
+use super::expect::Expect;
 use super::{Machine, Outcome};
 use crate::config::model::{ExpectKind, HttpCheck};
 
