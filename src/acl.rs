@@ -11,22 +11,14 @@
 pub mod fetch;
 pub mod view;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 
+pub use crate::config::model::compile_regex;
 use crate::config::model::{Acl, AclTerm, Cond, CondTermKind, IpNet, MatchMethod};
-pub use fetch::Val;
+pub use crate::sample::{Sample, Val};
 pub use view::{HttpView, ResView};
-
-/// A value a [`Context`] answers for fetches this module does not know.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Sample {
-    Bool(bool),
-    Int(i64),
-    Ip(IpAddr),
-    Str(String),
-}
 
 /// What fetches can see: the connection, the HTTP exchange if any, and counters the caller can answer.
 pub trait Context {
@@ -47,12 +39,6 @@ pub trait Context {
     }
     /// A stick-table action of a rule (`track-scN`, `sc-inc-gpc0`, `sc-set-gpt0`); ignored without tables.
     fn table_action(&self, _a: crate::stick::TableAction<'_>) {}
-}
-
-/// Compile a regex as HAProxy's config would (`-i` = case-insensitive); `\ ` left by old configs is a space.
-pub fn compile_regex(pattern: &str, icase: bool) -> Result<Regex, String> {
-    let p = pattern.replace("\\ ", " ");
-    RegexBuilder::new(&p).case_insensitive(icase).build().map_err(|e| format!("invalid regex '{pattern}': {e}"))
 }
 
 /// Parsed patterns of one ACL term.
@@ -90,27 +76,6 @@ fn parse_int_pattern(p: &str) -> Option<IntRange> {
     }
     let v: i64 = p.parse().ok()?;
     Some((Some(v), Some(v)))
-}
-
-fn parse_net(p: &str) -> Option<IpNet> {
-    let (a, prefix) = match p.split_once('/') {
-        Some((a, m)) => (a, Some(m)),
-        None => (p, None),
-    };
-    let addr: IpAddr = a.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(m) => match m.parse::<u8>() {
-            Ok(n) if n <= max => n,
-            _ => {
-                // A dotted netmask (255.255.0.0).
-                let mask: std::net::Ipv4Addr = m.parse().ok()?;
-                u32::from(mask).count_ones() as u8
-            }
-        },
-    };
-    Some(IpNet { addr, prefix })
 }
 
 fn int_patterns(pats: &[String]) -> Result<Vec<IntRange>, String> {
@@ -152,7 +117,7 @@ impl CompiledTerm {
             MatchMethod::Ip => Pats::Ip(
                 term.patterns
                     .iter()
-                    .map(|p| parse_net(p).ok_or_else(|| format!("'{p}' is not a valid IPv4 or IPv6 address")))
+                    .map(|p| IpNet::parse(p).ok_or_else(|| format!("'{p}' is not a valid IPv4 or IPv6 address")))
                     .collect::<Result<_, _>>()?,
             ),
             MatchMethod::Reg => {

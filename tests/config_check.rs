@@ -238,3 +238,44 @@ listen fe
     let r = check(&text);
     assert_valid(".if/.else/.endif", r.code, &r.combined());
 }
+
+#[test]
+fn check_patterns_that_do_not_compile_fail_with_file_line() {
+    let [port, s1, s2]: [u16; 3] = free_ports(3).try_into().unwrap();
+    let cfg = |rstatus: &str, rstring: &str, rbinary: &str| {
+        format!(
+            "defaults\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+             frontend fe\n    mode http\n    bind 127.0.0.1:{port}\n    default_backend web\n\n\
+             backend web\n    mode http\n    option httpchk GET /health\n    http-check expect rstatus {rstatus}\n    \
+             server web01 127.0.0.1:{s1} check\n\n\
+             backend redis\n    mode tcp\n    option tcp-check\n    tcp-check send PING\\r\\n\n    \
+             tcp-check expect rstring {rstring}\n    tcp-check expect ! rbinary {rbinary}\n    \
+             server r1 127.0.0.1:{s2} check\n"
+        )
+    };
+    // Control: the same config with regexes that compile is valid.
+    let good = check(&cfg("^(2|3)[0-9][0-9]$", "^\\+PONG", "^2D"));
+    assert_valid("check regexes that compile", good.code, &good.combined());
+
+    let text = cfg("^(2|3[0-9][0-9]$", "(\\d)\\1", "[Z-A]");
+    let bad = check(&text);
+    assert!(bad.code.is_some_and(|c| c != 0), "bad regexes accepted (exit {:?}):\n{}", bad.code, bad.combined());
+    assert!(!bad.combined().contains("Configuration file is valid"), "says valid:\n{}", bad.combined());
+    for (needle, pattern) in
+        [("http-check expect", "^(2|3[0-9][0-9]$"), ("tcp-check expect rstring", "(\\d)\\1"), ("rbinary", "[Z-A]")]
+    {
+        let line = line_of(&text, needle);
+        let alert = bad.stderr.lines().find(|l| l.contains(&bad.at(line))).unwrap_or_else(|| {
+            panic!("stderr does not name {} ({needle}):\n{}", bad.at(line), bad.stderr);
+        });
+        assert!(alert.starts_with("[ALERT]"), "not an alert: {alert}");
+        assert!(alert.contains(&format!("invalid regex '{pattern}'")), "{needle}: {alert}");
+    }
+
+    // `binary` takes a hex string: one that is not hex is refused the same way.
+    let text = cfg("^2", "PONG", "^2D").replace("tcp-check expect rstring PONG", "tcp-check expect binary 2d4");
+    let bad = check(&text);
+    let line = line_of(&text, "expect binary");
+    assert!(bad.code.is_some_and(|c| c != 0), "odd hex accepted:\n{}", bad.combined());
+    assert!(bad.stderr.contains(&bad.at(line)) && bad.stderr.contains("'2d4'"), "{}", bad.stderr);
+}

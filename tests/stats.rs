@@ -881,3 +881,46 @@ fn show_sess_lists_the_sessions_of_every_worker() {
     assert_eq!(cli(&s.sock, "show sess 0xdead"), "Session not found.\n\n");
     drop(clients);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Limits
+
+#[test]
+fn limits_without_maxconn_are_what_the_workers_enforce() {
+    // No global and no frontend maxconn: the socket (master) and the page (a worker) report the one default limit
+    // every worker enforces, for the process (`Maxconn`) and, as HAProxy 2.x, for the frontend (`slim`).
+    let [www, stats]: [u16; 2] = free_ports(2).try_into().unwrap();
+    let sockdir = TempDir::new("sock");
+    let sock = sockdir.join("stats.sock");
+    let s1 = HttpBackend::start("s1", Behavior::KeepAlive);
+    let mut proxy = Proxy::start(&format!(
+        "global\n    nbproc 2\n    stats socket {}\n\ndefaults\n    mode http\n    timeout connect 2s\n    \
+         timeout client 10s\n    timeout server 10s\n\nlisten www\n    bind 127.0.0.1:{www}\n    server s1 127.0.0.1:{}\n\n\
+         frontend stats\n    bind 127.0.0.1:{stats}\n    maxconn 77\n    stats enable\n    stats uri /stats\n",
+        sock.display(),
+        s1.port
+    ));
+    proxy.wait_listening(www);
+    proxy.wait_listening(stats);
+    proxy.wait_workers(2, START_TIMEOUT);
+    assert!(wait_until(START_TIMEOUT, || sock.exists()), "no stats socket at {}", sock.display());
+    let enforced = nbproxy::config::model::Global::DEFAULT_MAXCONN;
+    let want = enforced.to_string();
+
+    let info = cli(&sock, "show info");
+    let kv: HashMap<&str, &str> = info.lines().filter_map(|l| l.split_once(": ")).collect();
+    assert_eq!(kv.get("Maxconn").copied(), Some(want.as_str()), "show info:\n{info}");
+    assert_eq!(kv.get("Hard_maxconn").copied(), Some(want.as_str()), "show info:\n{info}");
+    let from_socket = Csv::parse(&cli(&sock, "show stat"));
+    let r = fetch(stats, "/stats;csv", &[], "csv");
+    assert_eq!(r.status, 200, "GET /stats;csv: {}", r.text());
+    let from_page = Csv::parse(&String::from_utf8(r.body).expect("CSV is UTF-8"));
+    for (what, csv) in [("socket", &from_socket), ("page", &from_page)] {
+        assert_eq!(csv.get("www", "FRONTEND", "slim"), want, "{what}: a frontend without maxconn");
+        assert_eq!(csv.num("www", "BACKEND", "slim"), u64::from(enforced.div_ceil(10)), "{what}: default fullconn");
+        assert_eq!(csv.num("stats", "FRONTEND", "slim"), 77, "{what}: its own maxconn");
+    }
+    let page = fetch(stats, "/stats", &[], "page");
+    assert!(page.text().contains(&format!("<b>maxconn = </b> {want};")), "page:\n{}", page.text());
+    drop(proxy);
+}

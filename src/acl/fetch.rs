@@ -9,38 +9,7 @@ use std::net::IpAddr;
 
 use super::view::{self, HttpView, ResView};
 use super::{Context, Sample};
-
-/// A value produced by a fetch, borrowed from the request where possible.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Val<'a> {
-    Bool(bool),
-    Int(i64),
-    Ip(IpAddr),
-    Bytes(Cow<'a, [u8]>),
-}
-
-impl Val<'_> {
-    /// Append the value as text (what a log-format `%[…]` or a header value gets).
-    pub fn render(&self, out: &mut Vec<u8>) {
-        match self {
-            Val::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
-            Val::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-            Val::Ip(ip) => out.extend_from_slice(ip_text(*ip).as_bytes()),
-            Val::Bytes(b) => out.extend_from_slice(b),
-        }
-    }
-}
-
-/// An address as HAProxy prints it: IPv4 dotted (IPv4-mapped IPv6 included), IPv6 as text.
-pub fn ip_text(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6.to_string(),
-        },
-        v4 => v4.to_string(),
-    }
-}
+pub use crate::sample::{ip_text, parse_int, Val};
 
 /// A converter applied after a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,9 +412,4 @@ pub fn split_host_port(auth: &[u8]) -> (&[u8], Option<i64>) {
         Some(p) => (&auth[..p], parse_int(&auth[p + 1..])),
         None => (auth, None),
     }
-}
-
-/// A decimal integer (optional sign), whole slice.
-pub fn parse_int(b: &[u8]) -> Option<i64> {
-    std::str::from_utf8(b).ok()?.trim().parse().ok()
 }

@@ -180,7 +180,7 @@ pub fn path_start(uri: &[u8]) -> Option<usize> {
     if uri.first() == Some(&b'/') {
         return Some(0);
     }
-    let scheme_end = find(uri, b"://")?;
+    let scheme_end = memchr::memmem::find(uri, b"://")?;
     if !uri[..scheme_end].iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c)) {
         return None;
     }
@@ -202,7 +202,7 @@ pub fn query_of(uri: &[u8]) -> Option<&[u8]> {
 
 /// The authority of an absolute URI (`host[:port]`), if any.
 pub fn authority_of(uri: &[u8]) -> Option<&[u8]> {
-    let scheme_end = find(uri, b"://")?;
+    let scheme_end = memchr::memmem::find(uri, b"://")?;
     let rest = &uri[scheme_end + 3..];
     Some(&rest[..rest.iter().position(|&c| c == b'/' || c == b'?').unwrap_or(rest.len())])
 }
@@ -210,14 +210,6 @@ pub fn authority_of(uri: &[u8]) -> Option<&[u8]> {
 /// The value of query parameter `name` in `query` (parameters separated by `delim`).
 pub fn param_of<'q>(query: &'q [u8], name: &[u8], delim: u8) -> Option<&'q [u8]> {
     query.split(|&c| c == delim).find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix(b"=")))
-}
-
-/// Position of `needle` in `hay`.
-pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Comma-separated values of a header value, trimmed (HAProxy's `hdr()` view of a header).

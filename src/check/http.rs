@@ -6,7 +6,11 @@
 //! no `Host` is added on its own. Without `http-check expect`, 2xx and 3xx pass with the reason phrase as `info`.
 //! `http-check disable-on-404` takes precedence over `expect`: a 404 is L7OKC and the server goes NOLB.
 
-use super::pattern::Expect;
+use std::sync::Arc;
+
+use memchr::memmem::find;
+
+use super::expect::Expect;
 use super::{Machine, Outcome};
 use crate::config::model::{ExpectKind, HttpCheck};
 
@@ -18,7 +22,8 @@ pub struct HttpSpec {
     /// `http-check send hdr` headers and the automatic `Content-Length`, each ending in CRLF.
     hdrs: Vec<u8>,
     body: Vec<u8>,
-    expect: Option<Expect>,
+    /// Shared by every probe, so a regex's matching caches are reused from one check to the next.
+    expect: Option<Arc<Expect>>,
     send_state: bool,
     disable_on_404: bool,
 }
@@ -39,7 +44,7 @@ impl HttpSpec {
             line,
             hdrs,
             body,
-            expect: h.expect.as_ref().map(|e| Expect::new(e.negate, e.kind, &e.pattern)),
+            expect: h.expect.as_ref().map(|e| Arc::new(Expect::new(e.negate, e.kind, &e.pattern))),
             send_state: h.send_state,
             disable_on_404: h.disable_on_404,
         }
@@ -60,7 +65,7 @@ impl HttpSpec {
         req.extend_from_slice(&self.hdrs);
         req.extend_from_slice(b"\r\n");
         req.extend_from_slice(&self.body);
-        HttpProbe { req, expect: self.expect.clone(), disable_on_404: self.disable_on_404 }
+        HttpProbe { req, expect: self.expect.clone(), disable_on_404: self.disable_on_404, hex: Vec::new() }
     }
 }
 
@@ -68,8 +73,10 @@ impl HttpSpec {
 #[derive(Debug)]
 pub struct HttpProbe {
     req: Vec<u8>,
-    expect: Option<Expect>,
+    expect: Option<Arc<Expect>>,
     disable_on_404: bool,
+    /// Scratch for an `rbinary` expect.
+    hex: Vec<u8>,
 }
 
 impl HttpProbe {
@@ -116,10 +123,10 @@ fn body_of(rx: &[u8], from: usize) -> Option<(&[u8], Option<usize>)> {
         (0, 2)
     } else if rest.starts_with(b"\n") {
         (0, 1)
-    } else if let Some(i) = super::pattern::find(rest, b"\r\n\r\n") {
+    } else if let Some(i) = find(rest, b"\r\n\r\n") {
         (i, i + 4)
     } else {
-        let i = super::pattern::find(rest, b"\n\n")?;
+        let i = find(rest, b"\n\n")?;
         (i, i + 2)
     };
     let cl = rest[..hdr_end].split(|&b| b == b'\n').find_map(|l| {
@@ -160,9 +167,9 @@ impl Machine for HttpProbe {
         };
         match ex.kind {
             ExpectKind::Status | ExpectKind::Rstatus => {
-                let text = format!("{code:03}");
-                let o = if ex.matches(text.as_bytes()) != ex.negate { "L7OK" } else { "L7STS" };
-                Some(Outcome::of(o).code(code).info(format!("HTTP status check returned code <{text}>")))
+                let digits = [b'0' + (code / 100 % 10) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8];
+                let o = if ex.matches(&digits, &mut self.hex) != ex.negate { "L7OK" } else { "L7STS" };
+                Some(Outcome::of(o).code(code).info(format!("HTTP status check returned code <{code:03}>")))
             }
             _ => {
                 let Some((body, cl)) = body_of(rx, st.end) else {
@@ -170,7 +177,7 @@ impl Machine for HttpProbe {
                         Outcome::of("L7RSP").code(code).info("HTTP content check could not find a response body")
                     });
                 };
-                let found = ex.matches(body);
+                let found = ex.matches(body, &mut self.hex);
                 let complete = last || cl.is_some_and(|n| body.len() >= n);
                 if !found && !complete {
                     return None;
@@ -190,7 +197,11 @@ impl Machine for HttpProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::HttpCheckExpect;
+    use crate::config::model::{CheckPattern, HttpCheckExpect};
+
+    fn pat(kind: ExpectKind, p: &str) -> CheckPattern {
+        CheckPattern::new(kind, p).expect("valid pattern")
+    }
 
     fn spec(f: impl FnOnce(&mut HttpCheck)) -> HttpSpec {
         let mut h = HttpCheck::default();
@@ -295,8 +306,9 @@ mod tests {
 
     #[test]
     fn expect_status_and_negation() {
-        let exp =
-            |negate, kind, p: &str| spec(move |h| h.expect = Some(HttpCheckExpect { negate, kind, pattern: p.into() }));
+        let exp = |negate, kind, p: &str| {
+            spec(move |h| h.expect = Some(HttpCheckExpect { negate, kind, pattern: pat(kind, p) }))
+        };
         let s = exp(false, ExpectKind::Status, "204");
         assert!(run(&s, b"HTTP/1.1 204 No Content\r\n\r\n", false).expect("d").ok);
         let o = run(&s, b"HTTP/1.1 200 OK\r\n\r\n", false).expect("d");
@@ -311,8 +323,9 @@ mod tests {
 
     #[test]
     fn expect_string_reads_the_body() {
-        let exp =
-            |negate, kind, p: &str| spec(move |h| h.expect = Some(HttpCheckExpect { negate, kind, pattern: p.into() }));
+        let exp = |negate, kind, p: &str| {
+            spec(move |h| h.expect = Some(HttpCheckExpect { negate, kind, pattern: pat(kind, p) }))
+        };
         let s = exp(false, ExpectKind::String, "ALIVE");
         let o = run(&s, b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nI'm ALIVE", false).expect("d");
         assert!(o.ok, "{o:?}");
@@ -333,7 +346,11 @@ mod tests {
     fn disable_on_404_wins_over_expect() {
         let s = spec(|h| {
             h.disable_on_404 = true;
-            h.expect = Some(HttpCheckExpect { negate: false, kind: ExpectKind::Status, pattern: "200".into() });
+            h.expect = Some(HttpCheckExpect {
+                negate: false,
+                kind: ExpectKind::Status,
+                pattern: pat(ExpectKind::Status, "200"),
+            });
         });
         let o = run(&s, b"HTTP/1.1 404 Not Found\r\n\r\n", false).expect("d");
         assert_eq!((o.ok, o.status, o.nolb), (true, "L7OKC", true));

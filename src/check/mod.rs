@@ -5,10 +5,10 @@
 //! HAPROXY-FACTS §1.7): a checked server starts UP with `health = rise`, so the first failure marks it DOWN;
 //! once UP through checks its health is `rise + fall - 1`, so it then takes `fall` failures to go DOWN.
 
+pub mod expect;
 pub mod http;
 pub mod ldap;
 pub mod mysql;
-pub mod pattern;
 pub mod pgsql;
 pub mod probe;
 pub mod redis;

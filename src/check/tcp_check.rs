@@ -10,7 +10,9 @@
 //! - All rules done: L7OK `(tcp-check)`; a failed expect: L7RSP with `TCPCHK did not match content '…' at step N`.
 //! - Rules with no `send`/`expect` at all make a plain connect check (L4OK), as HAProxy does.
 
-use super::pattern::Expect;
+use std::sync::Arc;
+
+use super::expect::Expect;
 use super::{Machine, Outcome};
 use crate::config::model::{ExpectKind, TcpCheckRule};
 
@@ -24,8 +26,9 @@ enum Step {
 #[derive(Debug, Clone)]
 pub struct TcpSpec {
     port: Option<u16>,
-    /// (1-based rule number as configured, step).
-    steps: Vec<(usize, Step)>,
+    /// (1-based rule number as configured, step); shared by every probe, so a regex's matching caches are
+    /// reused from one check to the next.
+    steps: Arc<[(usize, Step)]>,
 }
 
 impl TcpSpec {
@@ -49,7 +52,7 @@ impl TcpSpec {
             }
             first = false;
         }
-        TcpSpec { port, steps }
+        TcpSpec { port, steps: steps.into() }
     }
 
     /// Nothing to send or expect: a plain connect check.
@@ -64,15 +67,17 @@ impl TcpSpec {
 
     /// The machine for one check.
     pub fn machine(&self) -> TcpProbe {
-        TcpProbe { steps: self.steps.clone(), at: 0 }
+        TcpProbe { steps: Arc::clone(&self.steps), at: 0, hex: Vec::new() }
     }
 }
 
 /// One tcp-check run in progress.
 #[derive(Debug)]
 pub struct TcpProbe {
-    steps: Vec<(usize, Step)>,
+    steps: Arc<[(usize, Step)]>,
     at: usize,
+    /// Scratch for `rbinary` expects.
+    hex: Vec<u8>,
 }
 
 fn passed() -> Outcome {
@@ -85,7 +90,7 @@ fn failed(e: &Expect, rule: usize) -> Outcome {
         _ => "content",
     };
     let how = if e.negate { "matched unwanted" } else { "did not match" };
-    Outcome::of("L7RSP").info(format!("TCPCHK {how} {what} '{}' at step {rule}", e.text))
+    Outcome::of("L7RSP").info(format!("TCPCHK {how} {what} '{}' at step {rule}", e.text()))
 }
 
 impl TcpProbe {
@@ -97,7 +102,7 @@ impl TcpProbe {
                     tx.extend_from_slice(d);
                 }
                 Step::Expect(e) => {
-                    let m = e.matches(rx);
+                    let m = e.matches(rx, &mut self.hex);
                     match (m, e.negate) {
                         (true, false) => {}
                         (true, true) => return Some(failed(e, *rule)),
@@ -131,16 +136,17 @@ impl Machine for TcpProbe {
             ExpectKind::Rstring | ExpectKind::Rstatus => "rstring",
             ExpectKind::String | ExpectKind::Status => "string",
         };
-        Some(format!("at step {rule} of tcp-check (expect {kind} '{}')", e.text))
+        Some(format!("at step {rule} of tcp-check (expect {kind} '{}')", e.text()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::CheckPattern;
 
     fn expect(negate: bool, kind: ExpectKind, p: &str) -> TcpCheckRule {
-        TcpCheckRule::Expect { negate, kind, pattern: p.into() }
+        TcpCheckRule::Expect { negate, kind, pattern: CheckPattern::new(kind, p).expect("valid pattern") }
     }
 
     #[test]

@@ -346,11 +346,11 @@ fn global_keywords() {
     assert_eq!(g.description.as_deref(), Some("my lb"));
     assert!(g.nosplice);
     assert_eq!((g.maxpipes, g.pipesize), (Some(10), Some(262144)));
-    assert_eq!(c.maxpipes(4096), 0, "nosplice: no pipes");
+    assert_eq!(c.maxpipes(c.global.maxconn_or_default()), 0, "nosplice: no pipes");
     let c = ok("global\n maxconn 100\nlisten l\n bind :80\n option splice-auto\n server s 127.0.0.1:81\n");
-    assert_eq!(c.maxpipes(4096), 25, "maxconn/4 when splicing");
+    assert_eq!(c.maxpipes(c.global.maxconn_or_default()), 25, "maxconn/4 when splicing");
     let c = ok("global\n maxconn 100\nlisten l\n bind :80\n server s 127.0.0.1:81\n");
-    assert_eq!(c.maxpipes(4096), 0, "no proxy splices");
+    assert_eq!(c.maxpipes(c.global.maxconn_or_default()), 0, "no proxy splices");
     assert!(errs("global\n tune.pipesize 0\n")[0].contains("tune.pipesize"));
     let e = errs("global\n spread-checks 51\n deamon\n stats socket rel.sock\n");
     assert!(e[0].contains("between 0 and 50"));

@@ -21,7 +21,7 @@ mod file;
 mod format;
 mod logformat;
 mod target;
-mod time;
+pub(crate) mod time;
 
 use std::cell::{Cell, RefCell};
 use std::os::unix::net::UnixDatagram;

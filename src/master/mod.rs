@@ -14,9 +14,6 @@ use std::os::fd::RawFd;
 
 pub use supervise::run;
 
-/// Per-process connection limit when the config sets no global `maxconn`.
-pub const DEFAULT_MAXCONN: u32 = 4096;
-
 /// Close every descriptor of this (freshly forked) process except stdio and `keep`.
 pub(crate) fn close_fds_except(keep: &[RawFd]) {
     let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {

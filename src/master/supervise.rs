@@ -141,8 +141,8 @@ fn file_paths(cfg: &Config) -> Vec<std::path::PathBuf> {
 /// Descriptors needed for the worst case of this config: two per connection and per splice pipe, plus
 /// listeners, checks and logs.
 fn fd_budget(cfg: &Config, nbproc: usize) -> u64 {
-    let maxconn = cfg.global.maxconn.unwrap_or(super::DEFAULT_MAXCONN) as u64;
-    let pipes = cfg.maxpipes(super::DEFAULT_MAXCONN) as u64;
+    let maxconn = cfg.global.maxconn_or_default() as u64;
+    let pipes = cfg.maxpipes(cfg.global.maxconn_or_default()) as u64;
     let binds: u64 = cfg.proxies.iter().flat_map(|p| p.binds.iter()).map(|b| b.addrs.len() as u64).sum();
     let servers: u64 = cfg.proxies.iter().map(|p| p.servers.len() as u64).sum();
     cfg.global.ulimit_n.unwrap_or(2 * maxconn + 2 * pipes + binds * nbproc as u64 + servers + 64)
@@ -194,7 +194,7 @@ pub fn run(cli: Cli, loaded: Loaded) -> i32 {
         }
     }
     let mut listeners = ListenerSet::default();
-    let backlog = cfg.global.maxconn.unwrap_or(super::DEFAULT_MAXCONN);
+    let backlog = cfg.global.maxconn_or_default();
     if let Err(e) = listeners.rebind(&cfg, nbproc, backlog) {
         eprintln!("[ALERT] Starting proxies: {e}");
         return 1;
@@ -489,7 +489,7 @@ impl Master {
             }
         };
         let nbproc = nbproc_of(&cfg);
-        let backlog = cfg.global.maxconn.unwrap_or(super::DEFAULT_MAXCONN);
+        let backlog = cfg.global.maxconn_or_default();
         let removed = match self.listeners.rebind(&cfg, nbproc, backlog) {
             Ok(r) => r,
             Err(e) => {

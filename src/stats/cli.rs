@@ -618,22 +618,3 @@ fn show_errors(ctx: &mut dyn CliContext, args: &[&str]) -> String {
     o.push('\n');
     o
 }
-
-/// `25/Nov/2026:16:58:48.696` (UTC).
-pub(crate) fn log_date(ms: u64) -> String {
-    const MON: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let secs = ms / 1000;
-    let days = (secs / 86400) as i64;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let t = secs % 86400;
-    format!("{d:02}/{}/{y}:{:02}:{:02}:{:02}.{:03}", MON[(m - 1) as usize], t / 3600, (t / 60) % 60, t % 60, ms % 1000)
-}

@@ -5,9 +5,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A per-second event counter (HAProxy's "freq counter"): the current second, its count and the previous
-/// second's count. One writer (the slot's worker); readers may see a half-updated triple, which only skews a rate
-/// for one read.
+use crate::freq;
+
+/// A per-second event counter (HAProxy's "freq counter") in the shared segment: the current second, its count and
+/// the previous second's count, as three atomics (the layout of the segment). Periods are whole seconds of the
+/// clock; rotation and rate are [`crate::freq`]'s. One writer (the slot's worker); readers may see a half-updated
+/// triple, which only skews a rate for one read.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct FreqCtr {
@@ -17,15 +20,25 @@ pub struct FreqCtr {
 }
 
 impl FreqCtr {
+    const PERIOD_MS: u64 = 1000;
+
+    /// The stored triple as a [`freq::Window`].
+    fn window(&self) -> freq::Window {
+        freq::Window {
+            start: self.sec.load(Relaxed).saturating_mul(Self::PERIOD_MS),
+            prev: self.prev.load(Relaxed),
+            cur: self.cur.load(Relaxed),
+        }
+    }
+
     /// Count one event at `now_ms`; returns the rate just after it.
     pub fn inc(&self, now_ms: u64) -> u64 {
-        let sec = now_ms / 1000;
-        let last = self.sec.load(Relaxed);
-        if last != sec {
-            let prev = if last + 1 == sec { self.cur.load(Relaxed) } else { 0 };
-            self.prev.store(prev, Relaxed);
-            self.cur.store(0, Relaxed);
-            self.sec.store(sec, Relaxed);
+        let w = self.window();
+        let r = freq::rotate(w, now_ms, Self::PERIOD_MS);
+        if r.start != w.start {
+            self.prev.store(r.prev, Relaxed);
+            self.cur.store(r.cur, Relaxed);
+            self.sec.store(r.start / Self::PERIOD_MS, Relaxed);
         }
         self.cur.fetch_add(1, Relaxed);
         self.read(now_ms)
@@ -34,17 +47,7 @@ impl FreqCtr {
     /// Events over the last second: this second's count plus the previous second's count weighted by the part
     /// of the previous second still inside the one-second window.
     pub fn read(&self, now_ms: u64) -> u64 {
-        let sec = now_ms / 1000;
-        let last = self.sec.load(Relaxed);
-        let remain = 1000 - now_ms % 1000;
-        let (cur, prev) = if last == sec {
-            (self.cur.load(Relaxed), self.prev.load(Relaxed))
-        } else if last + 1 == sec {
-            (0, self.cur.load(Relaxed))
-        } else {
-            (0, 0)
-        };
-        cur + (prev * remain).div_ceil(1000)
+        freq::rate(self.window(), now_ms, Self::PERIOD_MS)
     }
 
     fn clear(&self) {

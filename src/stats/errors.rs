@@ -21,6 +21,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use super::snapshot::Snapshot;
+use crate::log::time::utc_accept_date;
 
 /// Bytes of a message a capture keeps (the whole message when it is shorter).
 pub const CAPTURE_BYTES: usize = 2048;
@@ -407,7 +408,7 @@ fn src_label(src: Option<SocketAddr>) -> String {
 /// capture `filter` keeps, as HAProxy 2.6 prints it. Names and ids come from `snap`; the date line uses
 /// `snap.now_ms`.
 pub fn render(errors: &Errors, snap: &Snapshot, filter: &ErrorFilter) -> String {
-    let mut o = format!("Total events captured on [{}] : {}\n", super::cli::log_date(snap.now_ms), errors.total);
+    let mut o = format!("Total events captured on [{}] : {}\n", utc_accept_date(snap.now_ms), errors.total);
     for c in &errors.captures {
         let wanted = match c.direction {
             Direction::Request => filter.requests,
@@ -417,7 +418,7 @@ pub fn render(errors: &Errors, snap: &Snapshot, filter: &ErrorFilter) -> String 
         if !wanted || filter.iid.is_some_and(|iid| id_of(Some(c.proxy)) != Some(iid) && id_of(c.other) != Some(iid)) {
             continue;
         }
-        let _ = write!(o, " \n[{}]", super::cli::log_date(c.when_ms));
+        let _ = write!(o, " \n[{}]", utc_accept_date(c.when_ms));
         match c.direction {
             Direction::Request => {
                 // HAProxy names the other end only when it is a backend (a listen's own backend side counts).

@@ -77,7 +77,8 @@ pub struct ProcessInfo {
 impl ProcessInfo {
     /// Defaults from the config; the caller fills in what only it knows (pid, limits, start time, host name).
     pub fn from_config(cfg: &Config, pid: u32, start_time: u64) -> ProcessInfo {
-        let maxconn = cfg.global.maxconn.unwrap_or(snapshot::DEFAULT_MAXCONN) as u64;
+        let limit = cfg.global.maxconn_or_default();
+        let maxconn = u64::from(limit);
         ProcessInfo {
             name: "nbproxy".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -89,7 +90,7 @@ impl ProcessInfo {
             ulimit_n: cfg.global.ulimit_n.unwrap_or(maxconn * 2 + 32),
             maxsock: maxconn * 2 + 32,
             maxconn,
-            maxpipes: cfg.maxpipes(crate::master::DEFAULT_MAXCONN) as u64,
+            maxpipes: u64::from(cfg.maxpipes(limit)),
             node: cfg.global.node.clone().unwrap_or_default(),
             description: cfg.global.description.clone().unwrap_or_default(),
             stopping: false,

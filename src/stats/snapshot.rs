@@ -16,9 +16,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::shm::{unix_ms, AdminState, CheckStatus, Counters, OpState, Segment};
 use crate::config::model::{Balance, Config, Mode, Proxy, ProxyKind};
 
-/// Frontend `maxconn` when neither the proxy nor `global` sets one (HAProxy 1.4's `DEFAULT_MAXCONN`).
-pub const DEFAULT_MAXCONN: u32 = 2000;
-
 /// Plain counter values of one frontend, backend or server, aggregated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -405,7 +402,7 @@ impl Snapshot {
 
     /// As [`Snapshot::read`], at a given time (tests).
     pub fn read_at(seg: &Segment, cfg: &Config, live_slots: &[usize], now_ms: u64) -> Snapshot {
-        Snapshot::read_with(seg, cfg, live_slots, now_ms, cfg.global.maxconn.unwrap_or(DEFAULT_MAXCONN))
+        Snapshot::read_with(seg, cfg, live_slots, now_ms, cfg.global.maxconn_or_default())
     }
 
     /// As [`Snapshot::read_at`], with the maxconn a proxy without its own `maxconn` gets (the master knows the

@@ -317,7 +317,7 @@ impl Runtime {
                     .collect(),
             ),
         };
-        let global_maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
+        let global_maxconn = cfg.global.maxconn_or_default();
         let mut be_of_proxy = vec![None; cfg.proxies.len()];
         for (pi, p) in cfg.proxies.iter().enumerate() {
             if !p.kind.has_backend() {

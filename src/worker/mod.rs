@@ -151,7 +151,7 @@ impl Worker {
         control.set_nonblocking(true)?;
         let mut control = UnixStream::from_std(control);
         poll.registry().register(&mut control, CONTROL, Interest::READABLE)?;
-        let maxconn = cfg.global.maxconn.unwrap_or(crate::master::DEFAULT_MAXCONN);
+        let maxconn = cfg.global.maxconn_or_default();
         let maxaccept = match cfg.global.maxaccept {
             n if n <= 0 => usize::MAX,
             n => n as usize,

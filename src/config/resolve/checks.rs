@@ -90,14 +90,8 @@ impl PxBuilder {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// `[!] status|rstatus|string|rstring|binary|rbinary PATTERN` with 2.2+ option words skipped.
+/// `[!] status|rstatus|string|rstring|binary|rbinary PATTERN` with 2.2+ option words skipped; the pattern is
+/// compiled here, so a regex that does not compile (or a `binary` string that is not hex) is refused with the line.
 fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
     let mut i = 0;
     // 2.2+ options before the match: min-recv N, ok-status S, error-status S, tout-status S, on-success F,
@@ -124,6 +118,7 @@ fn expect(w: &[String], kw: &str) -> Result<HttpCheckExpect, String> {
         Some(o) => return Err(format!("'{kw} expect': unsupported match '{o}' (expects 'status', 'rstatus', 'string', 'rstring', 'binary' or 'rbinary')")),
         None => return Err(format!("'{kw} expect' expects a match type and a pattern.")),
     };
-    let pattern = w.get(i + 1).ok_or_else(|| format!("'{kw} expect' expects a pattern."))?.clone();
+    let text = w.get(i + 1).ok_or_else(|| format!("'{kw} expect' expects a pattern."))?;
+    let pattern = CheckPattern::new(kind, text).map_err(|e| format!("'{kw} expect {}': {e}", w[i]))?;
     Ok(HttpCheckExpect { negate, kind, pattern })
 }

@@ -439,7 +439,7 @@ fn forward_opts(name: &str, args: &[String]) -> Result<ForwardFor, String> {
         match args[i].as_str() {
             "except" => {
                 let n = args.get(i + 1).ok_or("'except' expects <address>[/mask] as argument.")?;
-                f.except = Some(super::rules::parse_net(n).ok_or_else(|| format!("'except' : invalid network '{n}'"))?);
+                f.except = Some(IpNet::parse(n).ok_or_else(|| format!("'except' : invalid network '{n}'"))?);
                 i += 1;
             }
             "header" => {

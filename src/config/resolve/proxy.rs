@@ -459,8 +459,7 @@ impl PxBuilder {
             "monitor-net" => {
                 self.check_cap(kw, D | F)?;
                 let net = a1.ok_or("'monitor-net' expects a network.")?;
-                let net =
-                    super::rules::parse_net(net).ok_or_else(|| format!("'monitor-net' : invalid network '{net}'."))?;
+                let net = IpNet::parse(net).ok_or_else(|| format!("'monitor-net' : invalid network '{net}'."))?;
                 self.px.monitor_net.push(net);
             }
             "capture" => {

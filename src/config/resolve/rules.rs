@@ -1,7 +1,6 @@
 //! ACLs and conditions, `http-request`/`http-response`, `tcp-request`, `redirect` and the 1.4 `req*`/`rsp*`/`block`
 //! rules.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::proxy::PxBuilder;
@@ -17,32 +16,6 @@ pub(crate) const PREDEFINED_ACLS: &[&str] = &[
     "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS", "METH_POST",
     "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "WAIT_END",
 ];
-
-/// `10.0.0.0/8` or a bare address.
-pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
-    let (a, p) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let addr: IpAddr = a.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match p {
-        None => max,
-        Some(p) => match p.parse::<u8>() {
-            Ok(n) if n <= max => n,
-            _ => {
-                // Dotted mask, e.g. 255.255.255.0.
-                let m: std::net::Ipv4Addr = p.parse().ok()?;
-                let bits = u32::from(m);
-                if bits.leading_ones() + bits.trailing_zeros() != 32 {
-                    return None;
-                }
-                bits.leading_ones() as u8
-            }
-        },
-    };
-    Some(IpNet { addr, prefix })
-}
 
 /// The matching method implied by a fetch name (`path_beg` → Beg, `src` → Ip, …).
 fn implied_method(fetch: &str) -> Option<MatchMethod> {

@@ -323,5 +323,34 @@ fn merge_and_status_texts_follow_haproxy() {
     assert_eq!(s.proxies[2].be_limit, 50);
 }
 
+#[test]
+fn limits_without_maxconn_are_the_ones_workers_enforce() {
+    // No global maxconn, a frontend without its own: `show info`, the page and the CSV report the limit every
+    // worker enforces (Global::maxconn_or_default, read by the worker runtime), for the process and, as in
+    // HAProxy 2.x, for the frontend.
+    let cfg = config(
+        "defaults\n mode http\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n\
+         listen www\n bind 127.0.0.1:18483\n server s1 127.0.0.1:18401\n",
+    );
+    let enforced = cfg.global.maxconn_or_default();
+    assert_eq!(enforced, crate::config::model::Global::DEFAULT_MAXCONN);
+    let i = info(&cfg);
+    assert_eq!(i.maxconn, u64::from(enforced), "show info Maxconn");
+    let seg = Segment::create(&cfg).expect("mmap");
+    let s = snap(&cfg, &seg);
+    assert_eq!(s.proxies[0].fe_limit, enforced, "frontend slim");
+    assert_eq!(s.proxies[0].be_limit, enforced.div_ceil(10), "fullconn: a tenth of the frontend's maxconn");
+    let csv = csv::render(&s, &StatFilter::default());
+    let row = csv.lines().find(|l| l.starts_with("www,FRONTEND,")).expect("frontend row");
+    assert_eq!(row.split(',').nth(6), Some(enforced.to_string().as_str()), "slim column: {row}");
+    // A global maxconn is the limit of both.
+    let cfg = config(
+        "global\n maxconn 300\ndefaults\n mode http\n timeout connect 1s\n timeout client 5s\n \
+         timeout server 5s\nlisten www\n bind 127.0.0.1:18483\n server s1 127.0.0.1:18401\n",
+    );
+    let seg = Segment::create(&cfg).expect("mmap");
+    assert_eq!((info(&cfg).maxconn, snap(&cfg, &seg).proxies[0].fe_limit), (300, 300));
+}
+
 mod errors;
 mod output;
