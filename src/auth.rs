@@ -1,20 +1,12 @@
 //! `userlist` passwords: `insecure-password` compared as text, `password` as a crypt(3) hash (`$6$…` SHA-512,
 //! `$5$…` SHA-256, `$2b$…` bcrypt, `$y$…` yescrypt, `$1$…` MD5, DES — whatever the system's libcrypt knows),
-//! as HAProxy does with `USE_LIBCRYPT`; and the credentials of an `Authorization: Basic` header, for
-//! `http_auth` and `stats auth`.
+//! as HAProxy does with `USE_LIBCRYPT`; and the base64 decoding `Authorization: Basic` credentials need.
 //!
 //! Verification calls crypt(3) on every check, as HAProxy does: a strong hash costs milliseconds per request, so
 //! a userlist on a busy path should use a cheap method (HAProxy's documentation gives the same advice).
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
-
-/// The `user:password` of an `Authorization: Basic …` header.
-pub fn basic_credentials(view: &crate::acl::HttpView<'_>) -> Option<String> {
-    let v = crate::http::head::trim(view.first_header(b"authorization")?);
-    let b64 = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic "))?;
-    String::from_utf8(base64_decode(crate::http::head::trim(b64))?).ok()
-}
 
 /// Standard base64 (RFC 4648) decoding, padding optional; `None` on any invalid character.
 pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {

@@ -124,6 +124,13 @@ pub struct StartLine<'a> {
 }
 
 impl<'a> HttpView<'a> {
+    /// The `user:password` of an `Authorization: Basic …` header (`http_auth`, `stats auth`).
+    pub fn basic_credentials(&self) -> Option<String> {
+        let v = crate::http::head::trim(self.first_header(b"authorization")?);
+        let b64 = v.strip_prefix(b"Basic ").or_else(|| v.strip_prefix(b"basic "))?;
+        String::from_utf8(crate::auth::base64_decode(crate::http::head::trim(b64))?).ok()
+    }
+
     /// A view of an unedited request, first of its connection, without response.
     pub fn new(buf: &'a [u8], head: &'a RequestHead) -> HttpView<'a> {
         HttpView { buf, head, edits: None, first_req: true, res: None }

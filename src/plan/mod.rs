@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::acl::CompiledCond;
 use crate::config::model::{AclTerm, Config, HttpAction, LogFormat, Pos, StickData, Track};
-use crate::http::rules::CompiledRules;
+use crate::rules::CompiledRules;
 
 /// `unique-id-format FMT` and `unique-id-header NAME` of a frontend.
 #[derive(Debug)]

@@ -97,7 +97,7 @@ impl acl::Context for L4<'_> {
             "http_auth" | "http_auth_group" => {
                 let view = self.http?;
                 let list = self.rt.userlists.iter().find(|u| Some(&u.name) == args.first())?;
-                let creds = crate::auth::basic_credentials(&view)?;
+                let creds = view.basic_credentials()?;
                 let (user, pass) = creds.split_once(':')?;
                 let entry = list
                     .users

@@ -13,9 +13,9 @@ use crate::check::probe::Probe;
 use crate::check::{CheckState, Spec};
 use crate::config::model::{Balance, Config, CookieConf, HttpConnMode, HttpReuse, LogFormat, Mode, Proxy, Timeouts};
 use crate::http::errors::ErrorPages;
-use crate::http::rules::CompiledRules;
 use crate::log::{FileSink, Logger};
 use crate::plan::{TcpRule, UniqueId};
+use crate::rules::CompiledRules;
 use crate::stream::term::Term;
 
 /// A proxy that accepts connections.

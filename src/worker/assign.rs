@@ -14,7 +14,7 @@ use super::pool::{conn_token, Owner};
 use super::session::{Phase, Session};
 use super::Worker;
 use crate::balance::Pick;
-use crate::http::cookie::ReqCookie;
+use crate::rules::cookie::ReqCookie;
 use crate::stream::connect::{self, AfterFailure};
 use crate::stream::runtime::Waiter;
 use crate::stream::term::Term;

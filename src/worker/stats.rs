@@ -250,7 +250,7 @@ impl Worker {
 
 /// `Authorization: Basic …` matches one of `stats auth user:password`.
 fn authorized(conf: &StatsConf, view: &HttpView<'_>) -> bool {
-    let Some(decoded) = crate::auth::basic_credentials(view).map(String::into_bytes) else { return false };
+    let Some(decoded) = view.basic_credentials().map(String::into_bytes) else { return false };
     conf.auth.iter().any(|(u, p)| {
         let mut want = Vec::with_capacity(u.len() + p.len() + 1);
         want.extend_from_slice(u.as_bytes());

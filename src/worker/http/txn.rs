@@ -5,10 +5,10 @@
 
 use std::time::Instant;
 
-use crate::http::cookie;
 use crate::http::errors;
 use crate::http::h1::{ClientSide, Next, ServerSide};
 use crate::http::head::{HeadEdits, RequestHead, ResponseHead};
+use crate::rules::cookie;
 
 /// Where the current exchange stands, beyond what the HTTP/1 machines know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

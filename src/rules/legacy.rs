@@ -17,7 +17,7 @@ use crate::config::model::LegacyRule;
 use crate::http::head::HeadEdits;
 
 use super::edit::{self, Op};
-use super::rules::{for_headers, Exchange, Verdict};
+use super::{for_headers, Exchange, Verdict};
 
 #[derive(Debug)]
 enum Kind {

@@ -1,10 +1,15 @@
+//! What the proxy does with HTTP requests and responses, on top of [`crate::http`] (the protocol) and
+//! [`crate::acl`] (conditions): rules and their header edits ([`edit`], [`fmt`] for `%[fetch]` values), the
+//! 1.4 `req*`/`rsp*` forms ([`legacy`]), redirects and `return` responses ([`reply`]), cookie persistence
+//! ([`cookie`]).
+//!
 //! A proxy's HTTP rules, compiled at worker start ([`CompiledRules::new`]) and applied to each request
 //! ([`apply_request`]) and response ([`apply_response`]) without touching the buffer: changes go to
 //! [`HeadEdits`], answers the proxy gives itself come back as a [`Verdict`].
 //!
 //! Request order (HAProxy 1.4 `http_process_req_common`, with 2.x `http-request` in its 1.4 place): `block`
 //! (403) → `http-request` rules (the first `allow` ends them; `deny`, `tarpit`, `auth`, `redirect`, `return` are
-//! final) → 1.4 `req*` filters (see [`super::legacy`]) then `reqadd` → `redirect` lines. Forwarding headers
+//! final) → 1.4 `req*` filters (see [`legacy`]) then `reqadd` → `redirect` lines. Forwarding headers
 //! (`option forwardfor`/`originalto`) are added by [`apply_forwarding`] once per request, after both the
 //! frontend's and the backend's rules.
 //!
@@ -21,10 +26,16 @@ use crate::config::model::{Cond, ForwardFor, HttpAction, HttpRule, Proxy};
 use crate::http::head::{HeadEdits, RequestHead, ResponseHead};
 use crate::stick::TableAction;
 
-use super::edit::{self, Op};
-use super::fmt::Fmt;
-use super::legacy::{self, Legacy};
-use super::reply::{self, CompiledRedirect, CompiledReturn};
+pub mod cookie;
+pub mod edit;
+pub mod fmt;
+pub mod legacy;
+pub mod reply;
+
+use edit::Op;
+use fmt::Fmt;
+use legacy::Legacy;
+use reply::{CompiledRedirect, CompiledReturn};
 
 /// What to do with a request (or response) after the rules ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
