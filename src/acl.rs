@@ -5,8 +5,9 @@
 //! [`CompiledAcls::cond`] turns an `if`/`unless` condition into indexes, so evaluating a request only fetches and
 //! compares. Layer-4 fetches (`src`, `dst`, …) come from the [`Context`]; HTTP fetches from its [`HttpView`];
 //! stick-table fetches (`sc_*`, `scN_*`, `src_*`, `table_*`, compiled into [`crate::stick::TableFetch`]) from
-//! [`Context::table_fetch`]; anything else (counters such as `nbsrv`) is asked to [`Context::fetch`]. A fetch
-//! without a sample does not match, as in HAProxy.
+//! [`Context::table_fetch`]; counters of the live state (`nbsrv`, `http_auth`…) from [`Context::counter`]. Names
+//! a fetch refers to (backends, userlists, tables) are resolved to indexes when it is compiled ([`Names`]). A
+//! fetch without a sample does not match, as in HAProxy.
 
 pub mod fetch;
 pub mod view;
@@ -17,7 +18,7 @@ use regex::bytes::Regex;
 
 pub use crate::config::model::compile_regex;
 use crate::config::model::{Acl, AclTerm, Cond, CondTermKind, IpNet, MatchMethod};
-pub use crate::sample::{Sample, Val};
+pub use crate::sample::{Names, Sample, Val};
 pub use view::{HttpView, ResView};
 
 /// What fetches can see: the connection, the HTTP exchange if any, and counters the caller can answer.
@@ -26,8 +27,10 @@ pub trait Context {
     fn src(&self) -> SocketAddr;
     /// Local address the client connected to.
     fn dst(&self) -> SocketAddr;
-    /// A fetch this module does not know (counters such as `nbsrv`): `None` = no sample.
-    fn fetch(&self, name: &str, args: &[String]) -> Option<Sample>;
+    /// A counter of the proxies' live state (`nbsrv`, `be_conn`, `connslots`, `http_auth`): `None` = no sample.
+    fn counter(&self, _c: &fetch::Counter) -> Option<Sample> {
+        None
+    }
     /// The HTTP request (and response) being processed; `None` in TCP mode.
     fn http(&self) -> Option<HttpView<'_>> {
         None
@@ -103,9 +106,9 @@ fn int_patterns(pats: &[String]) -> Result<Vec<IntRange>, String> {
 
 impl CompiledTerm {
     /// Compile one ACL term; bad patterns, regexes or unknown converters are errors.
-    pub fn new(term: &AclTerm) -> Result<CompiledTerm, String> {
+    pub fn new(term: &AclTerm, names: &Names) -> Result<CompiledTerm, String> {
         let expr = fetch::Expr {
-            fetch: fetch::compile_fetch(&term.fetch, &term.args)?,
+            fetch: fetch::compile_fetch(&term.fetch, &term.args, names)?,
             convs: fetch::compile_convs(&term.converters)?,
         };
         let icase = term.ignore_case;
@@ -303,20 +306,28 @@ enum Operand {
 pub struct CompiledAcls {
     /// (name, its lines), user ACLs then the predefined ones used.
     named: Vec<(String, Vec<CompiledTerm>)>,
+    /// What the conditions compiled later may name.
+    names: std::rc::Rc<Names>,
 }
 
 impl CompiledAcls {
     /// Compile a proxy's `acl` lines (errors name the ACL and its position).
-    pub fn new(acls: &[Acl]) -> Result<CompiledAcls, String> {
+    pub fn new(acls: &[Acl], names: std::rc::Rc<Names>) -> Result<CompiledAcls, String> {
         let mut named: Vec<(String, Vec<CompiledTerm>)> = Vec::new();
         for a in acls {
-            let t = CompiledTerm::new(&a.term).map_err(|e| format!("parsing [{}] : acl '{}' : {e}", a.pos, a.name))?;
+            let t = CompiledTerm::new(&a.term, &names)
+                .map_err(|e| format!("parsing [{}] : acl '{}' : {e}", a.pos, a.name))?;
             match named.iter_mut().find(|(n, _)| *n == a.name) {
                 Some((_, terms)) => terms.push(t),
                 None => named.push((a.name.clone(), vec![t])),
             }
         }
-        Ok(CompiledAcls { named })
+        Ok(CompiledAcls { named, names })
+    }
+
+    /// The names conditions compiled here may refer to (for the rules compiled beside them).
+    pub fn names(&self) -> std::rc::Rc<Names> {
+        self.names.clone()
     }
 
     /// Resolve a condition's names (user ACLs first, then predefined ones) and compile its anonymous ACLs.
@@ -327,7 +338,7 @@ impl CompiledAcls {
             for t in and {
                 let op = match &t.kind {
                     CondTermKind::Named(name) => Operand::Named(self.resolve(name)?),
-                    CondTermKind::Anonymous(term) => Operand::Anonymous(CompiledTerm::new(term)?),
+                    CondTermKind::Anonymous(term) => Operand::Anonymous(CompiledTerm::new(term, &self.names)?),
                 };
                 terms.push((t.negate, op));
             }
@@ -346,7 +357,7 @@ impl CompiledAcls {
             return Ok(i);
         }
         let term = predefined(name).ok_or_else(|| format!("no such ACL : '{name}'"))?;
-        self.named.push((name.to_string(), vec![CompiledTerm::new(&term)?]));
+        self.named.push((name.to_string(), vec![CompiledTerm::new(&term, &self.names)?]));
         Ok(self.named.len() - 1)
     }
 
@@ -373,7 +384,7 @@ impl CompiledAcls {
 /// Evaluate a fetch's first value as an owned [`Sample`] (slow path: compiles the fetch; for tools and tests).
 pub fn fetch(term: &AclTerm, ctx: &dyn Context) -> Option<Sample> {
     let expr = fetch::Expr {
-        fetch: fetch::compile_fetch(&term.fetch, &term.args).ok()?,
+        fetch: fetch::compile_fetch(&term.fetch, &term.args, &Names::default()).ok()?,
         convs: fetch::compile_convs(&term.converters).ok()?,
     };
     let mut out = None;
@@ -391,7 +402,7 @@ pub fn fetch(term: &AclTerm, ctx: &dyn Context) -> Option<Sample> {
 
 /// Does the sample match any of the term's patterns? (slow path: compiles the term.)
 pub fn matches(term: &AclTerm, sample: &Sample) -> bool {
-    let Ok(t) = CompiledTerm::new(term) else { return false };
+    let Ok(t) = CompiledTerm::new(term, &Names::default()) else { return false };
     let v = match sample {
         Sample::Bool(b) => Val::Bool(*b),
         Sample::Int(i) => Val::Int(*i),
@@ -403,7 +414,7 @@ pub fn matches(term: &AclTerm, sample: &Sample) -> bool {
 
 /// Evaluate one ACL term against the context (slow path: compiles the term; an invalid term is false).
 pub fn eval_term(term: &AclTerm, ctx: &dyn Context) -> bool {
-    CompiledTerm::new(term).is_ok_and(|t| t.eval(ctx))
+    CompiledTerm::new(term, &Names::default()).is_ok_and(|t| t.eval(ctx))
 }
 
 /// Evaluate a condition (slow path: compiles, per call, only the terms it needs, in evaluation order; a worker

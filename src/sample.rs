@@ -52,3 +52,24 @@ pub fn ip_text(ip: IpAddr) -> String {
 pub fn parse_int(b: &[u8]) -> Option<i64> {
     std::str::from_utf8(b).ok()?.trim().parse().ok()
 }
+
+/// The names a sample fetch or a rule may refer to — backends, userlists, stick tables — resolved once, when
+/// they are compiled, to indexes (config proxy indexes for backends and tables, positions among the
+/// `userlist` sections): nothing is looked up by name while traffic flows.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Proxies with servers (`backend`, `listen`), by name.
+    pub backends: std::collections::HashMap<String, usize>,
+    /// `userlist` sections, by name.
+    pub userlists: std::collections::HashMap<String, usize>,
+    /// Proxies declaring a `stick-table`, by name.
+    pub tables: std::collections::HashMap<String, usize>,
+}
+
+impl Names {
+    /// The proxy a `table NAME` argument names (`None` without one, or for a table nobody declares, which
+    /// `-c` refuses before anything is compiled).
+    pub fn table(&self, name: Option<&str>) -> Option<usize> {
+        name.and_then(|n| self.tables.get(n).copied())
+    }
+}

@@ -279,3 +279,37 @@ fn check_patterns_that_do_not_compile_fail_with_file_line() {
     assert!(bad.code.is_some_and(|c| c != 0), "odd hex accepted:\n{}", bad.combined());
     assert!(bad.stderr.contains(&bad.at(line)) && bad.stderr.contains("'2d4'"), "{}", bad.stderr);
 }
+
+/// Names a fetch or a rule refers to are resolved when the config is compiled, as HAProxy does: a backend
+/// nobody declares in `nbsrv()`, an unknown `use-service`, fail `-c` with the file and line.
+#[test]
+fn unresolvable_names_fail_with_file_line() {
+    let port = free_port();
+    let base = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n"
+    );
+    let text = format!(
+        "{base}    acl gone nbsrv(nope) lt 1\n    http-request deny if gone\nbackend be\n    server s 127.0.0.1:1\n"
+    );
+    let r = check(&text);
+    let line = line_of(&text, "nbsrv(nope)");
+    assert!(r.code.is_some_and(|c| c != 0), "unknown backend accepted:\n{}", r.combined());
+    assert!(r.stderr.contains(&r.at(line)), "stderr does not name {}:\n{}", r.at(line), r.stderr);
+    assert!(
+        r.stderr.contains("unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'fe'"),
+        "not HAProxy's words:\n{}",
+        r.stderr
+    );
+
+    let text = format!(
+        "{base}    acl up nbsrv(be) ge 1\n    http-request deny unless up\nbackend be\n    server s 127.0.0.1:1\n"
+    );
+    let r = check(&text);
+    assert_eq!(r.code, Some(0), "a known backend is fine:\n{}", r.combined());
+
+    let text = format!("{base}    http-request use-service lua.hello\nbackend be\n    server s 127.0.0.1:1\n");
+    let r = check(&text);
+    assert!(r.code.is_some_and(|c| c != 0), "unknown service accepted:\n{}", r.combined());
+    assert!(r.stderr.contains("unknown service 'lua.hello'"), "{}", r.stderr);
+}

@@ -383,3 +383,34 @@ fn logasap_logs_before_the_body_is_done() {
     assert!(timers.split('/').nth(4).is_some_and(|tt| tt.starts_with('+')), "Tt prefixed with '+': {line}");
     drop(c);
 }
+
+/// `%[…]` samples in `log-format` and `unique-id-format` go through the same fetches as ACLs: the request's
+/// headers and path, the client address, a backend's usable servers; a fetch without a value logs `-`.
+#[test]
+fn log_format_samples_are_fetched() {
+    use support::http::{Behavior, HttpBackend, HttpConn};
+    let logs = UdpCollector::start();
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let text = format!(
+        "global\n    log 127.0.0.1:{} local0 info\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    \
+         timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{port}\n    \
+         unique-id-format %[req.hdr(x-tenant),upper]-%rt\n    unique-id-header X-Unique-ID\n    \
+         log-format \"host=%[req.hdr(host),lower] path=%[path] src=%[src] up=%[nbsrv(be)] none=%[req.hdr(x-nope)] id=%ID\"\n    \
+         default_backend be\n\nbackend be\n    server web01 127.0.0.1:{}\n",
+        logs.port, web.port
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+    let mut c = HttpConn::open(port).expect("connect");
+    c.send(b"GET /some/where?q=1 HTTP/1.1\r\nHost: Example.COM\r\nX-Tenant: acme\r\n\r\n").expect("send");
+    let r = c.read_response().expect("response");
+    assert_eq!(r.status, 200);
+    let seen = web.requests();
+    let id = seen[0].header("x-unique-id").unwrap_or_default().to_string();
+    assert!(id.starts_with("ACME-"), "unique id from a sample: {id:?}");
+    let line = logs
+        .wait_for(|l| l.contains("host="), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no log line: {:?}", logs.lines()));
+    let want = format!("host=example.com path=/some/where src=127.0.0.1 up=1 none=- id={id}");
+    assert!(line.contains(&want), "{line} should contain {want}");
+}

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::view::{self, HttpView, ResView};
 use super::{Context, Sample};
+pub use crate::sample::Names;
 pub use crate::sample::{ip_text, parse_int, Val};
 
 /// A converter applied after a fetch.
@@ -70,11 +71,25 @@ pub enum Fetch {
     /// A stick-table counter (`sc_http_req_rate(0)`, `src_conn_cur`, `table_cnt`, …): asked to
     /// [`Context::table_fetch`].
     Table(crate::stick::TableFetch),
-    /// Anything else: asked to [`Context::fetch`] by name (counters such as `nbsrv`, `connslots`).
-    Other {
-        name: String,
-        args: Vec<String>,
-    },
+    /// A counter of the proxies' live state (`nbsrv`, `be_conn`, `connslots`, `http_auth`), names resolved:
+    /// asked to [`Context::counter`].
+    Counter(Counter),
+    /// A fetch nbproxy does not compute (yet): it never gives a sample (its name is kept for diagnostics).
+    Unknown(String),
+}
+
+/// A counter of the live state a fetch reads, its names resolved to indexes when compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// `nbsrv([backend])`: usable servers (a config proxy index; `None`: the proxy whose rules run).
+    NbSrv(Option<usize>),
+    /// `be_conn([backend])`: the backend's current sessions.
+    BeConn(Option<usize>),
+    /// `connslots([backend])`: free connection slots of its usable servers (no sample if one is unlimited).
+    ConnSlots(Option<usize>),
+    /// `http_auth(userlist)` (`groups: false`) or `http_auth_group(userlist)`: Basic credentials checked
+    /// against the userlist (its position among the `userlist` sections).
+    HttpAuth { userlist: usize, groups: bool },
 }
 
 /// A fetch and its converters.
@@ -112,12 +127,12 @@ fn base_name(name: &str) -> &str {
     name
 }
 
-/// Resolve a fetch name and its arguments (`hdr`, `["host"]`).
-pub fn compile_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
+/// Resolve a fetch name and its arguments (`hdr`, `["host"]`); the names it refers to through `names`.
+pub fn compile_fetch(name: &str, args: &[String], names: &Names) -> Result<Fetch, String> {
     let arg0 = |what: &str| {
         args.first().filter(|s| !s.is_empty()).map(|s| s.as_bytes().to_vec()).ok_or(format!("'{name}' expects {what}"))
     };
-    if let Some(tf) = crate::stick::parse_fetch(name, args) {
+    if let Some(tf) = crate::stick::parse_fetch(name, args, names) {
         return tf.map(Fetch::Table);
     }
     Ok(match name {
@@ -144,6 +159,28 @@ pub fn compile_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
             }
         }
         "cook_cnt" | "req.cook_cnt" => Fetch::CookCnt { name: arg0("a cookie name")? },
+        "nbsrv" | "be_conn" | "connslots" => {
+            let be = match args.first().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+                Some(b) => Some(
+                    *names
+                        .backends
+                        .get(b)
+                        .ok_or_else(|| format!("unable to find backend '{b}' referenced in arg 1 of '{name}'"))?,
+                ),
+                None => None,
+            };
+            Fetch::Counter(match name {
+                "nbsrv" => Counter::NbSrv(be),
+                "be_conn" => Counter::BeConn(be),
+                _ => Counter::ConnSlots(be),
+            })
+        }
+        "http_auth" | "http_auth_group" => {
+            let list = args.first().map(|a| a.trim()).unwrap_or_default();
+            let userlist =
+                *names.userlists.get(list).ok_or_else(|| format!("'{name}': unable to find userlist '{list}'"))?;
+            Fetch::Counter(Counter::HttpAuth { userlist, groups: name == "http_auth_group" })
+        }
         _ => match base_name(name) {
             "method" => Fetch::Method,
             "path" => Fetch::Path,
@@ -160,7 +197,7 @@ pub fn compile_fetch(name: &str, args: &[String]) -> Result<Fetch, String> {
             }
             "cook" | "req.cook" => Fetch::Cook { res: false, name: arg0("a cookie name")? },
             "scook" | "res.cook" => Fetch::Cook { res: true, name: arg0("a cookie name")? },
-            _ => Fetch::Other { name: name.to_string(), args: args.to_vec() },
+            _ => Fetch::Unknown(name.to_string()),
         },
     })
 }
@@ -178,7 +215,7 @@ pub fn compile_convs(convs: &[String]) -> Result<Vec<Conv>, String> {
 }
 
 /// Parse a sample expression as written in a log-format `%[…]` (`req.hdr(host),lower`).
-pub fn compile_expr(text: &str) -> Result<Expr, String> {
+pub fn compile_expr(text: &str, names: &Names) -> Result<Expr, String> {
     let mut depth = 0i32;
     let mut parts = Vec::new();
     let mut start = 0;
@@ -204,7 +241,7 @@ pub fn compile_expr(text: &str) -> Result<Expr, String> {
         None => (head, Vec::new()),
     };
     let convs: Vec<String> = parts[1..].iter().map(|s| s.to_string()).collect();
-    Ok(Expr { fetch: compile_fetch(name, &args)?, convs: compile_convs(&convs)? })
+    Ok(Expr { fetch: compile_fetch(name, &args, names)?, convs: compile_convs(&convs)? })
 }
 
 fn apply_convs<'a>(v: Val<'a>, convs: &[Conv]) -> Val<'a> {
@@ -385,7 +422,8 @@ pub fn each(expr: &Expr, ctx: &dyn Context, iterate: bool, f: &mut dyn FnMut(Val
             emit(Val::Bytes(Cow::Owned(b)))
         }
         Fetch::Table(tf) => ctx.table_fetch(tf).is_some_and(|s| emit(from_sample(s))),
-        Fetch::Other { name, args } => ctx.fetch(name, args).is_some_and(|s| emit(from_sample(s))),
+        Fetch::Counter(c) => ctx.counter(c).is_some_and(|s| emit(from_sample(s))),
+        Fetch::Unknown(_) => false,
     }
 }
 

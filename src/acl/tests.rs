@@ -13,9 +13,6 @@ impl Context for C {
     fn dst(&self) -> SocketAddr {
         "127.0.0.1:8443".parse().expect("addr")
     }
-    fn fetch(&self, _: &str, _: &[String]) -> Option<Sample> {
-        None
-    }
 }
 
 fn term(fetch: &str, method: MatchMethod, pats: &[&str]) -> AclTerm {
@@ -68,8 +65,8 @@ impl Context for H<'_> {
     fn dst(&self) -> SocketAddr {
         "10.0.0.1:80".parse().expect("addr")
     }
-    fn fetch(&self, name: &str, _: &[String]) -> Option<Sample> {
-        (name == "nbsrv").then_some(Sample::Int(2))
+    fn counter(&self, c: &crate::acl::fetch::Counter) -> Option<Sample> {
+        matches!(c, crate::acl::fetch::Counter::NbSrv(_)).then_some(Sample::Int(2))
     }
     fn http(&self) -> Option<HttpView<'_>> {
         Some(self.view)
@@ -83,7 +80,7 @@ const REQ: &str = "GET /static/img/Logo.PNG?size=10&user=bob HTTP/1.1\nHost: www
 /// Evaluate `acl a <spec>` (config syntax) against `req` (and `res`).
 fn acl_on(spec: &str, req: &str, res: Option<&str>, first: bool) -> bool {
     let px = testhead::proxy(&format!("listen l\n  mode http\n  acl a {spec}\n"));
-    let mut acls = CompiledAcls::new(&px.acls).expect("compile");
+    let mut acls = CompiledAcls::new(&px.acls, Default::default()).expect("compile");
     let cond = acls
         .cond(&Cond {
             negate: false,
@@ -100,7 +97,7 @@ fn acl_on(spec: &str, req: &str, res: Option<&str>, first: bool) -> bool {
 
 /// Evaluate a predefined ACL by name.
 fn pre(name: &str, req: &str) -> bool {
-    let mut acls = CompiledAcls::new(&[]).expect("compile");
+    let mut acls = CompiledAcls::new(&[], Default::default()).expect("compile");
     let cond = acls
         .cond(&Cond {
             negate: false,
@@ -280,7 +277,7 @@ fn fetches_see_earlier_edits() {
     let ctx = H { view };
     let t = |spec: &str| {
         let px = testhead::proxy(&format!("listen l\n  mode http\n  acl a {spec}\n"));
-        CompiledTerm::new(&px.acls[0].term).expect("term").eval(&ctx)
+        CompiledTerm::new(&px.acls[0].term, &Names::default()).expect("term").eval(&ctx)
     };
     assert!(t("hdr(host) api.example.com"));
     assert!(t("hdr_cnt(host) 1"));
@@ -291,10 +288,10 @@ fn fetches_see_earlier_edits() {
 #[test]
 fn bad_regex_is_rejected_at_compile() {
     let mut t = term("path", MatchMethod::Reg, &["(unclosed"]);
-    assert!(CompiledTerm::new(&t).is_err());
+    assert!(CompiledTerm::new(&t, &Names::default()).is_err());
     t.converters = vec!["nope".into()];
     t.patterns = vec!["x".into()];
-    assert!(CompiledTerm::new(&t).is_err());
+    assert!(CompiledTerm::new(&t, &Names::default()).is_err());
 }
 
 #[test]
@@ -310,7 +307,7 @@ fn dom_dir_and_combinations() {
     let px = testhead::proxy(
         "listen l\n  mode http\n  acl st path_beg /api\n  acl st path_beg /static\n  acl host hdr_beg(host) api.\n",
     );
-    let mut acls = CompiledAcls::new(&px.acls).expect("compile");
+    let mut acls = CompiledAcls::new(&px.acls, Default::default()).expect("compile");
     let (buf, head) = testhead::req(REQ);
     let ctx = H { view: HttpView::new(&buf, &head) };
     let named = |n: &str, neg| CondTerm { negate: neg, kind: CondTermKind::Named(n.into()) };
@@ -324,4 +321,23 @@ fn dom_dir_and_combinations() {
     assert!(check(vec![vec![named("host", false)], vec![named("METH_GET", false)]], false));
     assert!(!check(vec![vec![named("st", false)]], true), "unless");
     assert!(acls.cond(&Cond { negate: false, alternatives: vec![vec![named("nope", false)]] }).is_err());
+}
+
+#[test]
+fn fetch_names_resolve_to_indexes_when_compiled() {
+    use crate::acl::fetch::{compile_fetch, Counter, Fetch};
+    let mut names = Names::default();
+    names.backends.insert("app".into(), 4);
+    names.userlists.insert("admins".into(), 1);
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(compile_fetch("nbsrv", &args(&["app"]), &names), Ok(Fetch::Counter(Counter::NbSrv(Some(4)))));
+    assert_eq!(compile_fetch("be_conn", &args(&[]), &names), Ok(Fetch::Counter(Counter::BeConn(None))), "own backend");
+    assert_eq!(compile_fetch("connslots", &args(&["app"]), &names), Ok(Fetch::Counter(Counter::ConnSlots(Some(4)))));
+    assert!(compile_fetch("nbsrv", &args(&["nope"]), &names).is_err(), "an unknown backend is an error");
+    assert_eq!(
+        compile_fetch("http_auth_group", &args(&["admins"]), &names),
+        Ok(Fetch::Counter(Counter::HttpAuth { userlist: 1, groups: true }))
+    );
+    assert!(compile_fetch("http_auth", &args(&["nobody"]), &names).is_err());
+    assert_eq!(compile_fetch("ssl_fc", &args(&[]), &names), Ok(Fetch::Unknown("ssl_fc".into())), "no sample, ever");
 }

@@ -5,14 +5,51 @@
 
 use std::rc::Rc;
 
-use crate::acl::CompiledCond;
+use crate::acl::fetch::{compile_expr, Expr};
+use crate::acl::{CompiledCond, Names};
 use crate::config::model::{AclTerm, Config, HttpAction, LogFormat, Pos, StickData, Track};
+use crate::log::LogFormatSpec;
 use crate::rules::CompiledRules;
 
+/// A log-format string compiled: its layout, and its `%[…]` samples compiled with the same sample-fetch
+/// registry ACLs and rules use (in the order [`LogFormatSpec::sample_exprs`] gives them).
+#[derive(Debug, Clone)]
+pub struct Format {
+    pub spec: LogFormatSpec,
+    pub samples: Vec<Expr>,
+}
+
+impl Format {
+    /// Compile `text` (`log-format`, `unique-id-format`), its samples' names resolved through `names`.
+    pub fn compile(text: &str, names: &Names) -> Result<Format, String> {
+        let spec = LogFormatSpec::parse(text)?;
+        let samples = spec.sample_exprs().map(|e| compile_expr(e, names)).collect::<Result<_, _>>()?;
+        Ok(Format { spec, samples })
+    }
+
+    /// Append the line for `v` to `out`, its samples fetched from `ctx` (the last value of a fetch that
+    /// gives several, as HAProxy; none: `-`).
+    pub fn render(&self, v: &crate::log::LogValues<'_>, ctx: &dyn crate::acl::Context, out: &mut String) {
+        let sample = |rank: usize| {
+            let mut bytes = Vec::new();
+            let expr = self.samples.get(rank)?;
+            crate::acl::fetch::render(expr, ctx, &mut bytes).then(|| String::from_utf8_lossy(&bytes).into_owned())
+        };
+        self.spec.render(v, &sample, out);
+    }
+
+    /// [`Format::render`] into a new string.
+    pub fn render_to_string(&self, v: &crate::log::LogValues<'_>, ctx: &dyn crate::acl::Context) -> String {
+        let mut s = String::with_capacity(256);
+        self.render(v, ctx, &mut s);
+        s
+    }
+}
+
 /// `unique-id-format FMT` and `unique-id-header NAME` of a frontend.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UniqueId {
-    pub format: crate::log::LogFormatSpec,
+    pub format: Format,
     /// The request header that carries the id to the server, if any.
     pub header: Option<Vec<u8>>,
 }
@@ -25,7 +62,7 @@ pub enum TcpAction {
     /// `reject`: close the connection (no response, no log for connection rules).
     Reject,
     /// `track-scN KEY [table T]`: track the key's entry (see [`crate::stick`]), evaluation goes on.
-    Track { sc: u8, key: crate::acl::fetch::Expr, table: Option<String> },
+    Track { sc: u8, key: crate::acl::fetch::Expr, table: Option<usize> },
     /// `sc-inc-gpc0(N)`.
     IncGpc0(u8),
     /// Any other action (`set-var`, `capture`, …): no effect yet, evaluation goes on.
@@ -43,8 +80,9 @@ pub struct TcpRule {
 #[derive(Debug)]
 pub struct CompiledProxy {
     pub rules: Rc<CompiledRules>,
-    /// (`use_backend` target as written, condition).
-    pub use_backends: Vec<(String, Option<CompiledCond>)>,
+    /// (`use_backend` target as a config proxy index, condition); a target computed per request (`%[…]`)
+    /// is not supported and left out.
+    pub use_backends: Vec<(usize, Option<CompiledCond>)>,
     pub monitor_fail: Vec<CompiledCond>,
     /// `stats admin if COND`.
     pub stats_admin: Option<CompiledCond>,
@@ -54,31 +92,61 @@ pub struct CompiledProxy {
     pub tcp_session: Vec<TcpRule>,
     /// `tcp-request content` rules.
     pub tcp_content: Vec<TcpRule>,
-    /// `use-server` rules: (server name, condition).
-    pub use_servers: Vec<(String, Option<CompiledCond>)>,
+    /// `use-server` rules: (the server's position among the proxy's `server` lines, condition).
+    pub use_servers: Vec<(usize, Option<CompiledCond>)>,
+    /// `log-format STRING`, compiled.
+    pub log_format: Option<Format>,
+    /// `unique-id-format` (and `unique-id-header`), compiled.
+    pub unique_id: Option<UniqueId>,
+}
+
+/// The names rules and fetches may refer to, with the indexes they resolve to.
+pub fn names(cfg: &Config) -> Names {
+    let mut n = Names::default();
+    for (pi, p) in cfg.proxies.iter().enumerate() {
+        if p.kind.has_backend() {
+            n.backends.entry(p.name.clone()).or_insert(pi);
+        }
+        if p.stick.as_ref().is_some_and(|st| !st.table_type.is_empty()) {
+            n.tables.entry(p.name.clone()).or_insert(pi);
+        }
+    }
+    for (i, u) in cfg.userlists.iter().enumerate() {
+        n.userlists.entry(u.name.clone()).or_insert(i);
+    }
+    n
 }
 
 /// Compile every proxy's ACLs and rules once (also what `-c` and the master run to refuse a bad config early).
 pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
-    check_tables(cfg)?;
+    let names = Rc::new(names(cfg));
+    check_tables(cfg, &names)?;
     cfg.proxies
         .iter()
         .map(|p| {
-            // Log formats are compiled by each worker; parsed here too so that a bad one is refused early.
-            if let LogFormat::Custom(f) = &p.log_format {
-                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: log-format: {e}", p.pos))?;
-            }
-            if let Some(f) = &p.unique_id_format {
-                crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?;
-            }
-            let mut rules = CompiledRules::new(p)?;
+            let log_format = match &p.log_format {
+                LogFormat::Custom(f) => {
+                    Some(Format::compile(f, &names).map_err(|e| format!("{}: log-format: {e}", p.pos))?)
+                }
+                _ => None,
+            };
+            let unique_id = match &p.unique_id_format {
+                Some(f) => Some(UniqueId {
+                    format: Format::compile(f, &names).map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?,
+                    header: p.unique_id_header.as_ref().map(|h| h.as_bytes().to_vec()),
+                }),
+                None => None,
+            };
+            let mut rules = CompiledRules::new(p, names.clone())?;
             let mut use_backends = Vec::new();
             for u in &p.use_backends {
                 let cond = match &u.cond {
                     Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
                     None => None,
                 };
-                use_backends.push((u.backend.clone(), cond));
+                if let Some(be) = names.backends.get(&u.backend) {
+                    use_backends.push((*be, cond));
+                }
             }
             let monitor_fail = p.monitor_fail.iter().map(|c| rules.cond(c)).collect::<Result<_, _>>()?;
             let stats_admin = match p.stats.as_ref().and_then(|s| s.admin.as_ref()) {
@@ -97,9 +165,9 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                     Some("reject") => TcpAction::Reject,
                     Some(a) if a.starts_with("track-sc") => {
                         let t = Track::parse(&words).map_err(|e| format!("parsing [{}] : {e}", r.pos))?;
-                        let key = crate::acl::fetch::compile_expr(&t.key)
+                        let key = crate::acl::fetch::compile_expr(&t.key, &names)
                             .map_err(|e| format!("parsing [{}] : '{a}': {e}", r.pos))?;
-                        TcpAction::Track { sc: t.sc, key, table: t.table }
+                        TcpAction::Track { sc: t.sc, key, table: names.table(t.table.as_deref()) }
                     }
                     Some(a) if a.starts_with("sc-inc-gpc0") => TcpAction::IncGpc0(match a {
                         "sc-inc-gpc0(1)" => 1,
@@ -121,9 +189,13 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
                     Some(c) => Some(rules.cond(c).map_err(|e| format!("parsing [{}] : {e}", u.pos))?),
                     None => None,
                 };
-                use_servers.push((u.server.clone(), cond));
+                if let Some(pos) = p.servers.iter().position(|s| s.name == u.server) {
+                    use_servers.push((pos, cond));
+                }
             }
             Ok(CompiledProxy {
+                log_format,
+                unique_id,
                 use_servers,
                 rules: Rc::new(rules),
                 use_backends,
@@ -145,7 +217,7 @@ fn table_of<'a>(cfg: &'a Config, name: &str) -> Option<&'a crate::config::model:
 /// `-c` checks on stick tables: every `track-scN` names an existing table (its own proxy's by default) and a
 /// key it can compute; every `sc_*`/`src_*`/`table_*` fetch reads a table that exists and stores what it reads
 /// (for `sc_*` without `table`, one of the tables the proxy's `track-scN` rules for that counter use).
-fn check_tables(cfg: &Config) -> Result<(), String> {
+fn check_tables(cfg: &Config, names: &Names) -> Result<(), String> {
     let mut errors = Vec::new();
     for p in &cfg.proxies {
         // Tracks of this proxy: (counter, table name, position).
@@ -158,7 +230,7 @@ fn check_tables(cfg: &Config) -> Result<(), String> {
                 errors.push(format!("parsing [{pos}] : unable to find table '{table}' referenced by {act}."));
                 return;
             }
-            if let Err(e) = crate::acl::fetch::compile_expr(&t.key) {
+            if let Err(e) = crate::acl::fetch::compile_expr(&t.key, names) {
                 errors.push(format!("parsing [{pos}] : '{act}' : {e}."));
             }
             tracks.push((t.sc, table, pos.clone()));
@@ -178,7 +250,8 @@ fn check_tables(cfg: &Config) -> Result<(), String> {
             }
         }
         let check_term = |term: &AclTerm, pos: &Pos, errors: &mut Vec<String>| {
-            let Ok(crate::acl::fetch::Fetch::Table(tf)) = crate::acl::fetch::compile_fetch(&term.fetch, &term.args)
+            let Ok(crate::acl::fetch::Fetch::Table(tf)) =
+                crate::acl::fetch::compile_fetch(&term.fetch, &term.args, names)
             else {
                 return;
             };

@@ -5,7 +5,7 @@
 //! (client), `%fi` `%fp` (frontend address). Other `%` variables render as nothing.
 
 use crate::acl::fetch::{self, Expr, Val};
-use crate::acl::Context;
+use crate::acl::{Context, Names};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -27,7 +27,7 @@ pub struct Fmt {
 
 impl Fmt {
     /// Parse `text`; an unclosed `%[` or an unknown fetch/converter in it is an error.
-    pub fn parse(text: &str) -> Result<Fmt, String> {
+    pub fn parse(text: &str, names: &Names) -> Result<Fmt, String> {
         let b = text.as_bytes();
         let mut pieces = Vec::new();
         let mut lit = Vec::new();
@@ -51,7 +51,7 @@ impl Fmt {
             let piece = if b.get(i) == Some(&b'[') {
                 let end =
                     i + b[i..].iter().position(|&c| c == b']').ok_or_else(|| format!("missing ']' in '{text}'"))?;
-                let expr = fetch::compile_expr(&text[i + 1..end]).map_err(|e| format!("in '{text}': {e}"))?;
+                let expr = fetch::compile_expr(&text[i + 1..end], names).map_err(|e| format!("in '{text}': {e}"))?;
                 i = end + 1;
                 Piece::Expr(expr)
             } else {
@@ -127,8 +127,8 @@ mod tests {
         fn dst(&self) -> SocketAddr {
             "10.0.0.1:443".parse().expect("dst")
         }
-        fn fetch(&self, name: &str, _: &[String]) -> Option<Sample> {
-            (name == "nbsrv").then_some(Sample::Int(3))
+        fn counter(&self, c: &crate::acl::fetch::Counter) -> Option<Sample> {
+            matches!(c, crate::acl::fetch::Counter::NbSrv(_)).then_some(Sample::Int(3))
         }
         fn http(&self) -> Option<HttpView<'_>> {
             Some(self.0)
@@ -138,7 +138,7 @@ mod tests {
     fn render(f: &str) -> String {
         let (buf, head) = testhead::req("GET /a/b?q=1 HTTP/1.1\nHost: Ex.com\nX-F: 1.1.1.1, 2.2.2.2\nX-F: 3.3.3.3\n\n");
         let ctx = Ctx(HttpView::new(&buf, &head));
-        String::from_utf8(Fmt::parse(f).expect("parse").to_vec(&ctx)).expect("utf8")
+        String::from_utf8(Fmt::parse(f, &Names::default()).expect("parse").to_vec(&ctx)).expect("utf8")
     }
 
     #[test]
@@ -151,8 +151,8 @@ mod tests {
         assert_eq!(render("[%[req.hdr(none)]][%Ts][%{+Q}ci]"), "[][][2001:db8::7]");
         assert_eq!(render("%[method] %[url] n=%[nbsrv] %[base]"), "GET /a/b?q=1 n=3 Ex.com/a/b");
         assert_eq!(render("trailing %"), "trailing %");
-        assert!(Fmt::parse("%[src").is_err());
-        assert!(Fmt::parse("%[src,nope]").is_err());
+        assert!(Fmt::parse("%[src", &Names::default()).is_err());
+        assert!(Fmt::parse("%[src,nope]", &Names::default()).is_err());
         assert_eq!(Fmt::literal("%x"), Fmt { pieces: vec![Piece::Lit(b"%x".to_vec())] });
     }
 }

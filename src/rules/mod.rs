@@ -21,7 +21,7 @@ use regex::bytes::Regex;
 
 use crate::acl::fetch::ip_text;
 use crate::acl::view::{self, Hdr, HttpView, ResView};
-use crate::acl::{compile_regex, CompiledAcls, CompiledCond, Context, Sample};
+use crate::acl::{compile_regex, CompiledAcls, CompiledCond, Context, Names, Sample};
 use crate::config::model::{Cond, ForwardFor, HttpAction, HttpRule, Proxy};
 use crate::http::head::{HeadEdits, RequestHead, ResponseHead};
 use crate::stick::TableAction;
@@ -52,8 +52,25 @@ pub enum Verdict {
     Redirect(Vec<u8>),
     /// Send these bytes (a complete `http-request return` response).
     Return(Vec<u8>),
-    /// `use-service NAME`: a built-in service answers (`prometheus-exporter`).
-    Service(String),
+    /// `use-service NAME`: a built-in service answers.
+    Service(Service),
+}
+
+/// A built-in service `use-service` hands a request to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `prometheus-exporter`: the statistics in Prometheus' text format.
+    PrometheusExporter,
+}
+
+impl Service {
+    /// The service of that name; an unknown one is a configuration error, as in HAProxy.
+    pub fn named(name: &str) -> Result<Service, String> {
+        match name {
+            "prometheus-exporter" => Ok(Service::PrometheusExporter),
+            o => Err(format!("'use-service' : unknown service '{o}'")),
+        }
+    }
 }
 
 /// A rule action with everything parsed and compiled.
@@ -81,13 +98,14 @@ enum Act {
     ReplacePath(Regex, Fmt),
     ReplaceUri(Regex, Fmt),
     SetStatus(u16),
-    /// `use-service NAME` (`prometheus-exporter`): the request is answered by a built-in service.
-    Service(String),
+    /// `use-service NAME`: the request is answered by a built-in service.
+    Service(Service),
     /// `track-scN KEY [table T]`: the key expression, compiled.
     Track {
         sc: u8,
         key: crate::acl::fetch::Expr,
-        table: Option<String>,
+        /// `table NAME`, resolved to the proxy declaring it.
+        table: Option<usize>,
     },
     /// `sc-inc-gpc0(N)`.
     IncGpc0(u8),
@@ -117,7 +135,8 @@ pub struct CompiledRules {
 }
 
 fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bool) -> Result<Rule, String> {
-    let fmt = |s: &str| Fmt::parse(s);
+    let names = acls.names();
+    let fmt = |s: &str| Fmt::parse(s, &names);
     let name = |s: &str| s.as_bytes().to_vec();
     let act = match &r.action {
         HttpAction::Allow => Act::Allow,
@@ -125,9 +144,9 @@ fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bo
         HttpAction::Deny { status } => Act::Deny(if response && *status == 403 { 502 } else { *status }),
         HttpAction::Tarpit { status } => Act::Tarpit(*status),
         HttpAction::Auth { realm: r } => Act::Auth(r.clone().unwrap_or_else(|| realm.to_string())),
-        HttpAction::Redirect(rd) => Act::Redirect(CompiledRedirect::new(rd)?),
+        HttpAction::Redirect(rd) => Act::Redirect(CompiledRedirect::new(rd, &names)?),
         HttpAction::Return { status, content_type, body, headers } => {
-            Act::Return(CompiledReturn::new(*status, content_type.as_deref(), body.as_deref(), headers)?)
+            Act::Return(CompiledReturn::new(*status, content_type.as_deref(), body.as_deref(), headers, &names)?)
         }
         HttpAction::AddHeader { name: n, value } => Act::AddHeader(name(n), fmt(value)?),
         HttpAction::SetHeader { name: n, value } => Act::SetHeader(name(n), fmt(value)?),
@@ -155,11 +174,11 @@ fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bo
             Act::ReplaceUri(compile_regex(regex, false)?, fmt(replacement)?)
         }
         HttpAction::SetStatus(s) => Act::SetStatus(*s),
-        HttpAction::UseService(name) => Act::Service(name.clone()),
+        HttpAction::UseService(name) => Act::Service(Service::named(name)?),
         HttpAction::Track(t) => Act::Track {
             sc: t.sc,
-            key: crate::acl::fetch::compile_expr(&t.key).map_err(|e| format!("'track-sc{}': {e}", t.sc))?,
-            table: t.table.clone(),
+            key: crate::acl::fetch::compile_expr(&t.key, &names).map_err(|e| format!("'track-sc{}': {e}", t.sc))?,
+            table: names.table(t.table.as_deref()),
         },
         HttpAction::ScIncGpc0(sc) => Act::IncGpc0(*sc),
         HttpAction::ScSetGpt0(sc, v) => Act::SetGpt0(*sc, *v),
@@ -169,10 +188,11 @@ fn compile_rule(r: &HttpRule, realm: &str, acls: &mut CompiledAcls, response: bo
 }
 
 impl CompiledRules {
-    /// Compile a proxy's ACLs, `http-request`/`http-response` rules, 1.4 rules, redirects and forwarding options.
-    /// Errors (a bad regex, an unknown fetch in a `%[…]`) name the rule's position.
-    pub fn new(px: &Proxy) -> Result<CompiledRules, String> {
-        let mut acls = CompiledAcls::new(&px.acls)?;
+    /// Compile a proxy's ACLs, `http-request`/`http-response` rules, 1.4 rules, redirects and forwarding options,
+    /// the names they refer to resolved through `names`. Errors (a bad regex, an unknown fetch in a `%[…]`)
+    /// name the rule's position.
+    pub fn new(px: &Proxy, names: std::rc::Rc<Names>) -> Result<CompiledRules, String> {
+        let mut acls = CompiledAcls::new(&px.acls, names.clone())?;
         let rules = |list: &[HttpRule], response: bool, acls: &mut CompiledAcls| {
             list.iter()
                 .map(|r| compile_rule(r, &px.name, acls, response).map_err(|e| format!("parsing [{}] : {e}", r.pos)))
@@ -184,7 +204,7 @@ impl CompiledRules {
         let redirects = px
             .redirects
             .iter()
-            .map(|r| Ok((CompiledRedirect::new(r)?, acls.opt_cond(r.cond.as_ref())?)))
+            .map(|r| Ok((CompiledRedirect::new(r, &names)?, acls.opt_cond(r.cond.as_ref())?)))
             .collect::<Result<_, String>>()?;
         Ok(CompiledRules {
             name: px.name.clone(),
@@ -254,8 +274,8 @@ impl Context for RuleCtx<'_> {
     fn dst(&self) -> SocketAddr {
         self.conn.dst()
     }
-    fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
-        self.conn.fetch(name, args)
+    fn counter(&self, c: &crate::acl::fetch::Counter) -> Option<Sample> {
+        self.conn.counter(c)
     }
     fn http(&self) -> Option<HttpView<'_>> {
         Some(self.view)
@@ -352,7 +372,7 @@ fn step(act: &Act, ctx: &RuleCtx<'_>, res: bool) -> Step {
     let ops = match act {
         Act::Allow => return Step::Stop,
         Act::Deny(s) => return Step::Final(Verdict::Deny(*s)),
-        Act::Service(name) => return Step::Final(Verdict::Service(name.clone())),
+        Act::Service(s) => return Step::Final(Verdict::Service(*s)),
         Act::Tarpit(s) => return Step::Final(Verdict::Tarpit(*s)),
         Act::Auth(realm) => return Step::Final(Verdict::Auth(realm.clone())),
         Act::Redirect(r) => return Step::Final(Verdict::Redirect(r.response(view, ctx))),
@@ -360,7 +380,7 @@ fn step(act: &Act, ctx: &RuleCtx<'_>, res: bool) -> Step {
         Act::Nothing => return Step::Ops(Vec::new()),
         Act::Track { sc, key, table } => {
             crate::acl::fetch::each(key, ctx, false, &mut |v| {
-                ctx.table_action(TableAction::Track { sc: *sc, table: table.as_deref(), key: v });
+                ctx.table_action(TableAction::Track { sc: *sc, table: *table, key: v });
                 true
             });
             return Step::Ops(Vec::new());

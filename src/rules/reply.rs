@@ -7,6 +7,7 @@ use crate::acl::Context;
 use crate::config::model::{Redirect, RedirectKind};
 
 use super::fmt::Fmt;
+use crate::acl::Names;
 
 /// The standard reason phrase of a status code (empty for unknown codes).
 pub fn reason(code: u16) -> &'static str {
@@ -60,10 +61,10 @@ pub struct CompiledRedirect {
 
 impl CompiledRedirect {
     /// Compile (the target is a log-format string, as in 2.x; plain text stays plain).
-    pub fn new(r: &Redirect) -> Result<CompiledRedirect, String> {
+    pub fn new(r: &Redirect, names: &Names) -> Result<CompiledRedirect, String> {
         Ok(CompiledRedirect {
             kind: r.kind,
-            target: Fmt::parse(&r.target)?,
+            target: Fmt::parse(&r.target, names)?,
             code: r.code,
             drop_query: r.drop_query,
             append_slash: r.append_slash,
@@ -135,14 +136,15 @@ impl CompiledReturn {
         content_type: Option<&str>,
         body: Option<&str>,
         headers: &[(String, String)],
+        names: &Names,
     ) -> Result<CompiledReturn, String> {
         Ok(CompiledReturn {
             status,
             content_type: content_type.map(|c| c.as_bytes().to_vec()),
-            body: body.map(Fmt::parse).transpose()?,
+            body: body.map(|b| Fmt::parse(b, names)).transpose()?,
             headers: headers
                 .iter()
-                .map(|(n, v)| Ok((n.as_bytes().to_vec(), Fmt::parse(v)?)))
+                .map(|(n, v)| Ok((n.as_bytes().to_vec(), Fmt::parse(v, names)?)))
                 .collect::<Result<_, String>>()?,
         })
     }

@@ -16,9 +16,6 @@ impl Context for Conn {
     fn dst(&self) -> SocketAddr {
         self.dst
     }
-    fn fetch(&self, _: &str, _: &[String]) -> Option<Sample> {
-        None
-    }
 }
 
 fn conn() -> Conn {
@@ -42,7 +39,8 @@ fn render(start: &[u8], buf: &[u8], hdrs: &[crate::http::head::HeaderIdx], edits
 }
 
 fn rules(body: &str) -> CompiledRules {
-    CompiledRules::new(&testhead::proxy(&format!("listen l\n  mode http\n{body}"))).expect("compile")
+    CompiledRules::new(&testhead::proxy(&format!("listen l\n  mode http\n{body}")), Default::default())
+        .expect("compile")
 }
 
 /// Run `body`'s rules on `req`: the verdict and the request as it would be forwarded.
@@ -278,10 +276,10 @@ fn legacy_response_rules() {
 fn compile_errors_are_reported() {
     let mut px = testhead::proxy("listen l\n  mode http\n  reqrep ^a b\n");
     px.legacy_rules[0].arg = "(".into();
-    let e = CompiledRules::new(&px).expect_err("bad regex");
+    let e = CompiledRules::new(&px, Default::default()).expect_err("bad regex");
     assert!(e.contains("reqrep"), "{e}");
     let px = testhead::proxy("listen l\n  mode http\n  http-request set-header X %[nope(\n");
-    assert!(CompiledRules::new(&px).is_err());
+    assert!(CompiledRules::new(&px, Default::default()).is_err());
 }
 
 #[test]
@@ -291,7 +289,7 @@ fn extra_conditions_use_the_proxy_acls() {
          backend b\n  mode http\n",
     );
     px.http_request.clear();
-    let mut r = CompiledRules::new(&px).expect("compile");
+    let mut r = CompiledRules::new(&px, Default::default()).expect("compile");
     let cond = r.cond(px.use_backends[0].cond.as_ref().expect("cond")).expect("compile cond");
     let (buf, head) = testhead::req("GET /api/x HTTP/1.1\n\n");
     assert!(r.eval(&cond, &HttpView::new(&buf, &head), &conn()));

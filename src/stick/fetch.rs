@@ -3,7 +3,7 @@
 
 use super::{Event, Table};
 use crate::config::model::StickData;
-use crate::sample::Sample;
+use crate::sample::{Names, Sample};
 
 /// Apply a fetch to entry `i` (absent: 0 for values, as HAProxy); `None` when the table lacks the data type.
 pub(super) fn apply(tb: &mut Table, i: Option<u32>, what: What, now: u64) -> Option<Sample> {
@@ -114,13 +114,18 @@ pub enum Scope {
 pub struct TableFetch {
     pub scope: Scope,
     pub what: What,
-    /// `table` argument; `None` = the tracked entry's table (`sc*`) or the proxy's own (`src_*`, `table_*`).
+    /// `table` argument as written; `None` = the tracked entry's table (`sc*`) or the proxy's own (`src_*`,
+    /// `table_*`).
     pub table: Option<String>,
+    /// That table resolved: the config index of the proxy declaring it (`None` without a `table` argument,
+    /// or when no proxy declares it, which `-c` refuses).
+    pub table_proxy: Option<usize>,
 }
 
 /// Recognize a stick-table fetch (`sc_http_req_rate`, `sc0_conn_cur`, `src_get_gpc0`, `table_cnt`, …):
 /// `None` if the name is not one, else its compiled form or an argument error.
-pub fn parse_fetch(name: &str, args: &[String]) -> Option<Result<TableFetch, String>> {
+pub fn parse_fetch(name: &str, args: &[String], names: &Names) -> Option<Result<TableFetch, String>> {
+    let resolve = |t: &Option<String>| t.as_ref().and_then(|t| names.tables.get(t).copied());
     let arg = |i: usize| args.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
     let (scope, rest, table) = if let Some(r) = name.strip_prefix("sc_") {
         let n = match arg(0).as_deref() {
@@ -144,7 +149,8 @@ pub fn parse_fetch(name: &str, args: &[String]) -> Option<Result<TableFetch, Str
         (Scope::Src, r, arg(0))
     } else if name == "table_cnt" || name == "table_avl" {
         let what = if name == "table_cnt" { What::Cnt } else { What::Avl };
-        return Some(Ok(TableFetch { scope: Scope::Table, what, table: arg(0) }));
+        let table = arg(0);
+        return Some(Ok(TableFetch { scope: Scope::Table, what, table_proxy: resolve(&table), table }));
     } else {
         return None;
     };
@@ -164,5 +170,5 @@ pub fn parse_fetch(name: &str, args: &[String]) -> Option<Result<TableFetch, Str
             _ => return Some(Err(format!("unknown stick-table fetch '{name}'"))),
         },
     };
-    Some(Ok(TableFetch { scope, what, table }))
+    Some(Ok(TableFetch { scope, what, table_proxy: resolve(&table), table }))
 }

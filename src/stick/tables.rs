@@ -58,7 +58,13 @@ impl Tables {
         self.tables.borrow().iter().position(|t| t.name == name).map(|i| i as u16)
     }
 
-    /// `table NAME` if given, else the proxy's own table.
+    /// The table of proxy `table` (a `table NAME` argument resolved to its proxy) if given, else proxy `pi`'s
+    /// own.
+    pub fn of_proxy_or(&self, table: Option<usize>, pi: usize) -> Option<u16> {
+        self.of_proxy(table.unwrap_or(pi))
+    }
+
+    /// `table NAME` if given, else the proxy's own table (at start-up: names are resolved once).
     pub fn resolve(&self, name: Option<&str>, pi: usize) -> Option<u16> {
         match name {
             Some(n) => self.by_name(n),

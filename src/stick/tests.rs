@@ -131,14 +131,26 @@ fn keys_follow_the_table_type() {
 
 #[test]
 fn fetch_names() {
-    let f = |n: &str, a: &[&str]| parse_fetch(n, &a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mut names = crate::sample::Names::default();
+    names.tables.insert("be".into(), 7);
+    let f = |n: &str, a: &[&str]| parse_fetch(n, &a.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &names);
     assert_eq!(
         f("sc_http_req_rate", &["0"]),
-        Some(Ok(TableFetch { scope: Scope::Sc(0), what: What::Get(StickData::HttpReqRate), table: None }))
+        Some(Ok(TableFetch {
+            scope: Scope::Sc(0),
+            what: What::Get(StickData::HttpReqRate),
+            table: None,
+            table_proxy: None
+        }))
     );
     assert_eq!(
         f("sc1_conn_cur", &["be"]),
-        Some(Ok(TableFetch { scope: Scope::Sc(1), what: What::Get(StickData::ConnCur), table: Some("be".into()) }))
+        Some(Ok(TableFetch {
+            scope: Scope::Sc(1),
+            what: What::Get(StickData::ConnCur),
+            table: Some("be".into()),
+            table_proxy: Some(7),
+        }))
     );
     assert_eq!(f("src_inc_gpc0", &[]).and_then(Result::ok).map(|t| t.what), Some(What::IncGpc0));
     assert_eq!(f("table_avl", &[]).and_then(Result::ok).map(|t| t.what), Some(What::Avl));

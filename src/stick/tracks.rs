@@ -60,7 +60,7 @@ impl Tracks {
 #[derive(Debug, Clone)]
 pub enum TableAction<'a> {
     /// `track-scN KEY [table T]` with the key's sample.
-    Track { sc: u8, table: Option<&'a str>, key: Val<'a> },
+    Track { sc: u8, table: Option<usize>, key: Val<'a> },
     /// `sc-inc-gpc0(N)`.
     IncGpc0(u8),
     /// `sc-set-gpt0(N) VALUE`.

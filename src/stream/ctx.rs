@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use crate::acl::fetch::Counter;
 use crate::acl::{self, Sample};
 use crate::stick::{Event, TableAction, TrackLevel, Tracks};
 use crate::stream::runtime::Runtime;
@@ -36,9 +37,10 @@ impl acl::Context for L4<'_> {
     fn table_fetch(&self, f: &crate::stick::TableFetch) -> Option<Sample> {
         use crate::stick::{Scope, What};
         let tables = &self.rt.tables;
-        let explicit = match f.table.as_deref() {
-            Some(n) => Some(tables.by_name(n)?),
-            None => None,
+        let explicit = match (&f.table, f.table_proxy) {
+            (None, _) => None,
+            (Some(_), Some(pi)) => Some(tables.of_proxy(pi)?),
+            (Some(_), None) => return None,
         };
         match f.scope {
             Scope::Sc(n) => match self.tracks.and_then(|t| t.get(n as usize)) {
@@ -67,7 +69,7 @@ impl acl::Context for L4<'_> {
                 if tracks.get(sc as usize).is_some() {
                     return; // the first tracking of a counter wins (a connection-level one for every request)
                 }
-                let Some(t) = tables.resolve(table, self.px) else { return };
+                let Some(t) = tables.of_proxy_or(table, self.px) else { return };
                 if let Some(r) = tables.track(t, &key) {
                     *slot = Some(r);
                     cell.set(set);
@@ -89,23 +91,24 @@ impl acl::Context for L4<'_> {
             }
         }
     }
-    fn fetch(&self, name: &str, args: &[String]) -> Option<Sample> {
-        let backend = |rt: &Runtime| args.first().and_then(|n| rt.backends.iter().position(|b| &b.name == n));
-        match name {
-            // `http_auth(userlist)` / `http_auth_group(userlist) GROUPS`: Basic credentials checked against a
-            // userlist's users (`insecure-password` as text, `password` as a crypt(3) hash).
-            "http_auth" | "http_auth_group" => {
+    fn counter(&self, c: &Counter) -> Option<Sample> {
+        // A backend named by config proxy index; none named: the proxy whose rules run.
+        let backend = |named: &Option<usize>| self.rt.be_of_proxy.get(named.unwrap_or(self.px)).copied().flatten();
+        match c {
+            // Basic credentials checked against a userlist's users (`insecure-password` as text, `password` as
+            // a crypt(3) hash); `http_auth_group` gives the user's groups.
+            Counter::HttpAuth { userlist, groups } => {
                 let view = self.http?;
-                let list = self.rt.userlists.iter().find(|u| Some(&u.name) == args.first())?;
+                let list = self.rt.userlists.get(*userlist)?;
                 let creds = view.basic_credentials()?;
                 let (user, pass) = creds.split_once(':')?;
                 let entry = list
                     .users
                     .iter()
                     .find(|u| u.name == user && crate::auth::password_matches(pass, &u.password, u.insecure));
-                Some(match (name, entry) {
-                    ("http_auth", e) => Sample::Bool(e.is_some()),
-                    (_, Some(e)) => {
+                Some(match (groups, entry) {
+                    (false, e) => Sample::Bool(e.is_some()),
+                    (true, Some(e)) => {
                         // The user's groups: its own `groups` plus the groups listing it.
                         let mut groups = e.groups.clone();
                         groups.extend(
@@ -113,16 +116,16 @@ impl acl::Context for L4<'_> {
                         );
                         Sample::Str(groups.join(","))
                     }
-                    _ => return None,
+                    (true, None) => return None,
                 })
             }
-            "nbsrv" => {
-                let (a, b) = self.rt.usable_counts(backend(self.rt)?);
+            Counter::NbSrv(b) => {
+                let (a, b) = self.rt.usable_counts(backend(b)?);
                 Some(Sample::Int((a + b) as i64))
             }
-            "be_conn" => Some(Sample::Int(self.rt.backends[backend(self.rt)?].cur as i64)),
-            "connslots" => {
-                let be = backend(self.rt)?;
+            Counter::BeConn(b) => Some(Sample::Int(self.rt.backends[backend(b)?].cur as i64)),
+            Counter::ConnSlots(b) => {
+                let be = backend(b)?;
                 let mut n = 0i64;
                 for &si in &self.rt.backends[be].servers {
                     let s = &self.rt.servers[si];
@@ -136,7 +139,6 @@ impl acl::Context for L4<'_> {
                 }
                 Some(Sample::Int(n))
             }
-            _ => None,
         }
     }
 }

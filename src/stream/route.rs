@@ -35,10 +35,7 @@ impl Runtime {
                 TcpAction::Reject => return Some(()),
                 TcpAction::Track { sc, key, table } => {
                     acl::fetch::each(key, &ctx, false, &mut |v| {
-                        acl::Context::table_action(
-                            &ctx,
-                            TableAction::Track { sc: *sc, table: table.as_deref(), key: v },
-                        );
+                        acl::Context::table_action(&ctx, TableAction::Track { sc: *sc, table: *table, key: v });
                         true
                     });
                 }

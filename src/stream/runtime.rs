@@ -53,7 +53,9 @@ pub struct Frontend {
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
     /// `log-format STRING`, compiled.
-    pub custom_format: Option<crate::log::LogFormatSpec>,
+    pub custom_format: Option<crate::plan::Format>,
+    /// HAProxy's tcplog format, compiled, when an HTTP frontend logs with `option tcplog`.
+    pub tcplog_format: Option<crate::log::LogFormatSpec>,
     /// `unique-id-format` (and `unique-id-header`), compiled.
     pub unique_id: Option<UniqueId>,
     /// `capture request|response header`, `capture cookie`.
@@ -283,6 +285,8 @@ pub struct Runtime {
     pub servers: Vec<ServerRt>,
     /// Config proxy index → frontend index.
     pub fe_of_proxy: Vec<Option<usize>>,
+    /// Config proxy index → backend index.
+    pub be_of_proxy: Vec<Option<usize>>,
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::config::model::Userlist>,
     /// The stick tables with counters (`stick-table … store …`, tracked by `track-scN`).
@@ -303,6 +307,7 @@ impl Runtime {
             backends: Vec::new(),
             servers: Vec::new(),
             fe_of_proxy: Vec::new(),
+            be_of_proxy: Vec::new(),
             userlists: cfg.userlists.clone(),
             tables: crate::stick::Tables::new(
                 cfg.proxies.len(),
@@ -401,10 +406,7 @@ impl Runtime {
                 use_servers: compiled[pi]
                     .use_servers
                     .iter()
-                    .filter_map(|(name, cond)| {
-                        let si = servers.iter().copied().find(|&si| rt.servers[si].name == *name)?;
-                        Some((si, cond.clone()))
-                    })
+                    .filter_map(|(pos, cond)| Some((*servers.get(*pos)?, cond.clone())))
                     .collect(),
                 rules: compiled[pi].rules.clone(),
                 balance: p.balance.clone(),
@@ -446,10 +448,7 @@ impl Runtime {
                 use_backends: compiled[pi]
                     .use_backends
                     .iter()
-                    .filter_map(|(name, cond)| {
-                        let be = cfg.backend_index(name).and_then(|i| be_of_proxy[i])?;
-                        Some((cond.clone(), be))
-                    })
+                    .filter_map(|(pi, cond)| Some((cond.clone(), be_of_proxy[*pi]?)))
                     .collect(),
                 own_backend: be_of_proxy[pi],
                 monitor_uri: p.monitor_uri.clone(),
@@ -462,20 +461,12 @@ impl Runtime {
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
-                custom_format: match &p.log_format {
-                    LogFormat::Custom(f) => {
-                        Some(crate::log::LogFormatSpec::parse(f).map_err(|e| format!("{}: log-format: {e}", p.pos))?)
-                    }
-                    _ => None,
-                },
-                unique_id: match &p.unique_id_format {
-                    Some(f) => Some(UniqueId {
-                        format: crate::log::LogFormatSpec::parse(f)
-                            .map_err(|e| format!("{}: unique-id-format: {e}", p.pos))?,
-                        header: p.unique_id_header.as_ref().map(|h| h.as_bytes().to_vec()),
-                    }),
-                    None => None,
-                },
+                custom_format: compiled[pi].log_format.clone(),
+                unique_id: compiled[pi].unique_id.clone(),
+                // `option tcplog` on an HTTP frontend: the TCP format over the HTTP values, compiled once.
+                tcplog_format: (p.mode == Mode::Http && p.log_format == LogFormat::Tcp)
+                    .then(|| crate::log::LogFormatSpec::parse(crate::log::TCPLOG_FMT))
+                    .transpose()?,
                 captures: crate::log::Captures::new(&p.captures),
                 dontlognull: p.options.dontlognull,
                 dontlog_normal: p.options.dontlog_normal,
@@ -503,6 +494,7 @@ impl Runtime {
                 errors: ErrorPages::new(&p.errorfiles),
             });
         }
+        rt.be_of_proxy = be_of_proxy;
         rt.link_trackers(cfg);
         rt.init_dynamic();
         Ok(rt)

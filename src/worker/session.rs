@@ -631,7 +631,18 @@ impl Worker {
                 backend_queue: sess.bq,
             };
             let line = match &f.custom_format {
-                Some(spec) => spec.render_to_string(&crate::log::LogValues::from_tcp(&fields), &|_| None),
+                Some(format) => {
+                    let ctx = L4 {
+                        src: sess.client_addr,
+                        dst: sess.local.unwrap_or(sess.client_addr),
+                        rt: &self.rt,
+                        http: None,
+                        px: f.proxy,
+                        tracks: None,
+                        level: TrackLevel::Content,
+                    };
+                    format.render_to_string(&crate::log::LogValues::from_tcp(&fields), &ctx)
+                }
                 None => tcplog(&fields),
             };
             f.logger.log(level, &line);

@@ -235,10 +235,8 @@ impl Worker {
 impl Worker {
     /// A built-in service (`http-request use-service NAME`): `prometheus-exporter` renders the whole daemon's
     /// counters in Prometheus' text format.
-    pub(super) fn service(&self, name: &str) -> (Vec<u8>, u16) {
-        if name != "prometheus-exporter" {
-            return (errors::default_page(503).to_vec(), 503);
-        }
+    pub(super) fn service(&self, service: crate::rules::Service) -> (Vec<u8>, u16) {
+        let crate::rules::Service::PrometheusExporter = service;
         let Some(w) = self.stats.as_ref() else { return (errors::default_page(503).to_vec(), 503) };
         let seg = w.segment();
         let snap = Snapshot::read(seg, &self.cfg, &seg.live_slots());

@@ -303,6 +303,15 @@ fn acl_terms(p: &Proxy) -> Vec<(&Pos, &AclTerm)> {
 fn validate(cfg: &Config, ctx: &mut Ctx) {
     for p in &cfg.proxies {
         for (pos, t) in acl_terms(p) {
+            if matches!(t.fetch.as_str(), "nbsrv" | "be_conn" | "connslots") {
+                // HAProxy's check of a backend argument (`smp_resolve_args`).
+                if let Some(b) = t.args.first().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+                    if cfg.backend(b).is_none() {
+                        let what = format!("arg 1 of ACL keyword '{}' in proxy '{}'", t.fetch, p.name);
+                        ctx.alert(pos, format!("unable to find backend '{b}' referenced in {what}."));
+                    }
+                }
+            }
             if t.fetch == "http_auth" || t.fetch == "http_auth_group" {
                 match t.args.first() {
                     Some(ul) if cfg.userlists.iter().any(|u| &u.name == ul) => {}

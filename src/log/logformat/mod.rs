@@ -239,8 +239,9 @@ enum Node {
     /// One or more spaces.
     Sep,
     Var(Var, Opts),
-    /// `%[expr]`: the expression text, rendered through the caller's callback.
-    Sample(String, Opts),
+    /// `%[expr]`: the expression text and its rank among the format's samples, rendered through the caller's
+    /// callback (which evaluates the expressions it compiled from [`LogFormatSpec::sample_exprs`]).
+    Sample(String, usize, Opts),
 }
 
 /// A compiled `log-format` string.
@@ -317,7 +318,8 @@ impl LogFormatSpec {
                     return Err(format!("empty sample expression '%[]' in '{fmt}'"));
                 }
                 flush(&mut lit, &mut nodes);
-                nodes.push(Node::Sample(expr.to_string(), opts));
+                let rank = nodes.iter().filter(|n| matches!(n, Node::Sample(..))).count();
+                nodes.push(Node::Sample(expr.to_string(), rank, opts));
                 i = end + 1;
                 continue;
             }
@@ -352,10 +354,11 @@ impl LogFormatSpec {
         Ok(LogFormatSpec { nodes })
     }
 
-    /// The text of every `%[expr]` in order (for validating them against the sample-fetch registry at load).
+    /// The text of every `%[expr]` in order: the caller compiles them once (with the sample-fetch registry
+    /// rules and ACLs use), and the `sample` callback of [`LogFormatSpec::render`] gets their rank in this order.
     pub fn sample_exprs(&self) -> impl Iterator<Item = &str> {
         self.nodes.iter().filter_map(|n| match n {
-            Node::Sample(e, _) => Some(e.as_str()),
+            Node::Sample(e, _, _) => Some(e.as_str()),
             _ => None,
         })
     }
@@ -365,9 +368,9 @@ impl LogFormatSpec {
         self.nodes.is_empty()
     }
 
-    /// Appends the line for `v` to `out`. `sample` evaluates a `%[expr]` (its text as written, trimmed);
-    /// `None` or an empty string prints `-` (`""` when quoted).
-    pub fn render(&self, v: &LogValues<'_>, sample: &dyn Fn(&str) -> Option<String>, out: &mut String) {
+    /// Appends the line for `v` to `out`. `sample` evaluates the `%[expr]` of that rank (see
+    /// [`LogFormatSpec::sample_exprs`]); `None` or an empty string prints `-` (`""` when quoted).
+    pub fn render(&self, v: &LogValues<'_>, sample: &dyn Fn(usize) -> Option<String>, out: &mut String) {
         let mut last_space = true;
         for n in &self.nodes {
             match n {
@@ -381,8 +384,8 @@ impl LogFormatSpec {
                     out.push_str(t);
                     last_space = false;
                 }
-                Node::Sample(e, o) => {
-                    push_text(out, sample(e).as_deref(), *o);
+                Node::Sample(_, rank, o) => {
+                    push_text(out, sample(*rank).as_deref(), *o);
                     last_space = false;
                 }
                 Node::Var(var, o) => {
@@ -395,7 +398,7 @@ impl LogFormatSpec {
     }
 
     /// [`LogFormatSpec::render`] into a new string.
-    pub fn render_to_string(&self, v: &LogValues<'_>, sample: &dyn Fn(&str) -> Option<String>) -> String {
+    pub fn render_to_string(&self, v: &LogValues<'_>, sample: &dyn Fn(usize) -> Option<String>) -> String {
         let mut s = String::with_capacity(256);
         self.render(v, sample, &mut s);
         s

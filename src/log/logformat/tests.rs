@@ -9,7 +9,7 @@ use super::super::time::tests::{force_utc, sample_time};
 use super::*;
 use crate::config::model::{Capture, CaptureKind};
 
-fn no_sample(_: &str) -> Option<String> {
+fn no_sample(_: usize) -> Option<String> {
     None
 }
 
@@ -312,7 +312,12 @@ fn separators_literals_and_percent() {
 fn samples_go_through_the_callback() {
     let v = LogValues::default();
     let seen = RefCell::new(Vec::new());
-    let cb = |e: &str| -> Option<String> {
+    let spec =
+        LogFormatSpec::parse("%[req.hdr(host),lower] %{+Q}[src] %[none] %{+Q}[none] %{+E}[f(a]b)] %[ empty ]").unwrap();
+    // The callback gets a sample's rank among `sample_exprs()` (what the caller compiled, in that order).
+    let exprs: Vec<String> = spec.sample_exprs().map(str::to_string).collect();
+    let cb = |rank: usize| -> Option<String> {
+        let e = exprs[rank].as_str();
         seen.borrow_mut().push(e.to_string());
         match e {
             "req.hdr(host),lower" => Some("ex.com".into()),
@@ -322,8 +327,6 @@ fn samples_go_through_the_callback() {
             _ => None,
         }
     };
-    let spec =
-        LogFormatSpec::parse("%[req.hdr(host),lower] %{+Q}[src] %[none] %{+Q}[none] %{+E}[f(a]b)] %[ empty ]").unwrap();
     assert_eq!(
         spec.sample_exprs().collect::<Vec<_>>(),
         ["req.hdr(host),lower", "src", "none", "none", "f(a]b)", "empty"]

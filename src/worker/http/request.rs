@@ -106,7 +106,7 @@ impl Worker {
                 ..crate::log::LogValues::default()
             };
             t.unique_id.clear();
-            uid.format.render(&v, &|_| None, &mut t.unique_id);
+            uid.format.render(&v, &ctx, &mut t.unique_id);
             if let Some(name) = &uid.header {
                 edits.added.push((name.clone(), t.unique_id.as_bytes().to_vec()));
             }
@@ -152,7 +152,7 @@ impl Worker {
                 return None;
             }
             Verdict::Service(name) => {
-                let (bytes, code) = self.service(&name);
+                let (bytes, code) = self.service(name);
                 sess.server_label = Some(Label::Promex);
                 self.http_reply_term(sess, len, bytes, code, Term::LOCAL_REQUEST);
                 return None;
