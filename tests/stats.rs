@@ -6,8 +6,6 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
@@ -249,15 +247,8 @@ fn traffic(port: u16, n: usize, threads: usize) -> HashMap<String, usize> {
     traffic_bytes(port, n, threads).servers
 }
 
-/// One command on a new connection to the stats socket (HAProxy's one-shot mode); everything until EOF.
 fn cli(sock: &Path, cmd: &str) -> String {
-    let mut s = UnixStream::connect(sock).unwrap_or_else(|e| panic!("connect {}: {e}", sock.display()));
-    s.set_read_timeout(Some(REQ_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(REQ_TIMEOUT)).unwrap();
-    s.write_all(format!("{cmd}\n").as_bytes()).expect("write command");
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap_or_else(|e| panic!("`{cmd}`: read: {e} (got {out:?})"));
-    out
+    stats_cli(sock, cmd)
 }
 
 /// The `(name, tds)` cells of the stats page's `<tr>` whose anchor is `anchor` (e.g. `www/Frontend`), tags removed.

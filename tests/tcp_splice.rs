@@ -10,7 +10,6 @@ mod support;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread;
@@ -231,14 +230,8 @@ fn pipe_fds(pid: i32) -> usize {
         .count()
 }
 
-/// One command on a new connection to the stats socket; everything until EOF.
 fn cli(sock: &Path, cmd: &str) -> String {
-    let mut s = UnixStream::connect(sock).unwrap_or_else(|e| panic!("connect {}: {e}", sock.display()));
-    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.write_all(format!("{cmd}\n").as_bytes()).expect("write command");
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap_or_else(|e| panic!("`{cmd}`: {e}"));
-    out
+    stats_cli(sock, cmd)
 }
 
 /// Sends `len` bytes through `s.port` to an echo backend while reading the echo back, concurrently; checks

@@ -2,6 +2,9 @@
 //! the events counted on them ([`Event`]) and the actions rules ask for ([`TableAction`], [`TrackLevel`]).
 
 use std::cell::Cell;
+use std::rc::Rc;
+
+use super::Tables;
 
 use crate::sample::Val;
 
@@ -31,13 +34,51 @@ pub struct TrackRef {
 /// The sticky counters of a session: per counter, the connection-level entry (`tcp-request connection|session`)
 /// or the request-level one (`tcp-request content`, `http-request`). A counter is tracked once: a later
 /// `track-scN` of a counter already tracked (at either level) does nothing, as in HAProxy.
+///
+/// The entries are released (`conn_cur` goes down) when the `Tracks` is dropped, whichever way its session
+/// ends: no path can leave an entry counted. Request-level ones are also released when each request ends
+/// ([`Tracks::release_request`]).
 #[derive(Debug, Default)]
 pub struct Tracks {
     pub conn: Cell<[Option<TrackRef>; 3]>,
     pub req: Cell<[Option<TrackRef>; 3]>,
+    /// The tables the entries are in (`None` when the worker has none: nothing is ever tracked).
+    tables: Option<Rc<Tables>>,
+}
+
+impl Drop for Tracks {
+    fn drop(&mut self) {
+        self.release_all();
+    }
 }
 
 impl Tracks {
+    /// No entry tracked yet, in `tables`.
+    pub fn new(tables: &Rc<Tables>) -> Tracks {
+        let tables = (!tables.is_empty()).then(|| tables.clone());
+        Tracks { conn: Cell::default(), req: Cell::default(), tables }
+    }
+
+    /// Stop tracking every entry (`conn_cur` goes down).
+    pub fn release_all(&self) {
+        self.release_request();
+        if let Some(t) = &self.tables {
+            for r in self.conn.take().into_iter().flatten() {
+                t.release(r);
+            }
+        }
+    }
+
+    /// The current request is over: its request-level entries (`tcp-request content`, `http-request`) stop
+    /// being tracked; connection-level ones stay.
+    pub fn release_request(&self) {
+        if let Some(t) = &self.tables {
+            for r in self.req.take().into_iter().flatten() {
+                t.release(r);
+            }
+        }
+    }
+
     /// The entry counter `sc` designates now.
     pub fn get(&self, sc: usize) -> Option<TrackRef> {
         let (r, c) = (self.req.get(), self.conn.get());

@@ -290,7 +290,7 @@ pub struct Runtime {
     /// `userlist` sections, for `http_auth`.
     pub userlists: Vec<crate::config::model::Userlist>,
     /// The stick tables with counters (`stick-table … store …`, tracked by `track-scN`).
-    pub tables: crate::stick::Tables,
+    pub tables: std::rc::Rc<crate::stick::Tables>,
 }
 
 fn logger_for(p: &Proxy, cfg: &Config, files: &dyn Fn() -> FileSink) -> Rc<Logger> {
@@ -309,7 +309,7 @@ impl Runtime {
             fe_of_proxy: Vec::new(),
             be_of_proxy: Vec::new(),
             userlists: cfg.userlists.clone(),
-            tables: crate::stick::Tables::new(
+            tables: std::rc::Rc::new(crate::stick::Tables::new(
                 cfg.proxies.len(),
                 cfg.proxies
                     .iter()
@@ -320,7 +320,7 @@ impl Runtime {
                         Some((pi, crate::stick::Table::new(&p.name, kt, st.size, st.expire, &st.store)))
                     })
                     .collect(),
-            ),
+            )),
         };
         let global_maxconn = cfg.global.maxconn_or_default();
         let mut be_of_proxy = vec![None; cfg.proxies.len()];

@@ -26,7 +26,7 @@ pub(super) struct Pending {
     peer: SocketAddr,
     uid: u64,
     /// Sticky counters the `tcp-request connection` rules set.
-    tracks: [Option<crate::stick::TrackRef>; 3],
+    tracks: crate::stick::Tracks,
 }
 
 /// The connections waiting for their headers.
@@ -43,7 +43,7 @@ impl Worker {
         fe: usize,
         mut sock: TcpStream,
         peer: SocketAddr,
-        tracks: [Option<crate::stick::TrackRef>; 3],
+        tracks: crate::stick::Tracks,
     ) {
         let idx = match self.handshakes.free.pop() {
             Some(i) => i,
@@ -54,7 +54,6 @@ impl Worker {
         };
         if self.poll.registry().register(&mut sock, Token(HANDSHAKE_BASE + idx), Interest::READABLE).is_err() {
             self.handshakes.free.push(idx);
-            self.release_tracks(&crate::stick::Tracks { conn: tracks.into(), req: Default::default() });
             return;
         }
         let uid = self.next_uid;
@@ -124,8 +123,7 @@ impl Worker {
                 c.inc(&c.failed_req);
             }
         }
-        self.release_tracks(&crate::stick::Tracks { conn: p.tracks.into(), req: Default::default() });
-        drop(p);
+        drop(p); // its trackers are released with it
         self.handshake_done(idx);
     }
 

@@ -200,6 +200,15 @@ impl Worker {
 
     /// Run the event loop until a soft stop completes or the master goes away. Returns the exit code.
     pub fn run(mut self) -> i32 {
+        let code = self.event_loop();
+        // The process ends with whatever sessions are left (the master went away): nothing to give back.
+        for s in self.sessions.iter_mut().flatten() {
+            s.ended = true;
+        }
+        code
+    }
+
+    fn event_loop(&mut self) -> i32 {
         if let Err(e) = self.start_listening() {
             log::error!("worker {}: cannot listen: {e}", std::process::id());
             return 1;

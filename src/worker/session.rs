@@ -19,7 +19,7 @@ use super::http::{HttpConn, Stage as HttpStage, Txn};
 use super::{TimerKey, Worker};
 use crate::config::model::{Level, LogFormat, Mode};
 use crate::log::{connect_line, tcplog, TcpLogFields};
-use crate::stick::{Event, TrackLevel, TrackRef, Tracks};
+use crate::stick::{Event, TrackLevel, Tracks};
 use crate::stream::ctx::L4;
 use crate::stream::deadline::{Clock, HttpClock};
 use crate::stream::term::Term;
@@ -27,8 +27,6 @@ use crate::tcp::{End, Pumped, Stream};
 use crate::transport::Conn;
 
 /// No sticky counter tracked.
-pub(super) const NO_TRACKS: [Option<TrackRef>; 3] = [None; 3];
-
 pub(super) use crate::stream::phase::Phase;
 
 /// One client connection and everything about it.
@@ -91,6 +89,23 @@ pub(super) struct SessionData {
     pub redrive_queued: bool,
     /// Stick-table entries tracked by `track-scN` (sticky counters 0 to 2).
     pub tracks: Tracks,
+    /// [`Worker::finish`] ran: everything the session held was given back. A session dropped without it is
+    /// a bug (its slots would stay counted): reported at error level when it happens.
+    pub ended: bool,
+}
+
+impl Drop for SessionData {
+    fn drop(&mut self) {
+        if !self.ended {
+            UNENDED.with(|n| n.set(n.get() + 1));
+            log::error!("session {} dropped without its end: its frontend and server slots stay counted", self.uid);
+        }
+    }
+}
+
+thread_local! {
+    /// Sessions of this worker dropped without [`Worker::finish`] (see [`SessionData::ended`]).
+    pub(super) static UNENDED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 impl SessionData {
@@ -159,41 +174,21 @@ impl Worker {
     /// `tcp-request connection` rules on a just-accepted connection (before any PROXY header: they see the
     /// real peer, as HAProxy's do). A refused connection is closed at once, counted, never logged.
     /// Returns the sticky counters its `track-scN` rules set (`None`: refused).
-    pub(super) fn connection_allowed(
-        &mut self,
-        fe: usize,
-        sock: &TcpStream,
-        peer: SocketAddr,
-    ) -> Option<[Option<TrackRef>; 3]> {
+    pub(super) fn connection_allowed(&mut self, fe: usize, sock: &TcpStream, peer: SocketAddr) -> Option<Tracks> {
+        let tracks = Tracks::new(&self.rt.tables);
         if self.rt.frontends[fe].tcp_connection.is_empty() {
-            return Some(NO_TRACKS);
+            return Some(tracks);
         }
         let local = sock.local_addr().unwrap_or(peer);
-        let tracks = Tracks::default();
         let rules = &self.rt.frontends[fe].tcp_connection;
         if self.rt.tcp_rejects(rules, fe, peer, local, None, &tracks, TrackLevel::Conn).is_none() {
-            return Some(tracks.conn.get());
+            return Some(tracks);
         }
-        self.release_tracks(&tracks);
+        // Refused: its trackers are released as it goes (dropping them).
         if let Some(c) = self.st_fe(fe) {
             c.inc(&c.denied_conn);
         }
         None
-    }
-
-    /// Stop tracking every entry of `tracks` (`conn_cur` goes down) and clear them.
-    pub(super) fn release_tracks(&self, tracks: &Tracks) {
-        for r in tracks.conn.take().into_iter().chain(tracks.req.take()).flatten() {
-            self.rt.tables.release(r);
-        }
-    }
-
-    /// The current request is over: its request-level entries (`tcp-request content`, `http-request`) stop
-    /// being tracked; connection-level ones stay.
-    pub(super) fn release_request_tracks(&self, tracks: &Tracks) {
-        for r in tracks.req.take().into_iter().flatten() {
-            self.rt.tables.release(r);
-        }
     }
 
     /// Count an event on every entry the session tracks.
@@ -205,22 +200,21 @@ impl Worker {
 
     /// A connection was accepted on a listener of frontend `fe` (with `accept-proxy`, once its header gave the
     /// client's address `peer` and the address it connected to, `local`).
-    /// `conn_tracks` are the sticky counters the `tcp-request connection` rules set.
+    /// `tracks` are the sticky counters the `tcp-request connection` rules set (released if the connection
+    /// never becomes a session, as they are dropped).
     pub(super) fn start_session(
         &mut self,
         fe: usize,
         sock: TcpStream,
         peer: SocketAddr,
         local: Option<SocketAddr>,
-        conn_tracks: [Option<TrackRef>; 3],
+        tracks: Tracks,
     ) {
         let now = self.now;
-        let tracks = Tracks { conn: std::cell::Cell::new(conn_tracks), req: Default::default() };
         let f = &mut self.rt.frontends[fe];
         if f.mode == Mode::Health {
             // `mode health`: answer OK and close, never logged.
             let _ = io::Write::write(&mut &sock, b"OK");
-            self.release_tracks(&tracks);
             return;
         }
         if f.monitor_net.iter().any(|n| n.contains(peer.ip())) {
@@ -228,7 +222,6 @@ impl Worker {
             if f.mode == Mode::Http {
                 let _ = io::Write::write(&mut &sock, b"HTTP/1.0 200 OK\r\n\r\n");
             }
-            self.release_tracks(&tracks);
             return;
         }
         let mut known_local = local;
@@ -237,7 +230,6 @@ impl Worker {
             let rules = &self.rt.frontends[fe].tcp_session;
             if self.rt.tcp_rejects(rules, fe, peer, local, None, &tracks, TrackLevel::Conn).is_some() {
                 // Refused before it became a session: closed at once, counted, never logged (as HAProxy).
-                self.release_tracks(&tracks);
                 if let Some(c) = self.st_fe(fe) {
                     c.inc(&c.denied_sess);
                 }
@@ -303,6 +295,7 @@ impl Worker {
             server_cid: None,
             redrive_queued: false,
             tracks,
+            ended: false,
         });
         let idx = match self.free.pop() {
             Some(i) => i,
@@ -317,7 +310,8 @@ impl Worker {
             Interest::READABLE | Interest::WRITABLE,
         ) {
             log::warn!("cannot register client socket: {e}");
-            self.release_tracks(&sess.tracks);
+            sess.ended = true; // never a session: nothing but its frontend slot (below) and trackers to release
+            drop(sess);
             self.free.push(idx);
             self.release_frontend(fe);
             return;
@@ -565,11 +559,9 @@ impl Worker {
         let beconn = sess.be.map(|b| self.rt.backends[b].cur + u32::from(sess.srv.is_none())).unwrap_or(0);
         // Bytes: the frontend sees the whole connection; backend and server the part they carried.
         let (bin, bout) = (sess.stream.bytes_in, sess.stream.bytes_out);
-        if !sess.tracks.is_empty() {
-            for r in sess.tracks.each() {
-                self.rt.tables.add_bytes(r, bin, bout);
-            }
-            self.release_tracks(&sess.tracks);
+        // Trackers count the bytes, then are released with the session (dropping it, below).
+        for r in sess.tracks.each() {
+            self.rt.tables.add_bytes(r, bin, bout);
         }
         if let Some(c) = self.st_fe(sess.fe) {
             c.add_bytes_in(bin);
@@ -651,6 +643,7 @@ impl Worker {
             self.give_txn(txn);
         }
         self.drop_server(&mut sess);
+        sess.ended = true;
         drop(sess);
         self.release_frontend(fe);
         self.freed.push(idx);

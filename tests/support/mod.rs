@@ -1091,3 +1091,15 @@ pub fn banner_counts(port: u16, n: usize) -> HashMap<String, usize> {
 pub fn count(counts: &HashMap<String, usize>, name: &str) -> usize {
     counts.get(name).copied().unwrap_or(0)
 }
+
+/// One command on a new connection to a stats socket (HAProxy's one-shot mode); everything until EOF.
+pub fn stats_cli(sock: &Path, cmd: &str) -> String {
+    let mut s =
+        std::os::unix::net::UnixStream::connect(sock).unwrap_or_else(|e| panic!("connect {}: {e}", sock.display()));
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("read timeout");
+    s.set_write_timeout(Some(Duration::from_secs(5))).expect("write timeout");
+    s.write_all(format!("{cmd}\n").as_bytes()).expect("write command");
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap_or_else(|e| panic!("`{cmd}`: read: {e} (got {out:?})"));
+    out
+}

@@ -276,7 +276,7 @@ impl Worker {
                 self.give_txn(t);
             }
         }
-        self.release_request_tracks(&sess.tracks);
+        sess.tracks.release_request();
         sess.logged = false;
         sess.phase = Phase::Request;
         sess.phase_since = now;
