@@ -414,3 +414,28 @@ fn log_format_samples_are_fetched() {
     let want = format!("host=example.com path=/some/where src=127.0.0.1 up=1 none=- id={id}");
     assert!(line.contains(&want), "{line} should contain {want}");
 }
+
+/// `option httplog clf`: HAProxy's Common Log Format line (it logged the plain httplog line before).
+#[test]
+fn httplog_clf_logs_the_common_log_format() {
+    use support::http::{Behavior, HttpBackend, HttpConn};
+    let logs = UdpCollector::start();
+    let web = HttpBackend::start("web01", Behavior::KeepAlive);
+    let port = free_port();
+    let text = format!(
+        "global\n    log 127.0.0.1:{} local0 info\n\ndefaults\n    mode http\n    log global\n    option httplog clf\n    \
+         timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{port}\n    \
+         default_backend be\n\nbackend be\n    server web01 127.0.0.1:{}\n",
+        logs.port, web.port
+    );
+    let _p = Proxy::start_and_wait(&text, port);
+    let mut c = HttpConn::open(port).expect("connect");
+    assert_eq!(c.get("/clf", &[]).expect("request").status, 200);
+    let line = logs
+        .wait_for(|l| l.contains("/clf"), Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no log line: {:?}", logs.lines()));
+    let msg = &line[line.find("]: ").map(|i| i + 3).unwrap_or(0)..];
+    assert!(msg.starts_with("127.0.0.1 - - ["), "not CLF: {msg}");
+    assert!(msg.contains("] \"GET /clf HTTP/1.1\" 200 "), "not CLF: {msg}");
+    assert!(msg.contains(" \"fe\" \"be\" \"web01\" "), "not CLF: {msg}");
+}

@@ -30,8 +30,12 @@ use std::time::SystemTime;
 use crate::config::model::{Level, LogTarget, LogWire};
 
 pub use file::FileWriter;
-pub use format::{connect_line, embryonic_line, httplog, tcplog, HttpLogFields, TcpLogFields};
+#[cfg(test)]
+mod reference;
+pub use format::{connect_line, embryonic_line, HttpLogFields, TcpLogFields};
 pub use logformat::{Captures, LogFormatSpec, LogValues, CLF_FMT, HTTPLOG_FMT, TCPLOG_FMT};
+#[cfg(test)]
+pub use reference::{httplog, tcplog};
 pub use time::init_timezone;
 
 use target::{FileMode, Target};

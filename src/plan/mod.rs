@@ -94,7 +94,8 @@ pub struct CompiledProxy {
     pub tcp_content: Vec<TcpRule>,
     /// `use-server` rules: (the server's position among the proxy's `server` lines, condition).
     pub use_servers: Vec<(usize, Option<CompiledCond>)>,
-    /// `log-format STRING`, compiled.
+    /// The traffic log line's format, compiled (`log-format`, or HAProxy's tcplog/httplog/clf formats);
+    /// `None` for the default `Connect from` line.
     pub log_format: Option<Format>,
     /// `unique-id-format` (and `unique-id-header`), compiled.
     pub unique_id: Option<UniqueId>,
@@ -124,11 +125,17 @@ pub fn compile_all(cfg: &Config) -> Result<Vec<CompiledProxy>, String> {
     cfg.proxies
         .iter()
         .map(|p| {
+            // The traffic log line, whatever its option: one log-format engine renders them all (`option
+            // tcplog`/`httplog [clf]` are HAProxy's own formats); TCP proxies log tcplog for `option httplog`.
+            let http = p.mode == crate::config::model::Mode::Http;
             let log_format = match &p.log_format {
+                LogFormat::Default => None,
                 LogFormat::Custom(f) => {
                     Some(Format::compile(f, &names).map_err(|e| format!("{}: log-format: {e}", p.pos))?)
                 }
-                _ => None,
+                LogFormat::Http { clf: true } if http => Some(Format::compile(crate::log::CLF_FMT, &names)?),
+                LogFormat::Http { .. } if http => Some(Format::compile(crate::log::HTTPLOG_FMT, &names)?),
+                LogFormat::Http { .. } | LogFormat::Tcp => Some(Format::compile(crate::log::TCPLOG_FMT, &names)?),
             };
             let unique_id = match &p.unique_id_format {
                 Some(f) => Some(UniqueId {

@@ -52,10 +52,8 @@ pub struct Frontend {
     pub tcp_content: Vec<TcpRule>,
     pub logger: Rc<Logger>,
     pub log_format: LogFormat,
-    /// `log-format STRING`, compiled.
-    pub custom_format: Option<crate::plan::Format>,
-    /// HAProxy's tcplog format, compiled, when an HTTP frontend logs with `option tcplog`.
-    pub tcplog_format: Option<crate::log::LogFormatSpec>,
+    /// The traffic log line's format, compiled (see [`crate::plan::CompiledProxy::log_format`]).
+    pub format: Option<crate::plan::Format>,
     /// `unique-id-format` (and `unique-id-header`), compiled.
     pub unique_id: Option<UniqueId>,
     /// `capture request|response header`, `capture cookie`.
@@ -461,12 +459,8 @@ impl Runtime {
                 rules: compiled[pi].rules.clone(),
                 logger: logger_for(p, cfg, files),
                 log_format: p.log_format.clone(),
-                custom_format: compiled[pi].log_format.clone(),
+                format: compiled[pi].log_format.clone(),
                 unique_id: compiled[pi].unique_id.clone(),
-                // `option tcplog` on an HTTP frontend: the TCP format over the HTTP values, compiled once.
-                tcplog_format: (p.mode == Mode::Http && p.log_format == LogFormat::Tcp)
-                    .then(|| crate::log::LogFormatSpec::parse(crate::log::TCPLOG_FMT))
-                    .transpose()?,
                 captures: crate::log::Captures::new(&p.captures),
                 dontlognull: p.options.dontlognull,
                 dontlog_normal: p.options.dontlog_normal,

@@ -18,7 +18,7 @@ use mio::Interest;
 use super::http::{HttpConn, Stage as HttpStage, Txn};
 use super::{TimerKey, Worker};
 use crate::config::model::{Level, LogFormat, Mode};
-use crate::log::{connect_line, tcplog, TcpLogFields};
+use crate::log::{connect_line, TcpLogFields};
 use crate::stick::{Event, TrackLevel, Tracks};
 use crate::stream::ctx::L4;
 use crate::stream::deadline::{Clock, HttpClock};
@@ -596,12 +596,8 @@ impl Worker {
         let null = from_client == 0;
         let be_name = sess.be.map_or(f.name.as_str(), |b| self.rt.backends[b].name.as_str());
         let error = crate::stream::runtime::session_error(term, sess.retries, sess.redispatched, None);
-        let level = if sess.http.is_none() && !(f.dontlognull && null) && f.log_format != LogFormat::Default {
-            f.traffic_level(error)
-        } else {
-            None
-        };
-        if let Some(level) = level {
+        let format = f.format.as_ref().filter(|_| sess.http.is_none() && !(f.dontlognull && null));
+        if let Some((format, level)) = format.and_then(|fmt| Some((fmt, f.traffic_level(error)?))) {
             let fields = TcpLogFields {
                 client: sess.client_addr,
                 accept_time: super::wall_of(sess.accept_wall),
@@ -622,21 +618,16 @@ impl Worker {
                 srv_queue: sess.sq,
                 backend_queue: sess.bq,
             };
-            let line = match &f.custom_format {
-                Some(format) => {
-                    let ctx = L4 {
-                        src: sess.client_addr,
-                        dst: sess.local.unwrap_or(sess.client_addr),
-                        rt: &self.rt,
-                        http: None,
-                        px: f.proxy,
-                        tracks: None,
-                        level: TrackLevel::Content,
-                    };
-                    format.render_to_string(&crate::log::LogValues::from_tcp(&fields), &ctx)
-                }
-                None => tcplog(&fields),
+            let ctx = L4 {
+                src: sess.client_addr,
+                dst: sess.local.unwrap_or(sess.client_addr),
+                rt: &self.rt,
+                http: None,
+                px: f.proxy,
+                tracks: None,
+                level: TrackLevel::Content,
             };
+            let line = format.render_to_string(&crate::log::LogValues::from_tcp(&fields), &ctx);
             f.logger.log(level, &line);
         }
         if let Some(txn) = sess.http.take().and_then(|h| h.txn) {

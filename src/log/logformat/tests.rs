@@ -4,7 +4,8 @@
 use std::cell::RefCell;
 
 use super::super::format::tests::{http_sample, tcp_sample};
-use super::super::format::{httplog, tcplog, TcpLogFields};
+use super::super::format::TcpLogFields;
+use super::super::reference::{httplog, tcplog};
 use super::super::time::tests::{force_utc, sample_time};
 use super::*;
 use crate::config::model::{Capture, CaptureKind};

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::{ms, Stage};
 use crate::acl::HttpView;
 use crate::config::model::LogFormat;
-use crate::log::{httplog, HttpLogFields};
+use crate::log::HttpLogFields;
 use crate::stick::TrackLevel;
 use crate::stream::ctx::L4;
 use crate::stream::term::Term;
@@ -78,39 +78,27 @@ impl Worker {
             response_headers: t.res_captures.clone(),
             request_line: &t.req_line,
         };
-        let line = match f.log_format {
-            LogFormat::Custom(_) => match &f.custom_format {
-                Some(format) => {
-                    let mut v = crate::log::LogValues::from_http(&fields);
-                    // What the httplog fields do not carry.
-                    v.pid = self.pid;
-                    v.frontend_addr = sess.local;
-                    v.server_addr = sess.srv.map(|si| self.rt.servers[si].addr);
-                    v.unique_id = (!t.unique_id.is_empty()).then_some(t.unique_id.as_str());
-                    v.request_counter = t.req_id;
-                    v.hostname = &self.hostname;
-                    // Samples see the request as it came (and the session's addresses and counters).
-                    let parsed = t.req.len > 0 && t.req.len <= t.req_copy.len();
-                    let ctx = L4 {
-                        src: sess.client_addr,
-                        dst: sess.local.unwrap_or(sess.client_addr),
-                        rt: &self.rt,
-                        http: parsed.then(|| HttpView::new(&t.req_copy, &t.req)),
-                        px: f.proxy,
-                        tracks: Some(&sess.tracks),
-                        level: TrackLevel::Content,
-                    };
-                    format.render_to_string(&v, &ctx)
-                }
-                None => httplog(&fields),
-            },
-            LogFormat::Http { .. } => httplog(&fields),
-            // `option tcplog` on an HTTP frontend: the TCP format over the same values.
-            _ => match &f.tcplog_format {
-                Some(spec) => spec.render_to_string(&crate::log::LogValues::from_http(&fields), &|_| None),
-                None => httplog(&fields),
-            },
+        let Some(format) = &f.format else { return };
+        let mut v = crate::log::LogValues::from_http(&fields);
+        // What the httplog fields do not carry (custom formats may ask for them).
+        v.pid = self.pid;
+        v.frontend_addr = sess.local;
+        v.server_addr = sess.srv.map(|si| self.rt.servers[si].addr);
+        v.unique_id = (!t.unique_id.is_empty()).then_some(t.unique_id.as_str());
+        v.request_counter = t.req_id;
+        v.hostname = &self.hostname;
+        // Samples see the request as it came (and the session's addresses and counters).
+        let parsed = t.req.len > 0 && t.req.len <= t.req_copy.len();
+        let ctx = L4 {
+            src: sess.client_addr,
+            dst: sess.local.unwrap_or(sess.client_addr),
+            rt: &self.rt,
+            http: parsed.then(|| HttpView::new(&t.req_copy, &t.req)),
+            px: f.proxy,
+            tracks: Some(&sess.tracks),
+            level: TrackLevel::Content,
         };
+        let line = format.render_to_string(&v, &ctx);
         f.logger.log(level, &line);
     }
 
