@@ -75,6 +75,11 @@ pub(crate) fn res(text: &str) -> (Vec<u8>, ResponseHead) {
 
 /// The first proxy of a config text (errors fail the test).
 pub(crate) fn proxy(text: &str) -> crate::config::model::Proxy {
+    config(text).proxies.into_iter().next().expect("a proxy")
+}
+
+/// A whole config from its text (errors fail the test).
+pub(crate) fn config(text: &str) -> crate::config::model::Config {
     use crate::config::{grammar, preprocess, resolve, DiagLevel};
     let env = |_: &str| None;
     let lines = grammar::tokenize(&"test.cfg".into(), text, &env).expect("tokenize");
@@ -84,5 +89,5 @@ pub(crate) fn proxy(text: &str) -> crate::config::model::Proxy {
     let errs: Vec<String> =
         diags.iter().filter(|d| matches!(d.level, DiagLevel::Alert)).map(|d| d.to_string()).collect();
     assert!(errs.is_empty(), "config errors: {errs:?}");
-    cfg.proxies.into_iter().next().expect("a proxy")
+    cfg
 }

@@ -20,3 +20,5 @@ pub mod queue;
 pub mod route;
 pub mod runtime;
 pub mod term;
+#[cfg(test)]
+mod tests;
