@@ -241,7 +241,9 @@ fn forward_dir(
         if let Some(d) = dst.as_deref_mut() {
             if d.writable && !d.wr_shut {
                 if !buf.is_empty() {
-                    match d.send(buf.pending(), now) {
+                    // The source still has bytes for this same pass: let the kernel fill whole segments.
+                    let more = src.readable && !src.rd_eof;
+                    match d.send_more(buf.pending(), more, now) {
                         Ok(n) => {
                             buf.consumed(n);
                             delivered += n as u64;

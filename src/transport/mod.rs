@@ -15,7 +15,7 @@
 pub mod buffer;
 pub mod pipe;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Instant;
@@ -201,17 +201,28 @@ impl Conn {
         Ok(self.send2(data, &[], now)?.0)
     }
 
+    /// [`Conn::send`], with `MSG_MORE` when `more` bytes follow at once (see [`Conn::send2_more`]).
+    pub fn send_more(&mut self, data: &[u8], more: bool, now: Instant) -> io::Result<usize> {
+        Ok(self.send2_more(data, &[], more, now)?.0)
+    }
+
     /// Write `head` then `body` in as few syscalls as possible (one `writev` for both while both have bytes);
     /// returns (head bytes, body bytes) written.
     pub fn send2(&mut self, head: &[u8], body: &[u8], now: Instant) -> io::Result<(usize, usize)> {
+        self.send2_more(head, body, false, now)
+    }
+
+    /// [`Conn::send2`], telling the kernel when `more` bytes of the same message follow (`MSG_MORE`): it then
+    /// fills whole segments instead of pushing each write out at once, as HAProxy does while forwarding a body.
+    pub fn send2_more(&mut self, head: &[u8], body: &[u8], more: bool, now: Instant) -> io::Result<(usize, usize)> {
+        let flags = if more { libc::MSG_MORE } else { 0 };
         let (mut h, mut b) = (0, 0);
         while self.writable && (h < head.len() || b < body.len()) {
             let r = match &mut self.io {
-                Io::Plain(s) if h < head.len() && b < body.len() => {
-                    s.write_vectored(&[io::IoSlice::new(&head[h..]), io::IoSlice::new(&body[b..])])
-                }
-                Io::Plain(s) if h < head.len() => s.write(&head[h..]),
-                Io::Plain(s) => s.write(&body[b..]),
+                Io::Plain(s) if h < head.len() && b < body.len() => socket2::SockRef::from(&*s)
+                    .send_vectored_with_flags(&[io::IoSlice::new(&head[h..]), io::IoSlice::new(&body[b..])], flags),
+                Io::Plain(s) if h < head.len() => socket2::SockRef::from(&*s).send_with_flags(&head[h..], flags),
+                Io::Plain(s) => socket2::SockRef::from(&*s).send_with_flags(&body[b..], flags),
             };
             match r {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),

@@ -381,7 +381,10 @@ impl Worker {
         if t.to_server_pos < t.to_server.len() || t.c2s_ready > 0 {
             let replay = t.from_pool && t.replayable && t.to_server_pos == 0;
             let body = &pending[..t.c2s_ready];
-            let (nh, nb) = server.send2(&t.to_server[t.to_server_pos..], body, now).map_err(|_| {
+            // More of the body waits in the client's socket for this same pass (see `sess_send_to_client`).
+            let client = &sess.stream.client;
+            let more = !t.req_in && client.readable && !client.rd_eof;
+            let (nh, nb) = server.send2_more(&t.to_server[t.to_server_pos..], body, more, now).map_err(|_| {
                 if replay {
                     Step::Replay
                 } else if t.to_server_pos < t.to_server.len() {
@@ -484,7 +487,10 @@ fn sess_send_to_client(sess: &mut Session, now: Instant) -> std::io::Result<usiz
         return Ok(0);
     }
     let body = &sess.stream.s2c.pending()[..body_ready];
-    let (nh, nb) = client.send2(&t.to_client[t.to_client_pos..], body, now)?;
+    // More of the body waits in the server's socket and goes out in this same pass: let the kernel fill whole
+    // segments rather than push each write (never when the server is drained: that would hold bytes back).
+    let more = t.resp_started && !t.resp_in && sess.stream.server.as_ref().is_some_and(|s| s.readable && !s.rd_eof);
+    let (nh, nb) = client.send2_more(&t.to_client[t.to_client_pos..], body, more, now)?;
     t.to_client_pos += nh;
     sess.stream.s2c.consumed(nb);
     t.s2c_ready -= nb;
