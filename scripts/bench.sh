@@ -19,6 +19,9 @@
 #
 #   scripts/bench.sh [SECONDS [CONNS...]]      TCP: default 5 seconds, 1 and 8 connections
 #
+# BASELINE=PATH (another nbproxy binary, e.g. a build of the previous commit) adds it to the HTTP part as a third
+# proxy, alternating with the others, and prints the ratios nbproxy/baseline: a before/after comparison from one run.
+#
 # Environment: PART (tcp, http, idle or all; default all), ROUNDS (HTTP rounds, default 3, at least 3), HTTP_SECS
 # (seconds per wrk run, default 5), HAPROXY (default: haproxy on PATH, else /usr/sbin/haproxy), NGINX (default:
 # nginx on PATH, else /usr/sbin/nginx), BENCH_PORT (first of ten ports, default 19100), NO_BUILD=1 to skip
@@ -40,6 +43,7 @@ HAPROXY_PORT=$((BASE + 2))
 NGINX_PORT=$((BASE + 3))
 NBPROXY_HTTP_PORT=$((BASE + 4))
 HAPROXY_HTTP_PORT=$((BASE + 5))
+BASELINE_HTTP_PORT=$((BASE + 20))
 NBPROXY_SPLICE_PORT=$((BASE + 6))
 HAPROXY_SPLICE_PORT=$((BASE + 7))
 NBPROXY_FORCED_PORT=$((BASE + 8))
@@ -68,7 +72,7 @@ fi
 . scripts/lib.sh
 
 for port in "$SINK_PORT" "$NBPROXY_PORT" "$HAPROXY_PORT" "$NGINX_PORT" "$NBPROXY_HTTP_PORT" "$HAPROXY_HTTP_PORT" \
-    "$NBPROXY_SPLICE_PORT" "$HAPROXY_SPLICE_PORT" "$NBPROXY_FORCED_PORT" "$HAPROXY_FORCED_PORT"; do
+    "$NBPROXY_SPLICE_PORT" "$HAPROXY_SPLICE_PORT" "$NBPROXY_FORCED_PORT" "$HAPROXY_FORCED_PORT" "$BASELINE_HTTP_PORT"; do
     if listening "$port"; then
         echo "bench: 127.0.0.1:$port is in use; set BENCH_PORT to another base port" >&2
         exit 1
@@ -355,10 +359,18 @@ http_part() {
         return 0
     fi
 
-    local nb_pid="" ha_pid=""
+    local nb_pid="" ha_pid="" base_pid=""
+    local -a proxies=(nbproxy haproxy)
     proxy_cfg "nbproc 1" http "$NBPROXY_HTTP_PORT" "$NGINX_PORT" >"$tmp/nbproxy-http.cfg"
     if start nbproxy-http "$NBPROXY_HTTP_PORT" "$BIN/nbproxy" -db -f "$tmp/nbproxy-http.cfg"; then
         nb_pid=${pids[-1]}
+    fi
+    if [ -n "${BASELINE:-}" ]; then
+        proxy_cfg "nbproc 1" http "$BASELINE_HTTP_PORT" "$NGINX_PORT" >"$tmp/baseline-http.cfg"
+        if start baseline-http "$BASELINE_HTTP_PORT" "$BASELINE" -db -f "$tmp/baseline-http.cfg"; then
+            base_pid=${pids[-1]}
+            proxies+=(baseline)
+        fi
     fi
     if [ -x "$HAPROXY" ]; then
         proxy_cfg "nbthread 1" http "$HAPROXY_HTTP_PORT" "$NGINX_PORT" "    http-reuse always" \
@@ -372,22 +384,25 @@ http_part() {
     echo "HTTP via wrk -t1 -c50 -d${HTTP_SECS}s --latency to nginx (100-byte file, keep-alive); $ROUNDS rounds, medians"
     echo "nbproxy: ${nbproxy_version:-?} (nbproc 1)"
     echo "haproxy: $haproxy_version (nbthread 1, http-reuse always)"
+    if [ -n "$base_pid" ]; then
+        echo "baseline: $BASELINE (nbproc 1)"
+    fi
     echo "nginx:   $("$NGINX" -v 2>&1 | head -n1)"
     echo "cpus:    $(nproc)"
     local header=0 mode r proxy port pid i n
     local -a rps p99 errs cpu w res
     for mode in keepalive close 1MiB 100MiB; do
         declare -A m=()
-        for proxy in nbproxy haproxy; do
+        for proxy in "${proxies[@]}"; do
             m[$proxy.n]=0
         done
         for r in $(seq "$ROUNDS"); do
-            for proxy in nbproxy haproxy; do # alternate
-                if [ "$proxy" = nbproxy ]; then
-                    port=$NBPROXY_HTTP_PORT pid=$nb_pid
-                else
-                    port=$HAPROXY_HTTP_PORT pid=$ha_pid
-                fi
+            for proxy in "${proxies[@]}"; do # alternate
+                case $proxy in
+                    nbproxy) port=$NBPROXY_HTTP_PORT pid=$nb_pid ;;
+                    haproxy) port=$HAPROXY_HTTP_PORT pid=$ha_pid ;;
+                    *) port=$BASELINE_HTTP_PORT pid=$base_pid ;;
+                esac
                 if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
                     continue
                 fi
@@ -408,7 +423,7 @@ http_part() {
             printf '%-11s %-8s %12s %10s %8s %14s\n' client proxy req/s p99_ms errors cpu_s/100k
             header=1
         fi
-        for proxy in nbproxy haproxy; do
+        for proxy in "${proxies[@]}"; do
             rps=() p99=() errs=() cpu=()
             n=${m[$proxy.n]}
             for ((i = 0; i < n; i++)); do
@@ -427,6 +442,12 @@ http_part() {
         printf '%-11s %-8s %12s %10s %8s %14s\n' "$mode" "nb/ha" "$(ratio "${med[nbproxy.rps]}" "${med[haproxy.rps]}")" \
             "$(ratio "${med[nbproxy.p99]}" "${med[haproxy.p99]}")" "" \
             "$(ratio "${med[nbproxy.cpu]}" "${med[haproxy.cpu]}")"
+        if [ -n "$base_pid" ]; then
+            printf '%-11s %-8s %12s %10s %8s %14s\n' "$mode" "nb/base" \
+                "$(ratio "${med[nbproxy.rps]}" "${med[baseline.rps]}")" \
+                "$(ratio "${med[nbproxy.p99]}" "${med[baseline.p99]}")" "" \
+                "$(ratio "${med[nbproxy.cpu]}" "${med[baseline.cpu]}")"
+        fi
         unset m med
     done
 }

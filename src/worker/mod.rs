@@ -1,6 +1,13 @@
 //! A worker process: one single-threaded mio event loop that accepts on its own listeners, runs sessions and
 //! health checks, and obeys the master over its control channel.
 //!
+//! The loop routes readiness, timers and control messages; what it routes them to is layered below it: the
+//! sockets are [`crate::transport`] connections, HTTP's connection rules are [`crate::http::h1`]'s machines,
+//! and the proxy logic is [`crate::stream`]'s steps over the proxies' live state. The modules here are the glue:
+//! `session` (a session's life and its one end), `assign` (persistence, balancing, queueing, connecting,
+//! retries), `http` (the HTTP I/O loop), `pool` (idle server connections), `health`, `handshake`
+//! (`accept-proxy`) and `stats` (this worker's counters, the stats page).
+//!
 //! The worker is built in two steps so that the master can drop privileges in between: [`Worker::prepare`]
 //! opens everything that needs the outside world (log sockets) while still root and outside the chroot; then
 //! the master chroots and setuids; then [`Worker::run`] accepts.

@@ -4,6 +4,9 @@
 //! Every failure path ends in an answer (the client is closed), a log line and released slots — never a loop:
 //! retries are bounded by `retries`, queueing by `timeout queue`.
 //!
+//! [`Worker::finish`] is the one place a session gives back what it holds (frontend and server slots, queue
+//! place, buffers, pipes, pooled connection, exchange storage); a session dropped without it is reported.
+//!
 //! Stick counters: `tcp-request connection` rules may track entries before the session exists (they are handed
 //! to [`Worker::start_session`]); a session keeps its [`crate::stick::Tracks`] and releases them when it ends
 //! (request-level ones when each HTTP request ends), which brings `conn_cur` back down.

@@ -12,7 +12,7 @@
 //! tunnel after `101 Switching Protocols`, and the `Connection` header the response carries
 //! ([`ClientSide::response_head`]).
 
-use super::{Bad, Next};
+use super::{Bad, Next, UNSCANNED};
 use crate::config::model::HttpConnMode;
 use crate::http::body::BodyTracker;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead};
@@ -74,7 +74,7 @@ impl ClientSide {
     /// A new client connection; heads over `max_head` bytes are refused, `mode` is the frontend's connection
     /// mode (`option httpclose` closes after every response).
     pub fn new(max_head: usize, mode: HttpConnMode) -> ClientSide {
-        ClientSide { req: Req::Head { scanned: 0 }, max_head, mode, completed: 0, close: false, upgrade: false }
+        ClientSide { req: Req::Head { scanned: UNSCANNED }, max_head, mode, completed: 0, close: false, upgrade: false }
     }
 
     /// Exchanges completed on this connection (more than 0: a keep-alive connection).
@@ -150,14 +150,17 @@ impl ClientSide {
         if input.is_empty() {
             return if eof { ReqEvent::Closed } else { ReqEvent::NeedMore };
         }
-        // Parse only once a blank line can end the head (linear cost for a head trickling in).
-        if input.len() < self.max_head && head::find_blank_line(input, scanned).is_none() {
+        // After a first look, parse only once a blank line can end the head (linear cost for a head trickling in).
+        if scanned != UNSCANNED && input.len() < self.max_head && head::find_blank_line(input, scanned).is_none() {
             self.req = Req::Head { scanned: input.len().saturating_sub(3) };
             return if eof { ReqEvent::Aborted } else { ReqEvent::NeedMore };
         }
         match head::parse_request(input, self.max_head, head) {
             Ok(None) if eof => ReqEvent::Aborted,
-            Ok(None) => ReqEvent::NeedMore,
+            Ok(None) => {
+                self.req = Req::Head { scanned: input.len().saturating_sub(3) };
+                ReqEvent::NeedMore
+            }
             Err(e) => {
                 self.req = Req::Closed;
                 let at = head::error_position(input, self.max_head, &e, true);
@@ -223,7 +226,7 @@ impl ClientSide {
             return Next::Close;
         }
         self.completed += 1;
-        self.req = Req::Head { scanned: 0 };
+        self.req = Req::Head { scanned: UNSCANNED };
         Next::KeepAlive
     }
 }

@@ -23,6 +23,11 @@ mod vectors;
 pub use client::{ClientSide, ReqEvent};
 pub use server::{RespEvent, ServerSide};
 
+/// The blank-line search of a head that was not looked at yet: its first look parses at once (a head usually
+/// arrives whole); only a head that came in parts is searched for its end before each further parse, which keeps
+/// the cost of a head trickling in linear.
+const UNSCANNED: usize = usize::MAX;
+
 /// What follows an exchange on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {

@@ -8,7 +8,7 @@
 //! not after an ambiguous request (both Content-Length and Transfer-Encoding), an upgrade, a response that
 //! closes or ends with the connection, or under `option http-server-close`/`httpclose`.
 
-use super::{Bad, Next};
+use super::{Bad, Next, UNSCANNED};
 use crate::config::model::HttpConnMode;
 use crate::http::body::BodyTracker;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead};
@@ -83,13 +83,13 @@ impl ServerSide {
         let conn = if self.reusable { ConnHeader::KeepAlive } else { ConnHeader::Close };
         set_connection(edits, req, buf, conn);
         write_request(buf, req, edits, out);
-        self.resp = Resp::Head { scanned: 0, got: false };
+        self.resp = Resp::Head { scanned: UNSCANNED, got: false };
     }
 
     /// The request goes out again, whole, on another connection (a reused one failed before any response byte):
     /// its response is awaited afresh.
     pub fn resend(&mut self) {
-        self.resp = Resp::Head { scanned: 0, got: false };
+        self.resp = Resp::Head { scanned: UNSCANNED, got: false };
     }
 
     /// The connection must not carry another request (its response was refused, the client went away).
@@ -184,7 +184,7 @@ impl ServerSide {
             self.reusable = false;
             return if got { RespEvent::Aborted } else { RespEvent::Closed };
         }
-        if input.len() < self.max_head && head::find_blank_line(input, scanned).is_none() {
+        if scanned != UNSCANNED && input.len() < self.max_head && head::find_blank_line(input, scanned).is_none() {
             self.resp = Resp::Head { scanned: input.len().saturating_sub(3), got: true };
             if eof {
                 self.resp = Resp::Closed;
@@ -195,7 +195,7 @@ impl ServerSide {
         }
         match head::parse_response(input, self.max_head, self.head_request, head) {
             Ok(None) => {
-                self.resp = Resp::Head { scanned, got: true };
+                self.resp = Resp::Head { scanned: input.len().saturating_sub(3), got: true };
                 if eof {
                     self.resp = Resp::Closed;
                     self.reusable = false;
@@ -216,7 +216,7 @@ impl ServerSide {
                         self.reusable = false;
                     }
                     s if s < 200 => {
-                        self.resp = Resp::Head { scanned: 0, got: true };
+                        self.resp = Resp::Head { scanned: UNSCANNED, got: true };
                         return RespEvent::Interim(len);
                     }
                     _ => {
