@@ -430,7 +430,8 @@ impl Segment {
 
     /// Admin generation: changes whenever an admin state or weight changes.
     pub fn admin_generation(&self) -> u64 {
-        self.header().admin_gen.load(Relaxed)
+        // Acquire: pairs with the writers' Release, so the admin states written before are seen with it.
+        self.header().admin_gen.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Master: set a server's admin state (every worker applies it on its next loop turn).

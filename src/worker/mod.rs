@@ -404,6 +404,8 @@ impl Worker {
     }
 
     fn accept_on(&mut self, li: usize) {
+        // New connections are routed with every admin change written before they came (one atomic load).
+        self.poll_admin();
         let mut n = 0;
         loop {
             let Some(l) = self.listeners.get(li) else { return };

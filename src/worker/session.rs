@@ -437,6 +437,9 @@ impl Worker {
     }
 
     pub(super) fn on_session_event(&mut self, idx: usize, server: bool, ev: &mio::event::Event) {
+        // An admin change written since this turn began applies before the event routes anything (a request
+        // of a keep-alive client sees a server put in maintenance a moment ago).
+        self.poll_admin();
         let Some(mut sess) = self.sessions.get_mut(idx).and_then(Option::take) else { return };
         let now = self.now;
         if server {
