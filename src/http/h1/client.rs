@@ -12,7 +12,7 @@
 //! tunnel after `101 Switching Protocols`, and the `Connection` header the response carries
 //! ([`ClientSide::response_head`]).
 
-use super::{Bad, Next, UNSCANNED};
+use super::{body_step, Bad, Next, UNSCANNED};
 use crate::config::model::HttpConnMode;
 use crate::http::body::BodyTracker;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead};
@@ -116,7 +116,7 @@ impl ClientSide {
                 if input.is_empty() {
                     return if eof { ReqEvent::Aborted } else { ReqEvent::NeedMore };
                 }
-                match t.advance(input) {
+                match body_step(&mut t, input) {
                     Ok(k) => {
                         self.req = if t.is_done() { Req::EndPending } else { Req::Body(t) };
                         if k == 0 {
@@ -124,17 +124,9 @@ impl ClientSide {
                         }
                         ReqEvent::Body(k)
                     }
-                    Err(e) => {
-                        // The valid bytes before the offending one are body like any other: report them first,
-                        // so that where the reads split the input changes nothing.
-                        let Req::Body(mut before) = self.req else { return ReqEvent::NeedMore };
-                        let at = before.error_offset(input);
-                        if at > 0 && before.advance(&input[..at]).is_ok() {
-                            self.req = Req::Body(before);
-                            return ReqEvent::Body(at);
-                        }
+                    Err(what) => {
                         self.req = Req::Closed;
-                        ReqEvent::Error(Bad { what: e.as_str(), at: 0, body: true })
+                        ReqEvent::Error(Bad { what, at: 0, body: true })
                     }
                 }
             }

@@ -28,6 +28,26 @@ pub use server::{RespEvent, ServerSide};
 /// the cost of a head trickling in linear.
 const UNSCANNED: usize = usize::MAX;
 
+/// Advance body tracker `t` over `input`: how many bytes at its start are body, or the error at its first
+/// byte. The valid bytes before an offending one are reported as body first (the error comes at the next
+/// call), so that where the reads split the input changes nothing.
+fn body_step(t: &mut crate::http::body::BodyTracker, input: &[u8]) -> Result<usize, &'static str> {
+    let before = *t;
+    match t.advance(input) {
+        Ok(k) => Ok(k),
+        Err(e) => {
+            let at = before.error_offset(input);
+            let mut valid = before;
+            if at > 0 && valid.advance(&input[..at]).is_ok() {
+                *t = valid;
+                Ok(at)
+            } else {
+                Err(e.as_str())
+            }
+        }
+    }
+}
+
 /// What follows an exchange on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {

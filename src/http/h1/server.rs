@@ -8,7 +8,7 @@
 //! not after an ambiguous request (both Content-Length and Transfer-Encoding), an upgrade, a response that
 //! closes or ends with the connection, or under `option http-server-close`/`httpclose`.
 
-use super::{Bad, Next, UNSCANNED};
+use super::{body_step, Bad, Next, UNSCANNED};
 use crate::config::model::HttpConnMode;
 use crate::http::body::BodyTracker;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead};
@@ -145,7 +145,7 @@ impl ServerSide {
                         }
                     };
                 }
-                match t.advance(input) {
+                match body_step(&mut t, input) {
                     Ok(k) => {
                         self.resp = if t.is_done() { Resp::EndPending } else { Resp::Body(t) };
                         if k == 0 {
@@ -153,17 +153,10 @@ impl ServerSide {
                         }
                         RespEvent::Body(k)
                     }
-                    Err(e) => {
-                        // As on the client side: the valid bytes first, then the error at its byte.
-                        let Resp::Body(mut before) = self.resp else { return RespEvent::NeedMore };
-                        let at = before.error_offset(input);
-                        if at > 0 && before.advance(&input[..at]).is_ok() {
-                            self.resp = Resp::Body(before);
-                            return RespEvent::Body(at);
-                        }
+                    Err(what) => {
                         self.resp = Resp::Closed;
                         self.reusable = false;
-                        RespEvent::Error(Bad { what: e.as_str(), at: 0, body: true })
+                        RespEvent::Error(Bad { what, at: 0, body: true })
                     }
                 }
             }
