@@ -5,23 +5,19 @@
 //! [`crate::stream::connect`]); this glue applies them to the worker's sessions, sockets and statistics.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::Interest;
 
 use super::pool::{conn_token, Owner};
 use super::session::{Phase, Session};
-use super::Worker;
+use super::{ms, Worker};
 use crate::balance::Pick;
 use crate::rules::cookie::ReqCookie;
 use crate::stream::connect::{self, AfterFailure};
 use crate::stream::runtime::Waiter;
 use crate::stream::term::Term;
-
-fn ms(d: Duration) -> i64 {
-    d.as_millis().min(i64::MAX as u128) as i64
-}
 
 impl Worker {
     /// Find a server for the session, queue it, or fail it.

@@ -59,6 +59,11 @@ struct ListenerRt {
     throttled: bool,
 }
 
+/// A duration in whole milliseconds, as logs and timers print them (saturating).
+fn ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
 /// A wall-clock time kept as unix milliseconds.
 fn wall_of(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)

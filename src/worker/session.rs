@@ -13,13 +13,13 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::Interest;
 
 use super::http::{HttpConn, Stage as HttpStage, Txn};
-use super::{TimerKey, Worker};
+use super::{ms, TimerKey, Worker};
 use crate::config::model::{Level, LogFormat, Mode};
 use crate::log::{connect_line, TcpLogFields};
 use crate::stick::{Event, TrackLevel, Tracks};
@@ -167,10 +167,6 @@ fn clock(s: &SessionData) -> Clock {
             tunnel: h.stage() == HttpStage::Tunnel,
         }),
     }
-}
-
-fn ms(d: Duration) -> i64 {
-    d.as_millis().min(i64::MAX as u128) as i64
 }
 
 impl Worker {

@@ -16,7 +16,7 @@ use super::{body_step, Bad, Next, UNSCANNED};
 use crate::config::model::HttpConnMode;
 use crate::http::body::BodyTracker;
 use crate::http::head::{self, Framing, HeadEdits, RequestHead, ResponseHead};
-use crate::http::write::{set_connection, ConnHeader};
+use crate::http::write::{set_connection, write_response, ConnHeader};
 
 /// What the request bytes given to [`ClientSide::poll`] are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +201,14 @@ impl ClientSide {
                 Some(if self.close { Next::Close } else { Next::KeepAlive })
             }
         }
+    }
+
+    /// Serialize the response head `resp` (bytes in `buf`) with `edits` — its `Connection` header set by
+    /// [`ClientSide::response_head`], the rules' changes — into `out`, the bytes that go to the client. An interim
+    /// head goes with no edits, as it came.
+    pub fn write_head(&self, resp: &ResponseHead, buf: &[u8], edits: &HeadEdits, out: &mut Vec<u8>) {
+        out.clear();
+        write_response(buf, resp, edits, out);
     }
 
     /// The current response was delivered whole (or its head, for a `101`): what the connection does next. A

@@ -26,6 +26,8 @@ enum Seen {
     End,
     /// What follows an exchange (and, for a server connection, whether it may be reused).
     Next(Next, bool),
+    /// The response head as it goes to the client (its `Connection` header set by the client side).
+    RespOut(Vec<u8>),
     Closed,
     Aborted,
     /// A protocol error: description, in a body, absolute offset in the whole input.
@@ -101,8 +103,11 @@ fn drive_client(v: &ReqVector, cuts: &[usize]) -> Vec<Seen> {
         match cs.poll(&feed.buf, feed.eof, &mut head) {
             ReqEvent::NeedMore if due => {
                 due = false;
-                let next = respond(&mut cs, v.plan(answered));
+                let (next, out) = respond(&mut cs, v.plan(answered));
                 answered += 1;
+                if let Some(out) = out {
+                    push(&mut seen, Seen::RespOut(out));
+                }
                 push(&mut seen, Seen::Next(next, false));
                 if next != Next::KeepAlive {
                     return seen;
@@ -123,8 +128,11 @@ fn drive_client(v: &ReqVector, cuts: &[usize]) -> Vec<Seen> {
                 if matches!(v.plan(answered), Plan::Local | Plan::Early) {
                     // Answered at once, by the proxy itself or by a server that does not wait for the body: the
                     // request's end is never reported, the next request (if any) follows.
-                    let next = respond(&mut cs, v.plan(answered));
+                    let (next, out) = respond(&mut cs, v.plan(answered));
                     answered += 1;
+                    if let Some(out) = out {
+                        push(&mut seen, Seen::RespOut(out));
+                    }
                     push(&mut seen, Seen::Next(next, false));
                     if next != Next::KeepAlive {
                         return seen;
@@ -156,22 +164,25 @@ fn drive_client(v: &ReqVector, cuts: &[usize]) -> Vec<Seen> {
     panic!("the client driver did not finish: {seen:?}");
 }
 
-/// Answer the current request as planned and say what follows.
-fn respond(cs: &mut ClientSide, plan: Plan) -> Next {
+/// Answer the current request as planned: what follows, and the response head as it went to the client.
+fn respond(cs: &mut ClientSide, plan: Plan) -> (Next, Option<Vec<u8>>) {
     let resp: &[u8] = match plan {
         Plan::Ok | Plan::Early => b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
         Plan::UntilClose => b"HTTP/1.1 200 OK\r\n\r\n",
         Plan::Switch => b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n",
-        Plan::Local => return local(cs),
+        Plan::Local => return (local(cs), None),
     };
     let mut head = ResponseHead::default();
     let parsed = head::parse_response(resp, MAX_HEAD, false, &mut head);
     assert!(matches!(parsed, Ok(Some(_))), "canned response parses");
-    let planned = cs.response_head(&head, resp, &mut HeadEdits::default());
+    let mut edits = HeadEdits::default();
+    let planned = cs.response_head(&head, resp, &mut edits);
+    let mut out = Vec::new();
+    cs.write_head(&head, resp, &edits, &mut out);
     let next = cs.response_done();
     // A request body still coming when the response ends turns a keep-alive into a close.
     assert!(planned == Some(next) || next == Next::Close, "announced {planned:?}, then {next:?}");
-    next
+    (next, Some(out))
 }
 
 fn local(cs: &mut ClientSide) -> Next {
@@ -258,10 +269,12 @@ fn summary(seen: &[Seen]) -> String {
                     l.to_string()
                 }
             }
+            Seen::RespOut(_) => String::new(),
             Seen::Closed => "closed".to_string(),
             Seen::Aborted => "aborted".to_string(),
             Seen::Error(_, body, at) => format!("error({})@{at}", if *body { "body" } else { "head" }),
         })
+        .filter(|w: &String| !w.is_empty())
         .collect();
     words.join(" ")
 }
@@ -333,6 +346,33 @@ fn request_heads_go_out_with_the_connection_header_of_the_mode() {
     let v = REQUESTS.iter().find(|v| v.name == "http/1.0 keep-alive").expect("vector");
     let Some(Seen::ReqHead(_, out)) = drive_client(v, &[]).first().cloned() else { panic!() };
     assert!(out.ends_with(b"connection: keep-alive\r\n\r\n"), "{:?}", String::from_utf8_lossy(&out));
+}
+
+#[test]
+fn response_heads_go_out_with_the_connection_header_the_request_calls_for() {
+    let out_of = |name: &str| -> Vec<String> {
+        let v = REQUESTS.iter().find(|v| v.name == name).expect("vector");
+        drive_client(v, &[])
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::RespOut(o) => Some(String::from_utf8_lossy(&o).into_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(out_of("keep-alive get"), ["HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"], "1.1 keep-alive: unchanged");
+    let close = out_of("connection close");
+    assert!(close[0].ends_with("connection: close\r\n\r\n"), "{close:?}");
+    let ka10 = out_of("http/1.0 keep-alive");
+    assert!(!ka10[0].contains("close"), "an HTTP/1.0 keep-alive client is kept: {ka10:?}");
+    let until = out_of("until-close response closes the client");
+    assert!(
+        until[0].ends_with("connection: close\r\n\r\n"),
+        "the client learns the body ends with the close: {until:?}"
+    );
+    let ws = out_of("websocket upgrade");
+    assert!(ws[0].contains("connection: upgrade"), "a 101 goes as it came: {ws:?}");
+    assert_eq!(out_of("pipelined gets").len(), 3);
 }
 
 #[test]

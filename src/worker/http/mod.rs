@@ -15,11 +15,11 @@ mod request;
 mod response;
 pub(super) mod txn;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::session::{Phase, Session};
 use super::stats::Culprit;
-use super::Worker;
+use super::{ms, Worker};
 use crate::http::h1::{ClientSide, Next, ReqEvent, RespEvent, ServerSide};
 use crate::stats::errors::Direction;
 use crate::stream::term::Term;
@@ -39,10 +39,6 @@ enum Step {
     NeedServer,
     /// End the session with this termination state (and HTTP status if nothing was answered yet).
     End(Term, Option<u16>),
-}
-
-fn ms(d: Duration) -> i64 {
-    d.as_millis().min(i64::MAX as u128) as i64
 }
 
 impl Worker {

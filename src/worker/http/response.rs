@@ -8,7 +8,6 @@ use super::request::status_of;
 use super::{ms, Step};
 use crate::acl::{HttpView, ResView};
 use crate::http::h1::Next;
-use crate::http::write::write_response;
 use crate::rules::cookie;
 use crate::rules::{self, Verdict};
 use crate::stick::TrackLevel;
@@ -21,12 +20,12 @@ use crate::worker::Worker;
 impl Worker {
     /// An interim (`1xx`) head of `len` bytes at the start of s2c goes to the client as it is.
     pub(super) fn http_interim_response(&mut self, sess: &mut Session, len: usize) {
-        let Some(t) = sess.http.as_mut().and_then(|h| h.txn.as_mut()) else { return };
+        let Some(h) = sess.http.as_mut() else { return };
+        let Some(t) = h.txn.as_mut() else { return };
         let data = sess.stream.s2c.pending();
         t.edits.clear();
-        t.to_client.clear();
         t.to_client_pos = 0;
-        write_response(data, &t.resp, &t.edits, &mut t.to_client);
+        h.client.write_head(&t.resp, data, &t.edits, &mut t.to_client);
         sess.stream.s2c.consumed(len);
     }
 
@@ -110,9 +109,8 @@ impl Worker {
                 }
             }
         }
-        t.to_client.clear();
         t.to_client_pos = 0;
-        write_response(data, &t.resp, &t.edits, &mut t.to_client);
+        h.client.write_head(&t.resp, data, &t.edits, &mut t.to_client);
         sess.stream.s2c.consumed(len);
         t.s2c_ready = 0;
         t.resp_started = true;
