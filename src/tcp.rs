@@ -230,7 +230,7 @@ fn forward_dir(
         if src.readable && !src.rd_eof && sp.pending() == 0 && !buf.is_full() && !(may_splice && sp.pipe.is_some()) {
             match src.read_once(buf, pool, now) {
                 Ok(Got::Eof) => progress = true,
-                Ok(Got::Data { .. }) => {
+                Ok(Got::Data) => {
                     sp.after_copy_read(buf.is_full());
                     progress = true;
                 }
@@ -243,7 +243,7 @@ fn forward_dir(
                 if !buf.is_empty() {
                     // The source still has bytes for this same pass: let the kernel fill whole segments.
                     let more = src.readable && !src.rd_eof;
-                    match d.send_more(buf.pending(), more, now) {
+                    match d.send(buf.pending(), more, now) {
                         Ok(n) => {
                             buf.consumed(n);
                             delivered += n as u64;

@@ -57,8 +57,8 @@ enum Io {
 /// What one read gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Got {
-    /// `n` bytes; `full` when they filled all the space offered (the socket may hold more).
-    Data { n: usize, full: bool },
+    /// Bytes were read into the buffer.
+    Data,
     /// The peer finished sending.
     Eof,
     /// Nothing to read now (the readable flag is cleared).
@@ -172,7 +172,7 @@ impl Conn {
                     buf.filled(n);
                     self.last_io = now;
                     self.after_read(n, want);
-                    Ok(Got::Data { n, full: n == want })
+                    Ok(Got::Data)
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
@@ -191,30 +191,21 @@ impl Conn {
             match self.read_once(buf, pool, now)? {
                 Got::Nothing => return Ok(progress),
                 Got::Eof => return Ok(true),
-                Got::Data { .. } => progress = true,
+                Got::Data => progress = true,
             }
         }
     }
 
-    /// Write `data` as far as the socket takes it; returns the bytes written.
-    pub fn send(&mut self, data: &[u8], now: Instant) -> io::Result<usize> {
-        Ok(self.send2(data, &[], now)?.0)
-    }
-
-    /// [`Conn::send`], with `MSG_MORE` when `more` bytes follow at once (see [`Conn::send2_more`]).
-    pub fn send_more(&mut self, data: &[u8], more: bool, now: Instant) -> io::Result<usize> {
-        Ok(self.send2_more(data, &[], more, now)?.0)
+    /// Write `data` as far as the socket takes it (see [`Conn::send2`] for `more`); returns the bytes written.
+    pub fn send(&mut self, data: &[u8], more: bool, now: Instant) -> io::Result<usize> {
+        Ok(self.send2(data, &[], more, now)?.0)
     }
 
     /// Write `head` then `body` in as few syscalls as possible (one `writev` for both while both have bytes);
-    /// returns (head bytes, body bytes) written.
-    pub fn send2(&mut self, head: &[u8], body: &[u8], now: Instant) -> io::Result<(usize, usize)> {
-        self.send2_more(head, body, false, now)
-    }
-
-    /// [`Conn::send2`], telling the kernel when `more` bytes of the same message follow (`MSG_MORE`): it then
-    /// fills whole segments instead of pushing each write out at once, as HAProxy does while forwarding a body.
-    pub fn send2_more(&mut self, head: &[u8], body: &[u8], more: bool, now: Instant) -> io::Result<(usize, usize)> {
+    /// returns (head bytes, body bytes) written. `more`: more bytes of the same stream follow at once
+    /// (`MSG_MORE`), so the kernel fills whole segments instead of pushing each write out, as HAProxy does while
+    /// forwarding a body.
+    pub fn send2(&mut self, head: &[u8], body: &[u8], more: bool, now: Instant) -> io::Result<(usize, usize)> {
         let flags = if more { libc::MSG_MORE } else { 0 };
         let (mut h, mut b) = (0, 0);
         while self.writable && (h < head.len() || b < body.len()) {

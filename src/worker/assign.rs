@@ -142,7 +142,7 @@ impl Worker {
                 return self.http_answer_now(idx, sess, page, now);
             }
         }
-        let addr = crate::stream::connect::target(&self.rt.servers[si], sess.local_addr().port());
+        let addr = connect::target(&self.rt.servers[si], sess.local_addr().port());
         self.rt.servers[si].cur += 1;
         if let Some(c) = self.st_srv(si) {
             let now_ms = self.now_ms;
@@ -168,14 +168,8 @@ impl Worker {
             if kept == si && sess.stream.server.is_some() {
                 if let Some(h) = sess.http.as_mut() {
                     h.reused = true;
-                    if let Some(t) = h.txn.as_mut() {
-                        t.from_pool = true;
-                    }
                 }
-                sess.tc = 0;
-                sess.phase = Phase::Established;
-                sess.phase_since = now;
-                return self.drive(idx, sess, now);
+                return self.drive_reused(idx, sess, now);
             }
             // Balanced to another server: the kept connection may serve someone else.
             self.park_conn(&mut sess, kept, now);
@@ -193,13 +187,7 @@ impl Worker {
                 self.conn_own(cid, Owner::Session(idx, sess.uid));
                 sess.server_cid = Some(cid);
                 sess.stream.server = Some(conn);
-                if let Some(t) = sess.txn_mut() {
-                    t.from_pool = true;
-                }
-                sess.tc = 0;
-                sess.phase = Phase::Established;
-                sess.phase_since = now;
-                return self.drive(idx, sess, now);
+                return self.drive_reused(idx, sess, now);
             }
         }
         sess.phase = Phase::Connecting;
@@ -226,6 +214,18 @@ impl Worker {
             }
             Err(_) => self.connect_failed(idx, sess, now, false),
         }
+    }
+
+    /// The session goes on over a server connection already established (kept from the client's previous
+    /// request, or taken from the idle pool): no connect time, and the request may be replayed if it fails.
+    fn drive_reused(&mut self, idx: usize, mut sess: Session, now: Instant) {
+        if let Some(t) = sess.txn_mut() {
+            t.from_pool = true;
+        }
+        sess.tc = 0;
+        sess.phase = Phase::Established;
+        sess.phase_since = now;
+        self.drive(idx, sess, now)
     }
 
     /// `send-proxy[-v2]`: write the PROXY header on a just-established server connection, before any byte of the

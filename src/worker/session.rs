@@ -29,7 +29,6 @@ use crate::stream::term::Term;
 use crate::tcp::{End, Pumped, Stream};
 use crate::transport::Conn;
 
-/// No sticky counter tracked.
 pub(super) use crate::stream::phase::Phase;
 
 /// One client connection and everything about it.
@@ -100,15 +99,9 @@ pub(super) struct SessionData {
 impl Drop for SessionData {
     fn drop(&mut self) {
         if !self.ended {
-            UNENDED.with(|n| n.set(n.get() + 1));
             log::error!("session {} dropped without its end: its frontend and server slots stay counted", self.uid);
         }
     }
-}
-
-thread_local! {
-    /// Sessions of this worker dropped without [`Worker::finish`] (see [`SessionData::ended`]).
-    pub(super) static UNENDED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 impl SessionData {
@@ -120,6 +113,19 @@ impl SessionData {
     /// The current HTTP exchange, if any, mutably.
     pub(super) fn txn_mut(&mut self) -> Option<&mut Txn> {
         self.http.as_mut().and_then(|h| h.txn.as_deref_mut())
+    }
+
+    /// The ACL view of the session the samples of its log line are fetched from (`http`: the request as it
+    /// came).
+    pub(super) fn log_ctx<'a>(
+        &'a self,
+        rt: &'a crate::stream::runtime::Runtime,
+        px: usize,
+        http: Option<crate::acl::HttpView<'a>>,
+    ) -> L4<'a> {
+        let dst = self.local.unwrap_or(self.client_addr);
+        let tracks = Some(&self.tracks);
+        L4 { src: self.client_addr, dst, rt, http, px, tracks, level: TrackLevel::Content }
     }
 
     /// The address the client connected to (`dst`).
@@ -373,15 +379,20 @@ impl Worker {
 
     /// The session's next deadline given its phase and timeouts (`None` = no timeout applies).
     fn deadline(&self, s: &Session) -> Option<Instant> {
+        self.deadline_of(s, &clock(s))
+    }
+
+    fn deadline_of(&self, s: &Session, c: &Clock) -> Option<Instant> {
         let fe = &self.rt.frontends[s.fe].timeouts;
         let be = s.be.map(|b| &self.rt.backends[b].timeouts);
-        crate::stream::deadline::deadline(&clock(s), fe, be)
+        crate::stream::deadline::deadline(c, fe, be)
     }
 
     pub(super) fn on_session_timer(&mut self, idx: usize, uid: u64, now: Instant) {
         let Some(mut sess) = self.sessions.get_mut(idx).and_then(|s| s.take_if(|s| s.uid == uid)) else { return };
         sess.armed = None;
-        match self.deadline(&sess) {
+        let c = clock(&sess);
+        match self.deadline_of(&sess, &c) {
             Some(at) if at <= now => {}
             _ => return self.store(idx, sess, now),
         }
@@ -402,8 +413,7 @@ impl Worker {
                 self.drive(idx, sess, now)
             }
             Phase::Request => {
-                let silent = sess.http.as_ref().is_some_and(|h| h.client.completed() > 0 && sess.stream.c2s.is_empty());
-                if silent {
+                if c.http.is_some_and(|h| h.idle) {
                     // Idle keep-alive connection: close quietly, nothing to log.
                     sess.logged = true;
                     return self.finish(idx, sess, Term::NORMAL, now);
@@ -411,7 +421,7 @@ impl Worker {
                 self.finish(idx, sess, Term::CLIENT_TIMEOUT_REQUEST, now)
             }
             Phase::Established => {
-                let term = crate::stream::deadline::expired(&clock(&sess), &self.rt.frontends[sess.fe].timeouts, now);
+                let term = crate::stream::deadline::expired(&c, &self.rt.frontends[sess.fe].timeouts, now);
                 self.finish(idx, sess, term, now)
             }
         }
@@ -620,15 +630,7 @@ impl Worker {
                 srv_queue: sess.sq,
                 backend_queue: sess.bq,
             };
-            let ctx = L4 {
-                src: sess.client_addr,
-                dst: sess.local.unwrap_or(sess.client_addr),
-                rt: &self.rt,
-                http: None,
-                px: f.proxy,
-                tracks: None,
-                level: TrackLevel::Content,
-            };
+            let ctx = sess.log_ctx(&self.rt, f.proxy, None);
             let line = format.render_to_string(&crate::log::LogValues::from_tcp(&fields), &ctx);
             f.logger.log(level, &line);
         }

@@ -278,9 +278,9 @@ fn too_many_headers() {
 fn reuses_header_vector() {
     let mut out = RequestHead::default();
     let big: &[u8] = b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n";
-    parse_request(big, MAX, &mut out).unwrap();
+    parse_request(big, MAX, &mut out).expect("parses");
     let (ptr, cap) = (out.headers.as_ptr(), out.headers.capacity());
-    parse_request(b"GET / HTTP/1.1\r\nA: 1\r\n\r\n", MAX, &mut out).unwrap();
+    parse_request(b"GET / HTTP/1.1\r\nA: 1\r\n\r\n", MAX, &mut out).expect("parses");
     assert_eq!((out.headers.as_ptr(), out.headers.capacity(), out.headers.len()), (ptr, cap, 1));
 }
 
@@ -292,11 +292,11 @@ fn pipelined_requests() {
     let mut uris = Vec::new();
     let mut out = RequestHead::default();
     while at < buf.len() {
-        let len = parse_request(&buf[at..], MAX, &mut out).unwrap().unwrap();
+        let len = parse_request(&buf[at..], MAX, &mut out).expect("parses").expect("complete");
         uris.push(String::from_utf8_lossy(out.uri(&buf[at..])).into_owned());
         at += len;
-        let mut body = BodyTracker::new(out.framing.unwrap());
-        at += body.advance(&buf[at..]).unwrap();
+        let mut body = BodyTracker::new(out.framing.expect("framing"));
+        at += body.advance(&buf[at..]).expect("parses");
         assert!(body.is_done());
     }
     assert_eq!(uris, ["/a", "/b", "/c", "/d"]);
@@ -312,7 +312,7 @@ fn res_ok(buf: &[u8], head: bool) -> ResponseHead {
 
 #[test]
 fn response_framing() {
-    let f = |b: &[u8], head: bool| res_ok(b, head).framing.unwrap();
+    let f = |b: &[u8], head: bool| res_ok(b, head).framing.expect("parses");
     assert_eq!(f(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n", false), Framing::ContentLength(12));
     assert_eq!(f(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n", true), Framing::None);
     assert_eq!(f(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true), Framing::None);
@@ -371,7 +371,7 @@ fn blank_line_hint_has_no_false_negative() {
         let mut from = 0;
         for k in 0..=msg.len() {
             let hint = find_blank_line(&msg[..k], from);
-            let parsed = req(&msg[..k]).unwrap();
+            let parsed = req(&msg[..k]).expect("parses");
             if parsed.is_some() {
                 assert!(hint.is_some(), "{:?} at {k}", String::from_utf8_lossy(msg));
                 break;

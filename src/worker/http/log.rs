@@ -8,8 +8,6 @@ use super::{ms, Stage};
 use crate::acl::HttpView;
 use crate::config::model::LogFormat;
 use crate::log::HttpLogFields;
-use crate::stick::TrackLevel;
-use crate::stream::ctx::L4;
 use crate::stream::term::Term;
 use crate::worker::session::{Label, Session};
 use crate::worker::Worker;
@@ -27,10 +25,7 @@ impl Worker {
                 return; // a keep-alive connection closed between requests
             }
             // A connection that ended before its first request: logged with empty values (unless dontlognull).
-            let txn = self.take_txn(sess.fe);
-            if let Some(h) = sess.http.as_mut() {
-                h.txn = Some(txn);
-            }
+            h.txn = Some(self.take_txn(sess.fe));
         }
         let Some(h) = sess.http.as_ref() else { return };
         let Some(t) = h.txn.as_deref() else { return };
@@ -89,15 +84,7 @@ impl Worker {
         v.hostname = &self.hostname;
         // Samples see the request as it came (and the session's addresses and counters).
         let parsed = t.req.len > 0 && t.req.len <= t.req_copy.len();
-        let ctx = L4 {
-            src: sess.client_addr,
-            dst: sess.local.unwrap_or(sess.client_addr),
-            rt: &self.rt,
-            http: parsed.then(|| HttpView::new(&t.req_copy, &t.req)),
-            px: f.proxy,
-            tracks: Some(&sess.tracks),
-            level: TrackLevel::Content,
-        };
+        let ctx = sess.log_ctx(&self.rt, f.proxy, parsed.then(|| HttpView::new(&t.req_copy, &t.req)));
         let line = format.render_to_string(&v, &ctx);
         f.logger.log(level, &line);
     }
@@ -117,10 +104,7 @@ impl Worker {
         if h.txn.is_none() {
             // Nothing of a request came (a timeout or a close before its first byte): an exchange still
             // answers, and is logged.
-            let txn = self.take_txn(fe);
-            if let Some(h) = sess.http.as_mut() {
-                h.txn = Some(txn);
-            }
+            h.txn = Some(self.take_txn(fe));
         }
         let Some(t) = sess.http.as_mut().and_then(|h| h.txn.as_mut()) else { return };
         if t.answered || t.to_client_pos > 0 || t.resp_started || t.stage == Stage::Tunnel {
@@ -129,7 +113,7 @@ impl Worker {
         t.answered = true;
         let page = self.rt.frontends[fe].errors.get(code);
         t.status = code as i32;
-        let n = sess.stream.client.send(page, self.now).unwrap_or(0);
+        let n = sess.stream.client.send(page, false, self.now).unwrap_or(0);
         t.bytes_out += n as u64;
         sess.stream.bytes_out += n as u64;
         self.count_http_status(&sess.tracks, code);

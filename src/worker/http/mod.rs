@@ -204,10 +204,7 @@ impl Worker {
             // excludes `Ti`).
             h.started = now;
             h.started_wall = self.now_ms;
-            let txn = self.take_txn(fe);
-            if let Some(h) = sess.http.as_mut() {
-                h.txn = Some(txn);
-            }
+            h.txn = Some(self.take_txn(fe));
         }
         let (Some(h), data) = (sess.http.as_mut(), sess.stream.c2s.pending()) else {
             return Err(Step::End(Term::PROXY_REQUEST, None));
@@ -380,7 +377,7 @@ impl Worker {
             // More of the body waits in the client's socket for this same pass (see `sess_send_to_client`).
             let client = &sess.stream.client;
             let more = !t.req_in && client.readable && !client.rd_eof;
-            let (nh, nb) = server.send2_more(&t.to_server[t.to_server_pos..], body, more, now).map_err(|_| {
+            let (nh, nb) = server.send2(&t.to_server[t.to_server_pos..], body, more, now).map_err(|_| {
                 if replay {
                     Step::Replay
                 } else if t.to_server_pos < t.to_server.len() {
@@ -411,13 +408,7 @@ impl Worker {
                 Ok(p) => progress |= p,
                 Err(_) => {
                     let nothing = sess.stream.s2c.is_empty() && t.server.nothing_received();
-                    return Err(if !t.resp_started && t.from_pool && t.replayable && nothing {
-                        Step::Replay
-                    } else if !t.resp_started {
-                        Step::End(Term::SERVER_HEADERS, Some(502))
-                    } else {
-                        Step::End(Term::SERVER_DATA, None)
-                    });
+                    return Err(server_lost(t, nothing));
                 }
             }
         }
@@ -432,16 +423,8 @@ impl Worker {
             let input = if t.resp_started { &data[t.s2c_ready..] } else { data };
             match t.server.poll(input, eof, &mut t.resp) {
                 RespEvent::NeedMore => return Ok(progress),
-                RespEvent::Closed => {
-                    // A parked connection the server closed just as we reused it: send the request again.
-                    return Err(if t.from_pool && t.replayable {
-                        Step::Replay
-                    } else {
-                        Step::End(Term::SERVER_HEADERS, Some(502))
-                    });
-                }
-                RespEvent::Aborted if !t.resp_started => return Err(Step::End(Term::SERVER_HEADERS, Some(502))),
-                RespEvent::Aborted => return Err(Step::End(Term::SERVER_DATA, None)),
+                RespEvent::Closed => return Err(server_lost(t, true)),
+                RespEvent::Aborted => return Err(server_lost(t, false)),
                 RespEvent::Error(bad) => {
                     let pos = bad.at + if t.resp_started { t.s2c_ready } else { 0 };
                     let who = Culprit { fe: sess.fe, be: sess.be, srv: sess.srv, src: sess.client_addr };
@@ -473,6 +456,19 @@ impl Worker {
     }
 }
 
+/// The server connection failed or closed before the response was whole. A reused connection the server
+/// closed just as the request went out, before any byte of the response (`nothing_received`), gets the request
+/// again on a fresh one when it may be replayed; otherwise `SH` and a 502 before the head, `SD` after it.
+fn server_lost(t: &Txn, nothing_received: bool) -> Step {
+    if t.resp_started {
+        Step::End(Term::SERVER_DATA, None)
+    } else if nothing_received && t.from_pool && t.replayable {
+        Step::Replay
+    } else {
+        Step::End(Term::SERVER_HEADERS, Some(502))
+    }
+}
+
 /// Write the pending response head, then the validated response body bytes, to the client.
 fn sess_send_to_client(sess: &mut Session, now: Instant) -> std::io::Result<usize> {
     let (Some(t), client) = (sess.http.as_mut().and_then(|h| h.txn.as_mut()), &mut sess.stream.client) else {
@@ -486,7 +482,7 @@ fn sess_send_to_client(sess: &mut Session, now: Instant) -> std::io::Result<usiz
     // More of the body waits in the server's socket and goes out in this same pass: let the kernel fill whole
     // segments rather than push each write (never when the server is drained: that would hold bytes back).
     let more = t.resp_started && !t.resp_in && sess.stream.server.as_ref().is_some_and(|s| s.readable && !s.rd_eof);
-    let (nh, nb) = client.send2_more(&t.to_client[t.to_client_pos..], body, more, now)?;
+    let (nh, nb) = client.send2(&t.to_client[t.to_client_pos..], body, more, now)?;
     t.to_client_pos += nh;
     sess.stream.s2c.consumed(nb);
     t.s2c_ready -= nb;
