@@ -453,7 +453,10 @@ fn source_address_of_server_connections_and_checks() {
     let mut b = [0u8; 3];
     c.read_exact(&mut b).expect("the server's answer");
     assert_eq!(&b, b"ok\n");
-    let froms: Vec<_> = rx.try_iter().collect();
+    // The server thread reports a connection's address just after answering it: wait for that report (the
+    // client may read the answer first), then take whatever else came.
+    let mut froms: Vec<_> = rx.recv_timeout(Duration::from_secs(2)).into_iter().collect();
+    froms.extend(rx.try_iter());
     assert!(!froms.is_empty() && froms.iter().all(|ip| ip.to_string() == "127.0.0.2"), "{froms:?}");
 }
 
